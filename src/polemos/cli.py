@@ -1,0 +1,295 @@
+"""The ``polemos`` command line: parse -> typed config -> train (or sample, list, bench).
+
+User errors (:class:`~polemos.errors.PolemosError`) are printed as one line, ``error: ...``, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from polemos.config import PRESETS, RunConfig, resolve_config
+from polemos.errors import PolemosError
+
+app = typer.Typer(
+    name="polemos",
+    help="Train GANs that are stable by default and measurable offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+# Sub-commands owned by modalities, mounted when their module exists: (module, attribute, name).
+_SUB_APPS = (
+    ("polemos.tabular.cli", "app", "tabular"),
+    ("polemos.series.cli", "app", "series"),
+    ("polemos.metrics.cli", "extractor_app", "extractor"),
+)
+
+
+def _mount_sub_apps() -> None:
+    for module_name, attribute, name in _SUB_APPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        app.add_typer(getattr(module, attribute), name=name)
+
+
+def _check_new_run_folder(out: Path) -> None:
+    if (out / "checkpoints" / "last.pt").exists():
+        raise PolemosError(
+            f"{str(out)!r} already holds a training run; continue it with --resume {out} "
+            "or choose a new --out folder"
+        )
+
+
+def _differences(saved: dict[str, Any], current: dict[str, Any], sections: tuple[str, ...]) -> list[str]:
+    changed = []
+    for section in sections:
+        for key, value in saved.get(section, {}).items():
+            if current.get(section, {}).get(key) != value:
+                changed.append(f"{section}.{key} ({value!r} -> {current[section][key]!r})")
+    return changed
+
+
+def _resume_config(run_dir: Path, flags: dict[str, Any], overrides: list[str]) -> RunConfig:
+    from polemos.train.checkpoint import LAST
+
+    if not run_dir.is_dir():
+        raise PolemosError(f"--resume {str(run_dir)!r}: no such run folder; pass the --out folder of a run")
+    if not (run_dir / "checkpoints" / LAST).is_file():
+        raise PolemosError(
+            f"--resume {str(run_dir)!r}: no checkpoint in {str(run_dir / 'checkpoints')!r}; "
+            "start a new run with polemos train --out"
+        )
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        raise PolemosError(
+            f"--resume {str(run_dir)!r}: config.json is missing or corrupt; it cannot be resumed"
+        ) from None
+    flags = {**flags, "train.out": str(run_dir)}
+    config = resolve_config(base=saved, flags=flags, overrides=overrides)
+    changed = _differences(saved, config.to_dict(), ("data", "model", "game"))
+    changed += _differences(saved, config.to_dict(), ("train",))[:0]
+    if changed:
+        raise PolemosError(
+            f"--resume {str(run_dir)!r}: incompatible config, {', '.join(changed)}; "
+            "only train.* settings (e.g. --steps) may change on resume — start a new run for the rest"
+        )
+    for key in ("batch_size", "seed"):
+        if saved.get("train", {}).get(key) != getattr(config.train, key):
+            raise PolemosError(
+                f"--resume {str(run_dir)!r}: train.{key} differs from the run's; exact resume needs the same value"
+            )
+    return config
+
+
+def run_training(config: RunConfig, resume: bool = False) -> Any:
+    """Builds the task for ``config`` and trains it; returns the :class:`~polemos.train.loop.TrainResult`."""
+    from polemos.images.task import build_image_task
+    from polemos.train.loop import Trainer, make_fabric
+
+    fabric = make_fabric(config)
+    fabric.launch()
+    fabric.seed_everything(config.train.seed + fabric.global_rank, verbose=False)
+    task = build_image_task(config, progress=config.train.progress and fabric.global_rank == 0)
+    trainer = Trainer(config, task, fabric=fabric)
+    result = trainer.fit(resume=resume)
+    if fabric.global_rank == 0:
+        _write_report_if_available(config)
+    return result
+
+
+def _write_report_if_available(config: RunConfig) -> Path | None:
+    try:
+        report = importlib.import_module("polemos.report")
+    except ModuleNotFoundError:
+        return None
+    writer = getattr(report, "write_report", None)
+    return writer(Path(config.train.out)) if writer else None
+
+
+@app.command()
+def train(
+    overrides: Annotated[
+        list[str] | None, typer.Argument(help="dotted overrides, e.g. game.n_critic=5")
+    ] = None,
+    data: Annotated[str | None, typer.Option(help="dataset name (see `polemos list`) or path")] = None,
+    model: Annotated[str | None, typer.Option(help="image model: dcgan or resnet")] = None,
+    loss: Annotated[str | None, typer.Option(help="adversarial loss (see `polemos list`)")] = None,
+    steps: Annotated[int | None, typer.Option(help="generator steps")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="samples per batch and process")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed")] = None,
+    out: Annotated[Path | None, typer.Option(help="run folder")] = None,
+    preset: Annotated[str | None, typer.Option(help="named recipe (see `polemos list`)")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="YAML/JSON config file")] = None,
+    resume: Annotated[Path | None, typer.Option(help="continue the run in this folder")] = None,
+    devices: Annotated[str | None, typer.Option(help="processes/GPUs per node, or auto")] = None,
+    precision: Annotated[str | None, typer.Option(help="32-true, bf16-mixed or 16-mixed")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the resolved config and exit")] = False,
+) -> None:
+    """Train a GAN; the run folder gets config, checkpoints, metrics and sample grids."""
+    flags: dict[str, Any] = {
+        "data.source": data,
+        "model.architecture": model,
+        "game.loss": loss,
+        "train.steps": steps,
+        "train.batch_size": batch_size,
+        "train.seed": seed,
+        "train.out": str(out) if out is not None else None,
+        "train.devices": (int(devices) if devices and devices.isdigit() else devices),
+        "train.precision": precision,
+    }
+    if resume is not None:
+        if config is not None or preset is not None:
+            raise PolemosError("--resume takes the run's own config; drop --config/--preset")
+        run_config = _resume_config(resume, flags, overrides or [])
+    else:
+        run_config = resolve_config(preset=preset, config_file=config, flags=flags, overrides=overrides or [])
+    _validate_names(run_config)
+    if dry_run:
+        print(run_config.to_json())
+        return
+    if resume is None:
+        _check_new_run_folder(Path(run_config.train.out))
+    result = run_training(run_config, resume=resume is not None)
+    console.print(
+        f"trained {result.step} steps in {result.seconds:.0f} s ({result.samples_per_second:.0f} samples/s); "
+        f"run folder: {result.run_dir}"
+    )
+
+
+def _validate_names(config: RunConfig) -> None:
+    """Fails early, with the valid choices, on unknown registered names."""
+    from polemos.game.losses import LOSSES
+    from polemos.game.penalties import PENALTIES
+    from polemos.images.networks import IMAGE_MODELS
+
+    LOSSES.get(config.game.loss)
+    PENALTIES.get(config.game.penalty)
+    IMAGE_MODELS.get(config.model.architecture)
+    if config.game.augment:
+        from polemos.images.augment import DiffAugment
+
+        DiffAugment(config.game.augment)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="run folder")] = Path("runs/demo"),
+    steps: Annotated[int | None, typer.Option(help="generator steps (default: the demo preset's)")] = None,
+) -> None:
+    """The main job: train the default recipe on the bundled digits (~2 minutes on 2 CPU cores)."""
+    run_config = resolve_config(preset="demo", flags={"train.out": str(out), "train.steps": steps})
+    _check_new_run_folder(out)
+    result = run_training(run_config)
+    console.print(
+        f"demo: {result.step} steps in {result.seconds:.0f} s; samples in {out / 'samples'}, "
+        f"checkpoint in {out / 'checkpoints'}, metrics in {out / 'metrics.jsonl'}"
+    )
+    report = out / "report.html"
+    if report.exists():
+        console.print(f"report: {report}")
+
+
+@app.command()
+def sample(
+    run: Annotated[Path, typer.Argument(help="run folder")],
+    n: Annotated[int, typer.Option("--n", help="number of samples")] = 64,
+    out: Annotated[Path, typer.Option(help="output PNG grid")] = Path("samples.png"),
+    class_: Annotated[
+        str | None, typer.Option("--class", help="class name or id (conditional models)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the latents")] = 0,
+) -> None:
+    """Sample a grid from a run's (EMA) generator."""
+    import polemos
+
+    generator = polemos.load(run)
+    labels: Any = class_
+    if class_ is not None and class_ not in generator.class_names and class_.lstrip("-").isdigit():
+        labels = int(class_)
+    if n < 1:
+        raise PolemosError(f"--n must be at least 1 (got {n})")
+    path = generator.save_grid(out, count=n, labels=labels, seed=seed)
+    console.print(f"wrote {n} samples to {path}")
+
+
+@app.command(name="list")
+def list_choices() -> None:
+    """List the registered datasets, models, losses, penalties, presets and benchmarks."""
+    from polemos.bench import load_benchmarks
+    from polemos.game.losses import LOSSES
+    from polemos.game.penalties import PENALTIES
+    from polemos.images.data import IMAGE_DATASETS
+    from polemos.images.networks import IMAGE_MODELS
+
+    registries = [
+        ("datasets", IMAGE_DATASETS),
+        ("models", IMAGE_MODELS),
+        ("losses", LOSSES),
+        ("penalties", PENALTIES),
+        ("presets", PRESETS),
+        ("benchmarks", load_benchmarks()),
+    ]
+    try:
+        from polemos.metrics.distances import METRICS
+
+        registries.append(("metrics", METRICS))
+    except ImportError:
+        pass
+    out = Console()
+    for title, registry in registries:
+        table = Table(title=title, show_header=False, title_justify="left")
+        for name in registry.names():
+            table.add_row(name, registry.describe(name))
+        out.print(table)
+
+
+@app.command()
+def bench(
+    name: Annotated[str, typer.Argument(help="benchmark name (see `polemos list`)")],
+    seeds: Annotated[int, typer.Option(help="number of seeds")] = 3,
+    quick: Annotated[bool, typer.Option("--quick", help="a reduced protocol for smoke tests")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Run a benchmark and print its results with their protocol."""
+    from polemos.bench import load_benchmarks
+
+    run = load_benchmarks().get(name)
+    if seeds < 1:
+        raise PolemosError(f"--seeds must be at least 1 (got {seeds})")
+    results = run(seeds=seeds, quick=quick)
+    if json_output:
+        print(json.dumps(results.get("summary", results)))
+    else:
+        Console().print_json(json.dumps(results))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``polemos`` command: one-line errors with exit code 2 for user mistakes."""
+    _mount_sub_apps()
+    try:
+        app(args=argv, prog_name="polemos")
+    except PolemosError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted; the last checkpoint is kept (resume with polemos train --resume RUN)")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""One typed source of configuration for a training run.
+
+The defaults live here and only here: the CLI, presets and config files are layered on top of them in this
+order — preset, ``--config FILE``, explicit CLI flags, dotted overrides (``game.n_critic=5``). The resolved
+config is saved in the run folder as ``config.json`` and printed by ``--dry-run``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from polemos.errors import PolemosError
+from polemos.registry import Registry
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class DataConfig(_Section):
+    """Where the training data comes from."""
+
+    source: str = "digits"  # a registered dataset name or a path (image folder, IDX file, .npy/.npz)
+    root: str | None = None  # local folder for torchvision datasets (never downloaded)
+    resolution: int | None = Field(None, ge=8, le=256)  # None: native size rounded up to a power of two
+    channels: int | None = Field(None, ge=1, le=4)  # None: inferred from the data
+    conditional: bool = False  # class-conditional G and D, labels from the data
+
+
+class ModelConfig(_Section):
+    """The networks."""
+
+    architecture: str = "dcgan"  # a registered image model: dcgan, resnet
+    latent_dim: int = Field(64, ge=1, le=4096)  # size of the latent vector z
+    width: int = Field(64, ge=1, le=1024)  # base channel count of G and D
+    spectral_norm: bool = True  # spectral normalization on every layer of D
+
+
+class GameConfig(_Section):
+    """The adversarial game: loss, penalty, schedule, optimizers and EMA."""
+
+    loss: str = "hinge"  # a registered adversarial loss
+    penalty: str = "none"  # a registered gradient penalty
+    penalty_weight: float = Field(
+        10.0, ge=0.0
+    )  # multiplier of the penalty (gamma/2 for R1/R2, lambda for GP)
+    penalty_every: int = Field(1, ge=1)  # lazy regularization: apply every k G steps, scaled by k
+    n_critic: int = Field(1, ge=1, le=100)  # D steps per G step
+    lr_generator: float = Field(2e-4, gt=0.0, le=1.0)  # Adam learning rate of G (TTUR: may differ from D's)
+    lr_discriminator: float = Field(2e-4, gt=0.0, le=1.0)  # Adam learning rate of D
+    beta1: float = Field(0.0, ge=0.0, lt=1.0)  # Adam beta1 for both networks
+    beta2: float = Field(0.99, ge=0.0, lt=1.0)  # Adam beta2 for both networks
+    clip_grad_norm: float | None = Field(None, gt=0.0)  # max L2 norm of each network's gradient; None: off
+    ema_half_life: float | None = Field(10_000.0, gt=0.0)  # EMA of G, half-life in samples; None: off
+    ema_rampup: float | None = Field(0.05, gt=0.0)  # cap the half-life at rampup * samples seen; None: off
+    augment: str = "translation,cutout"  # DiffAugment policy on real and fake in both phases; "" for none
+
+
+class TrainConfig(_Section):
+    """Bookkeeping: how long, how often, where, on what hardware."""
+
+    steps: int = Field(2000, ge=1)  # generator steps (each preceded by n_critic discriminator steps)
+    batch_size: int = Field(64, ge=1, le=65536)  # per process
+    seed: int = Field(0, ge=0)
+    out: str = "runs/default"  # the run folder
+    max_time: float | None = Field(None, gt=0.0)  # stop after this many seconds of training, None: no limit
+    log_every: int = Field(25, ge=1)  # steps between statistics written to the sinks
+    sample_every: int = Field(500, ge=1)  # steps between sample grids in RUN/samples
+    checkpoint_every: int = Field(500, ge=1)  # steps between checkpoints in RUN/checkpoints
+    num_samples: int = Field(64, ge=1, le=1024)  # images in each sample grid (a fixed latent batch)
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
+    devices: int | Literal["auto"] = "auto"  # processes (GPUs) per node
+    num_nodes: int = Field(1, ge=1)
+    strategy: Literal["auto", "ddp", "ddp_spawn", "single_device"] = "auto"
+    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
+    num_threads: int | None = Field(None, ge=1)  # torch intra-op threads per process; None: cores / processes
+    loggers: list[Literal["jsonl", "csv", "tensorboard", "wandb"]] = ["jsonl", "csv", "tensorboard", "wandb"]
+    progress: bool = True  # rich progress bar
+
+
+class RunConfig(_Section):
+    """Everything that defines a training run."""
+
+    preset: str = "default"
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    game: GameConfig = GameConfig()
+    train: TrainConfig = TrainConfig()
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> RunConfig:
+        if self.train.precision == "16-mixed" and self.train.accelerator == "cpu":
+            raise ValueError("precision 16-mixed needs a GPU; use bf16-mixed or 32-true on CPU")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain JSON-serialisable dict."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        """The config as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2)
+
+
+# Named presets: partial configs layered on the defaults above (they never restate a default).
+PRESETS: Registry[dict[str, Any]] = Registry("preset")
+PRESETS.add("default", {}, "the stable recipe: hinge loss, spectral norm, DiffAugment, EMA, Adam(0, 0.99)")
+PRESETS.add(
+    "demo",
+    {
+        "train": {
+            "steps": 1500,
+            "batch_size": 64,
+            "sample_every": 250,
+            "checkpoint_every": 500,
+            "max_time": 150,
+        }
+    },
+    "the default recipe on the bundled digits, sized for about 2 minutes on 2 CPU cores",
+)
+PRESETS.add(
+    "dcgan-classic",
+    {
+        "model": {"spectral_norm": False},
+        "game": {
+            "loss": "nonsaturating",
+            "beta1": 0.5,
+            "beta2": 0.999,
+            "ema_half_life": None,
+            "augment": "",
+        },
+    },
+    "Radford et al. 2015: BCE loss, Adam(2e-4, 0.5), no spectral norm, no EMA, no augmentation",
+)
+PRESETS.add(
+    "minimax-2014",
+    {
+        "model": {"spectral_norm": False},
+        "game": {"loss": "minimax", "beta1": 0.5, "beta2": 0.999, "ema_half_life": None, "augment": ""},
+    },
+    "Goodfellow et al. 2014: the saturating minimax loss and no tricks (shows collapse)",
+)
+PRESETS.add(
+    "wgan-gp",
+    {
+        "model": {"spectral_norm": False},
+        "game": {
+            "loss": "wasserstein",
+            "penalty": "wgan-gp",
+            "penalty_weight": 10.0,
+            "n_critic": 5,
+            "lr_generator": 1e-4,
+            "lr_discriminator": 1e-4,
+            "beta1": 0.0,
+            "beta2": 0.9,
+            "augment": "",
+        },
+    },
+    "Gulrajani et al. 2017: Wasserstein loss, gradient penalty 10, 5 critic steps, Adam(1e-4, 0, 0.9)",
+)
+PRESETS.add(
+    "r1-lazy",
+    {"game": {"loss": "nonsaturating", "penalty": "r1", "penalty_weight": 0.1, "penalty_every": 16}},
+    "StyleGAN2-style: non-saturating loss with lazy R1 every 16 steps",
+)
+
+
+def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_validation_error(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            section = ".".join(str(part) for part in item["loc"][:-1])
+            problems.append(f"unknown config key {location!r}; valid keys: {', '.join(valid_keys(section))}")
+        else:
+            shown = item.get("input")
+            problems.append(f"{location or 'config'}: {message} (got {shown!r})")
+    return "invalid config: " + "; ".join(problems) + "; fix the flag, override or config file"
+
+
+def valid_keys(section: str = "") -> list[str]:
+    """Dotted names of the settable keys (of one section, or all)."""
+    sections = {
+        "data": DataConfig,
+        "model": ModelConfig,
+        "game": GameConfig,
+        "train": TrainConfig,
+    }
+    if section in sections:
+        return [f"{section}.{name}" for name in sections[section].model_fields]
+    return ["preset"] + [f"{name}.{key}" for name, cls in sections.items() for key in cls.model_fields]
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parses ``section.key=value`` (value in YAML syntax) into a key path and a value."""
+    if "=" not in text:
+        raise PolemosError(f"override {text!r} is not of the form section.key=value, e.g. game.n_critic=5")
+    key, raw_value = text.split("=", 1)
+    path = [part for part in key.strip().split(".") if part]
+    if key.strip() not in valid_keys():
+        raise PolemosError(f"unknown config key {key.strip()!r}; valid keys: {', '.join(valid_keys())}")
+    try:
+        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError:
+        value = raw_value
+    return path, value
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Reads a YAML or JSON config file into a dict."""
+    file = Path(path)
+    if not file.is_file():
+        raise PolemosError(f"config file {str(file)!r} does not exist; pass an existing .yaml or .json file")
+    try:
+        content = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as error:
+        raise PolemosError(
+            f"config file {str(file)!r} is not valid YAML/JSON ({error}); fix its syntax"
+        ) from None
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise PolemosError(
+            f"config file {str(file)!r} must hold a mapping of sections (data, model, game, train)"
+        )
+    return content
+
+
+def resolve_config(
+    preset: str | None = None,
+    config_file: str | Path | None = None,
+    flags: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
+    base: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Builds a validated :class:`RunConfig` from layers, later ones winning.
+
+    Args:
+        preset: Name of a preset in :data:`PRESETS`; defaults to the file's ``preset`` or ``"default"``.
+        config_file: Optional YAML/JSON file with a partial config.
+        flags: Dotted keys set by explicit CLI flags, e.g. ``{"train.steps": 100}``; ``None`` values are ignored.
+        overrides: ``section.key=value`` strings.
+        base: A full config dict to start from instead of the defaults (used by ``--resume``).
+
+    Returns:
+        The resolved config.
+
+    Raises:
+        PolemosError: On unknown presets or keys and out-of-range values.
+    """
+    layered: dict[str, Any] = copy.deepcopy(base) if base is not None else {}
+    file_layer = load_config_file(config_file) if config_file is not None else {}
+    preset_name = preset or file_layer.get("preset") or layered.get("preset") or "default"
+    if base is None:
+        layered = _deep_merge(layered, PRESETS.get(preset_name))
+    layered = _deep_merge(layered, file_layer)
+    layered["preset"] = preset_name
+    for dotted, value in (flags or {}).items():
+        if value is not None:
+            _set_path(layered, dotted.split("."), value)
+    for text in overrides or []:
+        path, value = parse_override(text)
+        _set_path(layered, path, value)
+    try:
+        return RunConfig.model_validate(layered)
+    except ValidationError as error:
+        raise PolemosError(_format_validation_error(error)) from None
+
+
+def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise PolemosError(f"config key {'.'.join(path)!r} is not inside a section")
+    node[path[-1]] = value

@@ -1,0 +1,111 @@
+"""The objective of each phase: what is computed, not when or how it is applied.
+
+The training loop decides which phase runs and applies backward, clipping and the optimizer step; this module
+turns a batch into the scalar to minimise for a phase and reports its statistics by name. It knows nothing
+about images or tables: data, conditions and latents are tensors, networks are callables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from polemos.game.losses import AdversarialLoss
+from polemos.game.penalties import Penalty
+from polemos.game.phases import Phase, PhaseKind
+from polemos.stats import report
+
+Network = Callable[..., Tensor]
+
+
+@dataclass(frozen=True)
+class PhaseBatch:
+    """The inputs of one phase update.
+
+    Attributes:
+        real: Real samples in the model's input range, shape (N, ...).
+        condition: Conditioning shared by real and fake samples (labels or vectors), or None.
+        latent: Latent vectors for the generator, shape (N, latent_dim).
+    """
+
+    real: Tensor
+    condition: Tensor | None
+    latent: Tensor
+
+
+class GameObjective:
+    """Losses of the D, D-regularizer and G phases.
+
+    Args:
+        loss: The adversarial loss pair.
+        penalty: The gradient penalty (``none`` for none).
+        penalty_weight: Multiplier of the penalty (gamma/2 for R1/R2, lambda for WGAN-GP).
+        augment: Differentiable augmentation applied to real and fake inputs of D in every phase (or None).
+    """
+
+    def __init__(
+        self,
+        loss: AdversarialLoss,
+        penalty: Penalty,
+        penalty_weight: float,
+        augment: Callable[[Tensor], Tensor] | None = None,
+    ) -> None:
+        self.loss = loss
+        self.penalty = penalty
+        self.penalty_weight = penalty_weight
+        self.augment = augment or (lambda inputs: inputs)
+
+    def _discriminate(self, discriminator: Network, inputs: Tensor, condition: Tensor | None) -> Tensor:
+        return discriminator(self.augment(inputs), condition).reshape(-1)
+
+    def phase_loss(
+        self, phase: Phase, generator: Network, discriminator: Network, batch: PhaseBatch
+    ) -> Tensor:
+        """The scalar to minimise in ``phase``.
+
+        Args:
+            phase: The phase being run.
+            generator: ``generator(latent, condition) -> samples``.
+            discriminator: ``discriminator(samples, condition) -> logits``.
+            batch: Real data, condition and latents for this update.
+        """
+        if phase.kind is PhaseKind.GENERATOR:
+            return self._generator_loss(generator, discriminator, batch)
+        with torch.no_grad():
+            fake = generator(batch.latent, batch.condition)
+        if phase.kind is PhaseKind.DISCRIMINATOR_REGULARIZER:
+            return self._penalty(discriminator, batch, fake, phase)
+        d_real_logits = self._discriminate(discriminator, batch.real, batch.condition)
+        d_fake_logits = self._discriminate(discriminator, fake, batch.condition)
+        adversarial = self.loss.discriminator(d_real_logits, d_fake_logits)
+        report("Loss/D/adversarial", adversarial)
+        report("Logits/D/real", d_real_logits.mean())
+        report("Logits/D/fake", d_fake_logits.mean())
+        report(
+            "Logits/D/sign_real", d_real_logits.sign().mean()
+        )  # E[sign(D(real))]: ADA's overfitting signal
+        if phase.penalty_scale:
+            return adversarial + self._penalty(discriminator, batch, fake, phase)
+        return adversarial
+
+    def _penalty(self, discriminator: Network, batch: PhaseBatch, fake: Tensor, phase: Phase) -> Tensor:
+        value = self.penalty.compute(
+            lambda inputs: discriminator(inputs, batch.condition).reshape(-1),
+            self.augment(batch.real),
+            self.augment(fake),
+        )
+        report(f"Loss/D/{self.penalty.name}", value)
+        return value * (self.penalty_weight * phase.penalty_scale)  # lazy: scaled by the interval
+
+    def _generator_loss(self, generator: Network, discriminator: Network, batch: PhaseBatch) -> Tensor:
+        fake = generator(batch.latent, batch.condition)
+        d_fake_logits = self._discriminate(discriminator, fake, batch.condition)
+        d_real_logits = None
+        if self.loss.generator_needs_real:
+            d_real_logits = self._discriminate(discriminator, batch.real, batch.condition).detach()
+        adversarial = self.loss.generator(d_fake_logits, d_real_logits)
+        report("Loss/G/adversarial", adversarial)
+        return adversarial

@@ -1,0 +1,342 @@
+"""The GAN training loop on Lightning Fabric.
+
+Fabric owns devices, precision and process groups; this loop owns the game's bookkeeping: which phase runs,
+backward, gradient clipping (after backward, before the optimizer step), EMA, statistics, sample grids and
+checkpoints. The math of each phase lives in :mod:`polemos.game.objective`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning_fabric import Fabric
+from torch import Tensor, nn
+
+from polemos.config import RunConfig
+from polemos.errors import PolemosError
+from polemos.game.ema import EMA
+from polemos.game.losses import get_loss
+from polemos.game.objective import GameObjective, PhaseBatch
+from polemos.game.penalties import get_penalty
+from polemos.game.phases import Phase, PhaseKind, build_schedule, due
+from polemos.stats import StatsCollector
+from polemos.train import checkpoint as ckpt
+from polemos.train.progress import TrainingProgress
+from polemos.train.sampler import InfiniteSampler
+from polemos.train.sinks import open_sinks
+from polemos.train.task import GanTask
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished (or stopped) run reports.
+
+    Attributes:
+        run_dir: The run folder.
+        step: Generator steps completed.
+        seconds: Wall-clock seconds spent in the loop (excluding setup).
+        samples_per_second: Real samples consumed by D per second, over all processes.
+        stopped_by_time: True when ``train.max_time`` ended the run before ``train.steps``.
+    """
+
+    run_dir: Path
+    step: int
+    seconds: float
+    samples_per_second: float
+    stopped_by_time: bool
+
+
+def _configure_threads(config: RunConfig, processes: int) -> None:
+    if config.train.num_threads is not None:
+        torch.set_num_threads(config.train.num_threads)
+    elif "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(processes, 1)))
+
+
+def make_fabric(config: RunConfig) -> Fabric:
+    """A Fabric for the hardware settings of ``config``."""
+    train = config.train
+    try:
+        return Fabric(
+            accelerator=train.accelerator,
+            devices=train.devices,
+            num_nodes=train.num_nodes,
+            strategy=train.strategy,
+            precision=train.precision,
+        )
+    except (ValueError, RuntimeError, TypeError) as error:
+        message = str(error).splitlines()[0]
+        raise PolemosError(
+            f"cannot set up the hardware requested ({message}); check train.accelerator/devices/precision"
+        ) from None
+
+
+class Trainer:
+    """Trains a :class:`GanTask` with the game described by a :class:`RunConfig`.
+
+    Args:
+        config: The resolved run configuration.
+        task: The modality's networks and data.
+        fabric: A launched Fabric (one is made and launched from the config when None).
+    """
+
+    def __init__(self, config: RunConfig, task: GanTask, fabric: Fabric | None = None) -> None:
+        self.config = config
+        self.task = task
+        if fabric is None:
+            fabric = make_fabric(config)
+            fabric.launch()
+        self.fabric = fabric
+        _configure_threads(config, fabric.world_size)
+        self.run_dir = Path(config.train.out)
+        game = config.game
+        self.schedule: tuple[Phase, ...] = build_schedule(game.n_critic, game.penalty, game.penalty_every)
+        self.objective = GameObjective(
+            get_loss(game.loss), get_penalty(game.penalty), game.penalty_weight, task.augment
+        )
+        optimizer_generator = torch.optim.Adam(
+            task.generator.parameters(), lr=game.lr_generator, betas=(game.beta1, game.beta2)
+        )
+        optimizer_discriminator = torch.optim.Adam(
+            task.discriminator.parameters(), lr=game.lr_discriminator, betas=(game.beta1, game.beta2)
+        )
+        self.ema = EMA(task.generator, game.ema_half_life, game.ema_rampup) if game.ema_half_life else None
+        self.generator, self.optimizer_generator = fabric.setup(task.generator, optimizer_generator)
+        self.discriminator, self.optimizer_discriminator = fabric.setup(
+            task.discriminator, optimizer_discriminator
+        )
+        if self.ema is not None:
+            self.ema.module.to(fabric.device)
+        self.sampler = InfiniteSampler(
+            len(task.data), config.train.batch_size, config.train.seed, fabric.global_rank, fabric.world_size
+        )
+        self.step = 0
+        # A fixed latent batch for sample grids, independent of the global RNG (keeps resume exact).
+        grid_rng = torch.Generator().manual_seed(config.train.seed + 12345)
+        self.grid_latent = task.sample_latent(config.train.num_samples, torch.device("cpu"), grid_rng)
+        self.grid_condition = None
+        if task.conditions is not None:
+            picks = torch.randint(len(task.conditions), (config.train.num_samples,), generator=grid_rng)
+            self.grid_condition = task.conditions[picks]
+
+    # ----------------------------------------------------------------------------------------------- data
+    def _next_batch(self) -> tuple[Tensor, Tensor | None]:
+        indices = self.sampler.next_batch()
+        device = self.fabric.device
+        real = self.task.prepare(self.task.data[indices].to(device, non_blocking=True))
+        condition = None if self.task.conditions is None else self.task.conditions[indices].to(device)
+        return real, condition
+
+    def _phase_batch(self) -> PhaseBatch:
+        real, condition = self._next_batch()
+        latent = self.task.sample_latent(real.shape[0], self.fabric.device)
+        return PhaseBatch(real=real, condition=condition, latent=latent)
+
+    # ----------------------------------------------------------------------------------------------- phases
+    def _run_phase(self, phase: Phase) -> None:
+        updates_generator = phase.kind is PhaseKind.GENERATOR
+        module = self.generator if updates_generator else self.discriminator
+        optimizer = self.optimizer_generator if updates_generator else self.optimizer_discriminator
+        # The network not being updated is called unwrapped, so DDP syncs only the one that is.
+        if updates_generator:
+            generator, discriminator = self.generator, self.discriminator.module
+        else:
+            generator, discriminator = self.generator.module, self.discriminator
+        self.task.discriminator.requires_grad_(not updates_generator)
+        self.task.generator.requires_grad_(updates_generator)
+        batch = self._phase_batch()
+        optimizer.zero_grad(set_to_none=True)
+        with self.fabric.autocast():
+            loss = self.objective.phase_loss(phase, generator, discriminator, batch)
+        self.fabric.backward(loss)
+        max_norm = self.config.game.clip_grad_norm
+        if max_norm is not None:  # after backward, before the step: clips this update's gradients
+            norm = self.fabric.clip_gradients(module, optimizer, max_norm=max_norm, error_if_nonfinite=False)
+            from polemos.stats import report
+
+            report(f"Grad/{'G' if updates_generator else 'D'}/norm", norm)
+        optimizer.step()
+
+    def _train_step(self) -> None:
+        for phase in self.schedule:
+            if due(phase, self.step):
+                for _ in range(phase.repeats):
+                    self._run_phase(phase)
+        self.step += 1
+        if self.ema is not None:
+            batch = self.config.train.batch_size * self.fabric.world_size
+            self.ema.update(self.task.generator, batch, self.step * batch)
+
+    # ----------------------------------------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """The full training state (tensors and plain values only)."""
+        rng = ckpt.capture_rng_state()
+        torch_states = rng["torch"]
+        if self.fabric.world_size > 1:  # every process's RNG, so each resumes its own stream
+            torch_states = self.fabric.all_gather(rng["torch"].to(self.fabric.device)).cpu()
+        rng["torch_per_rank"] = torch_states
+        augment_state = getattr(self.task.augment, "state_dict", lambda: {})()
+        return {
+            "step": self.step,
+            "generator": self.task.generator.state_dict(),
+            "discriminator": self.task.discriminator.state_dict(),
+            "generator_ema": None if self.ema is None else self.ema.state_dict(),
+            "optimizer_generator": self.optimizer_generator.state_dict(),
+            "optimizer_discriminator": self.optimizer_discriminator.state_dict(),
+            "augment": augment_state,
+            "sampler": self.sampler.state_dict(),
+            "rng": rng,
+            "world_size": self.fabric.world_size,
+            "config": self.config.to_json(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores a state written by :meth:`state_dict`."""
+        self.task.generator.load_state_dict(state["generator"])
+        self.task.discriminator.load_state_dict(state["discriminator"])
+        if self.ema is not None and state.get("generator_ema") is not None:
+            self.ema.load_state_dict(state["generator_ema"])
+        self.optimizer_generator.load_state_dict(state["optimizer_generator"])
+        self.optimizer_discriminator.load_state_dict(state["optimizer_discriminator"])
+        if hasattr(self.task.augment, "load_state_dict"):
+            self.task.augment.load_state_dict(state.get("augment", {}))
+        self.sampler.load_state_dict(state["sampler"])
+        self.step = int(state["step"])
+        rng = dict(state["rng"])
+        per_rank = rng.get("torch_per_rank")
+        if per_rank is not None and per_rank.ndim == 2 and state.get("world_size") == self.fabric.world_size:
+            rng["torch"] = per_rank[self.fabric.global_rank].clone()
+        ckpt.restore_rng_state(rng)
+
+    def save(self) -> None:
+        """Writes ``checkpoints/last.pt`` and the portable generator export (rank 0 only)."""
+        state = self.state_dict()
+        if self.fabric.global_rank == 0:
+            ckpt.save_checkpoint(self.run_dir / "checkpoints" / ckpt.LAST, state)
+            weights = state["generator_ema"] if state["generator_ema"] is not None else state["generator"]
+            ckpt.export_generator(self.run_dir, weights, self._model_metadata())
+        self.fabric.barrier()
+
+    def _model_metadata(self) -> dict[str, Any]:
+        return {
+            "format": "polemos-generator-1",
+            "latent_dim": self.task.latent_dim,
+            "step": self.step,
+            "ema": self.ema is not None,
+            "config": self.config.to_dict(),
+            **self.task.metadata,
+        }
+
+    def resume(self) -> None:
+        """Loads ``checkpoints/last.pt`` of the run folder."""
+        self.load_state_dict(ckpt.load_checkpoint(self.run_dir / "checkpoints" / ckpt.LAST))
+
+    # ----------------------------------------------------------------------------------------------- output
+    @torch.no_grad()
+    def save_samples(self) -> Path:
+        """Writes a grid from the fixed latent batch with the EMA generator (or G) to ``samples/``."""
+        network = self.ema.module if self.ema is not None else self.task.generator
+        was_training = network.training
+        network.eval()
+        device = self.fabric.device
+        condition = None if self.grid_condition is None else self.grid_condition.to(device)
+        samples = network(self.grid_latent.to(device), condition).float().cpu()
+        network.train(was_training)
+        path = self.run_dir / "samples" / f"step_{self.step:07d}.png"
+        self.task.save_samples(samples, path)
+        return path
+
+    def fit(self, resume: bool = False) -> TrainResult:
+        """Trains until ``train.steps`` generator steps (or ``train.max_time`` seconds).
+
+        Args:
+            resume: Continue from the run folder's last checkpoint.
+        """
+        train = self.config.train
+        fabric = self.fabric
+        if resume:
+            self.resume()
+        is_main = fabric.global_rank == 0
+        if is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            ckpt.atomic_write(
+                self.run_dir / "config.json", lambda path: path.write_text(self.config.to_json())
+            )
+        sinks = open_sinks(self.run_dir, train.loggers, self.config.to_dict()) if is_main else []
+        collector = StatsCollector(
+            (lambda tensor: fabric.all_reduce(tensor, reduce_op="mean")) if fabric.world_size > 1 else None
+        )
+        start_step = self.step
+        start_time = time.perf_counter()
+        interval_start, interval_step = start_time, self.step
+        stopped_by_time = False
+        samples_per_step = train.batch_size * fabric.world_size * self.config.game.n_critic
+        progress = TrainingProgress(total=train.steps, start=self.step, enabled=train.progress and is_main)
+        try:
+            with collector, progress:
+                while self.step < train.steps:
+                    self._train_step()
+                    last = self.step >= train.steps
+                    if self.step % train.log_every == 0 or last:
+                        now = time.perf_counter()
+                        row = collector.collect()
+                        row["Speed/samples_per_second"] = (
+                            (self.step - interval_step) * samples_per_step / max(now - interval_start, 1e-9)
+                        )
+                        row["Time/seconds"] = now - start_time
+                        interval_start, interval_step = now, self.step
+                        self._check_finite(row)
+                        for sink in sinks:
+                            sink.write(self.step, row)
+                        progress.update(self.step, row)
+                    else:
+                        progress.update(self.step, None)
+                    if train.max_time is not None and self.step % train.log_every == 0 and not last:
+                        out_of_time = time.perf_counter() - start_time > train.max_time
+                        out_of_time = bool(fabric.broadcast(out_of_time, src=0))
+                        if out_of_time:
+                            stopped_by_time = True
+                            last = True
+                    if is_main and (self.step % train.sample_every == 0 or last):
+                        self.save_samples()
+                    if self.step % train.checkpoint_every == 0 or last:
+                        self.save()
+                    if last:
+                        break
+        finally:
+            for sink in sinks:
+                sink.close()
+        seconds = time.perf_counter() - start_time
+        steps_done = self.step - start_step
+        return TrainResult(
+            run_dir=self.run_dir,
+            step=self.step,
+            seconds=seconds,
+            samples_per_second=steps_done * samples_per_step / max(seconds, 1e-9),
+            stopped_by_time=stopped_by_time,
+        )
+
+    def _check_finite(self, row: dict[str, float]) -> None:
+        bad = [name for name, value in row.items() if isinstance(value, float) and not math.isfinite(value)]
+        if bad:
+            self.fabric.print(
+                f"warning: non-finite statistics at step {self.step}: {', '.join(bad)}; "
+                "lower the learning rates or add a gradient penalty"
+            )
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Atomically writes ``payload`` as indented JSON."""
+    ckpt.atomic_write(path, lambda temporary: temporary.write_text(json.dumps(payload, indent=2)))
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The original module behind a Fabric wrapper."""
+    return getattr(module, "module", module)

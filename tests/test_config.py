@@ -1,0 +1,89 @@
+"""Config layering, presets, overrides and their one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from polemos.config import PRESETS, GameConfig, RunConfig, parse_override, resolve_config, valid_keys
+from polemos.errors import PolemosError
+
+
+def test_defaults_come_from_the_dataclasses() -> None:
+    config = resolve_config()
+    assert config == RunConfig()
+    assert config.game.n_critic == GameConfig.model_fields["n_critic"].default
+
+
+def test_layers_apply_in_order(tmp_path) -> None:
+    file = tmp_path / "run.yaml"
+    file.write_text("game:\n  loss: wasserstein\n  n_critic: 3\ntrain:\n  steps: 7\n")
+    config = resolve_config(
+        preset="wgan-gp",
+        config_file=file,
+        flags={"train.steps": 9, "train.seed": None},
+        overrides=["game.n_critic=4"],
+    )
+    assert config.preset == "wgan-gp"
+    assert config.game.penalty == "wgan-gp"  # from the preset
+    assert config.game.loss == "wasserstein"  # from the file
+    assert config.train.steps == 9  # flag beats file
+    assert config.game.n_critic == 4  # override beats file
+    assert config.train.seed == 0  # None flags are ignored
+
+
+def test_override_values_are_typed() -> None:
+    config = resolve_config(
+        overrides=["game.clip_grad_norm=1.5", "model.spectral_norm=false", "game.augment="]
+    )
+    assert config.game.clip_grad_norm == 1.5
+    assert config.model.spectral_norm is False
+    assert config.game.augment == ""
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("game.n_critic=0", "game.n_critic"),
+        ("train.batch_size=-3", "train.batch_size"),
+        ("game.lr_generator=abc", "game.lr_generator"),
+        ("game.ncritic=5", "unknown config key 'game.ncritic'"),
+        ("n_critic", "section.key=value"),
+        ("train.precision=fp8", "train.precision"),
+    ],
+)
+def test_bad_overrides_give_one_line_errors(override: str, fragment: str) -> None:
+    with pytest.raises(PolemosError) as error:
+        resolve_config(overrides=[override])
+    assert fragment in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_preset_lists_choices() -> None:
+    with pytest.raises(PolemosError, match="valid choices: .*dcgan-classic"):
+        resolve_config(preset="nope")
+
+
+def test_missing_config_file(tmp_path) -> None:
+    with pytest.raises(PolemosError, match="does not exist"):
+        resolve_config(config_file=tmp_path / "absent.yaml")
+
+
+def test_16_mixed_on_cpu_is_refused() -> None:
+    with pytest.raises(PolemosError, match="16-mixed needs a GPU"):
+        resolve_config(overrides=["train.accelerator=cpu", "train.precision=16-mixed"])
+
+
+def test_presets_only_hold_valid_keys() -> None:
+    for name in PRESETS.names():
+        resolve_config(preset=name)  # raises on an invalid preset
+
+
+def test_parse_override_and_valid_keys() -> None:
+    assert parse_override("train.steps=12") == (["train", "steps"], 12)
+    assert "game.n_critic" in valid_keys()
+    assert valid_keys("model")[0].startswith("model.")
+
+
+def test_json_round_trip() -> None:
+    config = resolve_config(preset="dcgan-classic")
+    assert RunConfig.model_validate_json(config.to_json()) == config

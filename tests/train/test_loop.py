@@ -1,0 +1,153 @@
+"""The Fabric training loop: phases, clipping order, EMA, outputs and exact resume (on a tiny 2D task)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from lightning_fabric import Fabric
+
+from polemos.config import resolve_config
+from polemos.points import build_points_task, sample_mixture
+from polemos.train.checkpoint import load_checkpoint
+from polemos.train.loop import Trainer
+
+
+def make_config(out, *overrides: str, steps: int = 6):
+    return resolve_config(
+        flags={"train.out": str(out), "train.steps": steps, "train.batch_size": 16},
+        overrides=[
+            "game.augment=",
+            "train.accelerator=cpu",
+            "train.devices=1",
+            "train.progress=false",
+            "train.log_every=2",
+            "train.sample_every=3",
+            "train.checkpoint_every=3",
+            "train.loggers=[jsonl, csv]",
+            *overrides,
+        ],
+    )
+
+
+def make_trainer(config, seed: int = 0) -> Trainer:
+    torch.manual_seed(seed)
+    task = build_points_task(sample_mixture("ring-8", 256, seed=0), latent_dim=2, width=16, depth=2)
+    fabric = Fabric(accelerator="cpu", devices=1)
+    return Trainer(config, task, fabric=fabric)
+
+
+def flat_state(state) -> dict[str, torch.Tensor]:
+    """All tensors of a (nested) state, by dotted path."""
+    out: dict[str, torch.Tensor] = {}
+
+    def walk(prefix, value):
+        if isinstance(value, torch.Tensor):
+            out[prefix] = value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}", item)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(f"{prefix}.{index}", item)
+
+    walk("", state)
+    return out
+
+
+def test_run_folder_contents(tmp_path) -> None:
+    result = make_trainer(make_config(tmp_path / "run")).fit()
+    run = tmp_path / "run"
+    assert result.step == 6
+    for name in ("config.json", "metrics.jsonl", "metrics.csv", "generator.safetensors", "model.json"):
+        assert (run / name).is_file(), name
+    assert (run / "checkpoints" / "last.pt").is_file()
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_0000003.png", "step_0000006.png"]
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [2, 4, 6]
+    assert {"Loss/D/adversarial", "Loss/G/adversarial", "Logits/D/real", "Speed/samples_per_second"} <= set(
+        rows[0]
+    )
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 6
+
+
+def test_steps_count_generator_updates_and_n_critic_d_updates(tmp_path) -> None:
+    trainer = make_trainer(
+        make_config(tmp_path / "run", "game.n_critic=3", "game.ema_half_life=null", steps=4)
+    )
+    trainer.fit()
+    g_state = trainer.optimizer_generator.state_dict()["state"]
+    d_state = trainer.optimizer_discriminator.state_dict()["state"]
+    assert int(next(iter(g_state.values()))["step"]) == 4
+    assert int(next(iter(d_state.values()))["step"]) == 12
+
+
+def test_lazy_penalty_runs_every_k_steps(tmp_path) -> None:
+    config = make_config(
+        tmp_path / "run", "game.penalty=r1", "game.penalty_every=4", "game.penalty_weight=1", steps=8
+    )
+    trainer = make_trainer(config)
+    trainer.fit()
+    d_state = trainer.optimizer_discriminator.state_dict()["state"]
+    assert int(next(iter(d_state.values()))["step"]) == 8 + 2  # 8 D main + regularizer at steps 0 and 4
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert sum("Loss/D/r1" in row for row in rows) == 2  # only the intervals containing steps 0 and 4
+
+
+def test_gradient_clipping_happens_after_backward_and_before_the_step(tmp_path) -> None:
+    # With a tiny max norm, Adam's update shrinks to ~lr * max_norm / eps; had clipping come before backward
+    # (nothing to clip) or after the step (already applied), the first update would have size ~lr.
+    lr = 1e-2
+    changes = {}
+    for clip in (None, 1e-12):
+        overrides = [f"game.lr_discriminator={lr}", f"game.lr_generator={lr}", "game.ema_half_life=null"]
+        if clip is not None:
+            overrides.append(f"game.clip_grad_norm={clip}")
+        trainer = make_trainer(make_config(tmp_path / f"run{clip}", *overrides, steps=1))
+        before = [p.detach().clone() for p in trainer.task.discriminator.parameters()]
+        trainer.fit()
+        changes[clip] = max(
+            (p - b).abs().max().item()
+            for p, b in zip(trainer.task.discriminator.parameters(), before, strict=True)
+        )
+    assert changes[None] > 0.5 * lr
+    assert changes[1e-12] < 1e-3 * lr
+    rows = [json.loads(line) for line in (tmp_path / "run1e-12" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["Grad/D/norm"] > 1e-6  # the norm before clipping is reported
+
+
+def test_resume_is_bit_exact(tmp_path) -> None:
+    extra = ("game.penalty=r1", "game.penalty_every=2", "game.n_critic=2")
+    straight = make_trainer(make_config(tmp_path / "straight", *extra, steps=8))
+    straight.fit()
+
+    first = make_trainer(make_config(tmp_path / "split", *extra, steps=4))
+    first.fit()
+    torch.manual_seed(999)  # a different process state must not matter
+    second = make_trainer(make_config(tmp_path / "split", *extra, steps=8), seed=123)
+    second.fit(resume=True)
+
+    expected = flat_state(load_checkpoint(tmp_path / "straight" / "checkpoints" / "last.pt"))
+    actual = flat_state(load_checkpoint(tmp_path / "split" / "checkpoints" / "last.pt"))
+    assert expected.keys() == actual.keys()
+    mismatched = [key for key in expected if not torch.equal(expected[key], actual[key])]
+    assert not mismatched, mismatched[:5]
+    assert load_checkpoint(tmp_path / "split" / "checkpoints" / "last.pt")["step"] == 8
+
+
+def test_max_time_stops_early_and_checkpoints(tmp_path) -> None:
+    result = make_trainer(make_config(tmp_path / "run", "train.max_time=0.01", steps=10_000)).fit()
+    assert result.stopped_by_time
+    assert result.step < 10_000
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == result.step
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed"])
+def test_mixed_precision_on_cpu(tmp_path, precision) -> None:
+    config = make_config(tmp_path / "run", f"train.precision={precision}", steps=2)
+    torch.manual_seed(0)
+    task = build_points_task(sample_mixture("ring-8", 64, seed=0), latent_dim=2, width=16, depth=2)
+    trainer = Trainer(config, task, fabric=Fabric(accelerator="cpu", devices=1, precision=precision))
+    assert trainer.fit().step == 2
+    assert all(torch.isfinite(p).all() for p in task.generator.parameters())

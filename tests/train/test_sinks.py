@@ -1,0 +1,36 @@
+"""Sinks: JSONL always, CSV rewritten when columns appear."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from polemos.train.sinks import CsvSink, JsonlSink, open_sinks
+
+
+def test_jsonl_appends_rows(tmp_path) -> None:
+    sink = JsonlSink(tmp_path / "metrics.jsonl")
+    sink.write(1, {"a": 1.0})
+    sink.write(2, {"a": float("nan")})
+    sink.close()
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert rows == [{"step": 1, "a": 1.0}, {"step": 2, "a": "nan"}]
+
+
+def test_csv_grows_columns_and_survives_reopen(tmp_path) -> None:
+    path = tmp_path / "metrics.csv"
+    sink = CsvSink(path)
+    sink.write(1, {"a": 1.0})
+    sink.write(2, {"a": 2.0, "b": 3.0})
+    reopened = CsvSink(path)
+    reopened.write(3, {"a": 4.0})
+    rows = list(csv.DictReader(path.open()))
+    assert [row["step"] for row in rows] == ["1", "2", "3"]
+    assert rows[0]["b"] == "" and rows[1]["b"] == "3.0"
+
+
+def test_open_sinks_skips_uninstalled_and_always_has_jsonl(tmp_path) -> None:
+    sinks = open_sinks(tmp_path, ["csv"], {})
+    assert [type(sink).__name__ for sink in sinks] == ["JsonlSink", "CsvSink"]
+    for sink in sinks:
+        sink.close()
