@@ -92,13 +92,18 @@ class GameObjective:
         return adversarial
 
     def _penalty(self, discriminator: Network, batch: PhaseBatch, fake: Tensor, phase: Phase) -> Tensor:
-        value = self.penalty.compute(
-            lambda inputs: discriminator(inputs, batch.condition).reshape(-1),
-            self.augment(batch.real),
-            self.augment(fake),
-        )
+        seen_logits: list[Tensor] = []
+
+        def discriminate(inputs: Tensor) -> Tensor:
+            logits = discriminator(inputs, batch.condition).reshape(-1)
+            seen_logits.append(logits)
+            return logits
+
+        value = self.penalty.compute(discriminate, self.augment(batch.real), self.augment(fake))
         report(f"Loss/D/{self.penalty.name}", value)
-        return value * (self.penalty_weight * phase.penalty_scale)  # lazy: scaled by the interval
+        # + 0 * logits: every parameter of D takes part in the loss (DDP needs it; a final bias has no R1 gradient)
+        anchor = sum((logits.sum() * 0.0 for logits in seen_logits), value.new_zeros(()))
+        return value * (self.penalty_weight * phase.penalty_scale) + anchor  # lazy: scaled by the interval
 
     def _generator_loss(self, generator: Network, discriminator: Network, batch: PhaseBatch) -> Tensor:
         fake = generator(batch.latent, batch.condition)
