@@ -35,8 +35,17 @@ _SUB_APPS = (
 )
 
 
-def _mount_sub_apps() -> None:
+def _mount_sub_apps(argv: list[str]) -> None:
+    """Mounts the sub-command named in ``argv`` (all of them for help), so plain commands start fast."""
+    wanted = {name for _, _, name in _SUB_APPS}
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first in wanted:
+        wanted = {first}
+    elif first is not None:
+        wanted = set()
     for module_name, attribute, name in _SUB_APPS:
+        if name not in wanted:
+            continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -280,7 +289,7 @@ def bench(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``polemos`` command: one-line errors with exit code 2 for user mistakes."""
-    _mount_sub_apps()
+    _mount_sub_apps(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, prog_name="polemos")
     except PolemosError as error:

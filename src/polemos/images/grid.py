@@ -1,0 +1,105 @@
+"""Image grids: a batch tiled into one PNG, each image enlarged with nearest neighbour so 8x8 digits show."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from polemos.images.data import from_model_range
+
+PAD_VALUE = 128  # mid grey: visible against both black (digits, MNIST) and white backgrounds
+
+
+def make_image_grid(
+    images: torch.Tensor,  # (N, C, H, W), C 1 or 3; float in [-1, 1] (model range) or uint8 pixels
+    nrow: int | None = None,  # images per row; None: ceil(sqrt(N))
+    min_cell: int = 32,  # whole-factor enlargement until the longer side is >= this, in pixels
+    padding: int = 1,  # pixels of PAD_VALUE between cells and around the grid
+) -> np.ndarray:
+    """Tiles a batch of images into one ``uint8`` array ``(height, width, C)``.
+
+    Args:
+        images: A batch ``(N, C, H, W)`` with C 1 or 3, floats in the model range [-1, 1] (values outside are
+            clamped) or ``uint8`` pixels 0..255.
+        nrow: Images per row; ``None`` uses ``ceil(sqrt(N))``. Empty cells of the last row are left grey.
+        min_cell: Each image is enlarged by the integer factor ``ceil(min_cell / max(H, W))`` (at least 1)
+            with nearest neighbour, so an 8x8 digit becomes a 32x32 cell by default.
+        padding: Width in pixels of the grey border between cells and around the grid.
+
+    Returns:
+        A ``uint8`` array of shape ``(rows * (H*s + p) + p, nrow * (W*s + p) + p, C)`` where ``s`` is the
+        enlargement factor and ``p`` the padding.
+    """
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"images must be (N, C, H, W) with C 1 or 3, got shape {tuple(images.shape)}")
+    count, channels, height, width = (int(size) for size in images.shape)
+    if count == 0:
+        raise ValueError("cannot make a grid of zero images")
+    if padding < 0 or min_cell < 1:
+        raise ValueError(f"need padding >= 0 and min_cell >= 1, got padding={padding}, min_cell={min_cell}")
+    columns = math.ceil(math.sqrt(count)) if nrow is None else max(1, min(int(nrow), count))
+    rows = math.ceil(count / columns)
+    scale = max(1, math.ceil(min_cell / max(height, width)))
+
+    if images.dtype == torch.uint8:
+        pixels = images.detach()
+    elif images.is_floating_point():
+        pixels = from_model_range(images)
+    else:
+        raise TypeError(f"images must be float in [-1, 1] or uint8 pixels, got {images.dtype}")
+    cells = pixels.cpu().numpy().transpose(0, 2, 3, 1)  # (N, H, W, C)
+    cells = cells.repeat(scale, axis=1).repeat(scale, axis=2)  # nearest-neighbour enlargement
+    cell_height, cell_width = height * scale, width * scale
+
+    grid = np.full(
+        (rows * (cell_height + padding) + padding, columns * (cell_width + padding) + padding, channels),
+        PAD_VALUE,
+        dtype=np.uint8,
+    )
+    for index in range(count):
+        row, column = divmod(index, columns)
+        top = padding + row * (cell_height + padding)
+        left = padding + column * (cell_width + padding)
+        grid[top : top + cell_height, left : left + cell_width] = cells[index]
+    return grid
+
+
+def save_image_grid(
+    images: torch.Tensor,  # (N, C, H, W), C 1 or 3; float in [-1, 1] (model range) or uint8 pixels
+    path: str | os.PathLike,  # the PNG file to write; parent folders are created
+    nrow: int | None = None,  # images per row; None: ceil(sqrt(N))
+    min_cell: int = 32,  # each image is enlarged until its longer side is >= this, in pixels
+    padding: int = 1,  # pixels of grey between cells and around the grid
+) -> Path:
+    """Writes a batch of images as one PNG grid, atomically (a temporary file renamed over ``path``).
+
+    Args:
+        images: A batch ``(N, C, H, W)`` with C 1 or 3, floats in [-1, 1] or ``uint8`` pixels.
+        path: Where to write the PNG (always PNG-encoded, whatever the suffix); parent folders are created.
+        nrow: Images per row; ``None`` uses ``ceil(sqrt(N))``.
+        min_cell: Minimum cell side in pixels, reached by whole-factor nearest-neighbour enlargement.
+        padding: Width in pixels of the grey border between cells and around the grid.
+
+    Returns:
+        The path written.
+    """
+    grid = make_image_grid(images, nrow=nrow, min_cell=min_cell, padding=padding)
+    picture = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # write next to the target, then rename: readers never see a half-written PNG
+    descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            picture.save(handle, format="PNG")
+        os.replace(temporary_name, target)
+    except BaseException:
+        Path(temporary_name).unlink(missing_ok=True)
+        raise
+    return target

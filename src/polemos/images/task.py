@@ -1,0 +1,160 @@
+"""Builds the image :class:`~polemos.train.task.GanTask` from a run config, and rebuilds a generator to sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from polemos.config import RunConfig
+from polemos.errors import PolemosError
+from polemos.images.augment import DiffAugment
+from polemos.images.data import ImageData, load_images, to_model_range
+from polemos.images.grid import save_image_grid
+from polemos.images.networks import build_image_models
+from polemos.train.task import GanTask
+
+
+def build_image_task(config: RunConfig, data: ImageData | None = None, progress: bool = True) -> GanTask:
+    """Loads the data and builds G and D as the config says.
+
+    Args:
+        config: The resolved run config.
+        data: Already loaded data (skips loading); must match the config's source.
+        progress: Show a progress bar while loading large folders.
+    """
+    if data is None:
+        data = load_images(
+            config.data.source,
+            resolution=config.data.resolution,
+            channels=config.data.channels,
+            root=config.data.root,
+            progress=progress,
+        )
+    num_classes = data.num_classes if config.data.conditional else 0
+    if config.data.conditional and num_classes < 2:
+        raise PolemosError(
+            f"data.conditional is on but {data.source!r} has no class labels; "
+            "use a folder with one sub-folder per class, labelled arrays, or set data.conditional=false"
+        )
+    generator, discriminator = build_image_models(
+        config.model.architecture,
+        latent_dim=config.model.latent_dim,
+        resolution=data.resolution,
+        channels=data.channels,
+        width=config.model.width,
+        num_classes=num_classes,
+        spectral_norm=config.model.spectral_norm,
+    )
+    augment = DiffAugment(config.game.augment) if config.game.augment else None
+    metadata: dict[str, Any] = {
+        "modality": "images",
+        "architecture": config.model.architecture,
+        "resolution": data.resolution,
+        "channels": data.channels,
+        "width": config.model.width,
+        "num_classes": num_classes,
+        "class_names": list(data.class_names) if num_classes else [],
+        "data_source": data.source,
+        "skipped_files": data.skipped,
+    }
+    return GanTask(
+        generator=generator,
+        discriminator=discriminator,
+        latent_dim=config.model.latent_dim,
+        data=data.images,
+        conditions=data.labels if num_classes else None,
+        prepare=to_model_range,
+        save_samples=lambda samples, path: save_image_grid(samples, path),
+        augment=augment,
+        metadata=metadata,
+    )
+
+
+class ImageSampler:
+    """A trained image generator, ready to sample (see :func:`polemos.load`).
+
+    Args:
+        generator: The generator network (EMA weights when the run used EMA).
+        metadata: The run's ``model.json``.
+    """
+
+    def __init__(self, generator: torch.nn.Module, metadata: dict[str, Any]) -> None:
+        self.generator = generator.eval()
+        self.metadata = metadata
+        self.latent_dim = int(metadata["latent_dim"])
+        self.num_classes = int(metadata.get("num_classes", 0))
+        self.class_names: list[str] = list(metadata.get("class_names", []))
+
+    def _labels(
+        self, count: int, labels: Tensor | list[int] | int | str | None, rng: torch.Generator
+    ) -> Tensor | None:
+        if self.num_classes == 0:
+            if labels is not None:
+                raise PolemosError("this generator is unconditional; drop --class / labels")
+            return None
+        if labels is None:
+            return torch.randint(self.num_classes, (count,), generator=rng)
+        if isinstance(labels, str):
+            if labels not in self.class_names:
+                raise PolemosError(f"unknown class {labels!r}; valid classes: {', '.join(self.class_names)}")
+            labels = self.class_names.index(labels)
+        if isinstance(labels, int):
+            labels = [labels] * count
+        labels = torch.as_tensor(labels, dtype=torch.long)
+        if labels.numel() != count or labels.min() < 0 or labels.max() >= self.num_classes:
+            raise PolemosError(f"labels must be {count} class ids in [0, {self.num_classes - 1}]")
+        return labels
+
+    @torch.no_grad()
+    def sample(
+        self, count: int, labels: Tensor | list[int] | int | str | None = None, seed: int | None = None
+    ) -> Tensor:
+        """Generates ``count`` images as floats in [-1, 1], shape (count, C, R, R).
+
+        Args:
+            count: Number of images.
+            labels: Class ids (or one class id/name for all) for a conditional generator; random when None.
+            seed: Seed of the latents (and random labels); fresh randomness when None.
+        """
+        if count < 1:
+            raise PolemosError(f"the number of samples must be at least 1 (got {count})")
+        rng = torch.Generator()
+        if seed is None:
+            rng.seed()
+        else:
+            rng.manual_seed(seed)
+        latent = torch.randn(count, self.latent_dim, generator=rng)
+        condition = self._labels(count, labels, rng)
+        device = next(self.generator.parameters()).device
+        return (
+            self.generator(latent.to(device), None if condition is None else condition.to(device))
+            .float()
+            .cpu()
+        )
+
+    def save_grid(self, path: str | Path, count: int = 64, labels: Any = None, seed: int | None = 0) -> Path:
+        """Samples ``count`` images and writes them as one PNG grid."""
+        return save_image_grid(self.sample(count, labels=labels, seed=seed), path)
+
+
+def image_sampler_from_export(weights: dict[str, Tensor], metadata: dict[str, Any]) -> ImageSampler:
+    """Rebuilds the generator of an image run from its portable export."""
+    generator, _ = build_image_models(
+        metadata["architecture"],
+        latent_dim=int(metadata["latent_dim"]),
+        resolution=int(metadata["resolution"]),
+        channels=int(metadata["channels"]),
+        width=int(metadata["width"]),
+        num_classes=int(metadata.get("num_classes", 0)),
+        spectral_norm=False,
+    )
+    try:
+        generator.load_state_dict(weights)
+    except RuntimeError as error:
+        raise PolemosError(
+            f"the generator weights do not match model.json ({str(error).splitlines()[0]})"
+        ) from None
+    return ImageSampler(generator, metadata)

@@ -1,0 +1,213 @@
+"""Tests for polemos.images.networks: shapes, conditioning, spectral norm, gradient flow, registry."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from polemos.errors import PolemosError
+from polemos.images.networks import (
+    IMAGE_MODELS,
+    ConditionalBatchNorm2d,
+    DCGANDiscriminator,
+    DCGANGenerator,
+    ResNetDiscriminator,
+    ResNetGenerator,
+    build_image_models,
+    channels_at,
+)
+
+LATENT_DIM = 16
+WIDTH = 8
+MODEL_NAMES = ["dcgan", "resnet"]
+
+
+def _weight_layers(network: nn.Module) -> list[nn.Module]:
+    return [m for m in network.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear)]
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("resolution", [8, 16, 32, 64, 128, 256])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_output_shapes_and_range(name: str, resolution: int, channels: int) -> None:
+    generator, discriminator = build_image_models(name, LATENT_DIM, resolution, channels, width=WIDTH)
+    images = generator(torch.randn(2, LATENT_DIM))
+    assert images.shape == (2, channels, resolution, resolution)
+    assert images.abs().max() <= 1.0
+    logits = discriminator(images)
+    assert logits.shape == (2,)
+    assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_generator_output_is_bounded_by_tanh(name: str) -> None:
+    generator, _ = build_image_models(name, LATENT_DIM, 8, 3, width=WIDTH)
+    with torch.no_grad():  # huge pre-activations: without a final tanh the output would leave [-1, 1]
+        generator.to_image.weight.mul_(1000.0)
+    images = generator(torch.randn(4, LATENT_DIM))
+    assert images.abs().max() <= 1.0
+    assert images.abs().max() > 0.99
+
+
+def test_channel_rule_matches_the_dcgan_cifar_layout() -> None:
+    # 32x32, width 64: 512 channels at 4x4, 256 at 8x8, 128 at 16x16, 64 at 32x32
+    assert [channels_at(side, 32, 64) for side in (4, 8, 16, 32)] == [512, 256, 128, 64]
+    # capped at 8 * width for large images
+    assert channels_at(4, 256, 64) == 512
+    generator = DCGANGenerator(LATENT_DIM, 32, 3, width=64)
+    assert [conv.out_channels for conv in generator.upsample_convs] == [256, 128, 64]
+    assert generator.project.out_features == 512 * 16
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_generator_is_conditional_on_labels(name: str) -> None:
+    generator, _ = build_image_models(name, LATENT_DIM, 16, 3, width=WIDTH, num_classes=5)
+    cbns = [m for m in generator.modules() if isinstance(m, ConditionalBatchNorm2d)]
+    assert cbns
+    for cbn in cbns:  # documented init: gain 1, bias 0 (so every class starts identical)
+        assert torch.equal(cbn.class_gain.weight, torch.ones_like(cbn.class_gain.weight))
+        assert torch.equal(cbn.class_bias.weight, torch.zeros_like(cbn.class_bias.weight))
+        with torch.no_grad():  # emulate training having separated the classes
+            cbn.class_gain.weight.normal_(1.0, 0.5)
+            cbn.class_bias.weight.normal_(0.0, 0.5)
+    generator.eval()
+    latent = torch.randn(1, LATENT_DIM).expand(2, -1)
+    images = generator(latent, torch.tensor([0, 3]))
+    assert not torch.allclose(images[0], images[1], atol=1e-4)
+    same = generator(latent, torch.tensor([3, 3]))
+    torch.testing.assert_close(same[0], same[1])
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_missing_labels_raise_value_error(name: str) -> None:
+    generator, discriminator = build_image_models(name, LATENT_DIM, 8, 3, width=WIDTH, num_classes=4)
+    with pytest.raises(ValueError, match="labels"):
+        generator(torch.randn(2, LATENT_DIM))
+    with pytest.raises(ValueError, match="labels"):
+        discriminator(torch.zeros(2, 3, 8, 8))
+    with pytest.raises(ValueError, match="labels"):
+        discriminator(torch.zeros(2, 3, 8, 8), torch.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_unconditional_models_ignore_labels(name: str) -> None:
+    generator, discriminator = build_image_models(name, LATENT_DIM, 8, 3, width=WIDTH)
+    generator.eval()
+    discriminator.eval()  # freezes the spectral-norm power iteration between the two calls
+    latent = torch.randn(2, LATENT_DIM)
+    torch.testing.assert_close(generator(latent), generator(latent, torch.tensor([0, 1])))
+    images = torch.rand(2, 3, 8, 8) * 2 - 1
+    torch.testing.assert_close(discriminator(images), discriminator(images, torch.tensor([5, 7])))
+
+
+@pytest.mark.parametrize("discriminator_class", [DCGANDiscriminator, ResNetDiscriminator])
+def test_projection_discriminator_adds_label_embedding_inner_product(discriminator_class: type) -> None:
+    discriminator = discriminator_class(16, 3, width=WIDTH, num_classes=3, spectral_norm=False)
+    discriminator.eval()
+    images = torch.rand(1, 3, 16, 16).expand(3, -1, -1, -1) * 2 - 1
+    logits = discriminator(images, torch.tensor([0, 1, 2]))
+    assert logits.shape == (3,)
+    assert len(set(logits.tolist())) == 3  # the label changes the logit
+    # the difference between two labels is <e_0 - e_1, h> with h the features fed to the head
+    captured: list[torch.Tensor] = []
+    hook = discriminator.head.to_logit.register_forward_hook(
+        lambda _m, inputs, _o: captured.append(inputs[0])
+    )
+    discriminator(images[:1], torch.tensor([0]))
+    hook.remove()
+    embedding = discriminator.head.class_embedding.weight
+    expected = (captured[0][0] * (embedding[0] - embedding[1])).sum()
+    torch.testing.assert_close(logits[0] - logits[1], expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("discriminator_class", [DCGANDiscriminator, ResNetDiscriminator])
+def test_spectral_norm_parametrizes_every_layer(discriminator_class: type) -> None:
+    with_sn = discriminator_class(16, 3, width=WIDTH, num_classes=3, spectral_norm=True)
+    layers = _weight_layers(with_sn) + [with_sn.head.class_embedding]
+    assert len(layers) >= 3
+    assert all(parametrize.is_parametrized(layer, "weight") for layer in layers)
+    without_sn = discriminator_class(16, 3, width=WIDTH, num_classes=3, spectral_norm=False)
+    assert not any(parametrize.is_parametrized(m) for m in without_sn.modules())
+
+
+@pytest.mark.parametrize("discriminator_class", [DCGANDiscriminator, ResNetDiscriminator])
+def test_spectral_norm_bounds_largest_singular_value(discriminator_class: type) -> None:
+    discriminator = discriminator_class(16, 3, width=WIDTH, num_classes=3, spectral_norm=True).train()
+    images = torch.rand(4, 3, 16, 16) * 2 - 1
+    labels = torch.tensor([0, 1, 2, 0])
+    for _ in range(10):  # each train-mode forward runs one power iteration
+        discriminator(images, labels)
+    for layer in _weight_layers(discriminator) + [discriminator.head.class_embedding]:
+        weight = layer.weight
+        largest = torch.linalg.matrix_norm(weight.reshape(weight.shape[0], -1), ord=2)
+        assert largest.item() == pytest.approx(1.0, abs=0.02), type(layer).__name__
+    # the raw (unnormalised) weights are not already of norm 1, so the check above is not vacuous
+    raw = discriminator.head.to_logit.parametrizations.weight.original
+    assert torch.linalg.matrix_norm(raw, ord=2).item() != pytest.approx(1.0, abs=0.1)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("num_classes", [0, 4])
+@pytest.mark.parametrize("spectral_norm", [True, False])
+def test_gradients_reach_every_parameter(name: str, num_classes: int, spectral_norm: bool) -> None:
+    generator, discriminator = build_image_models(
+        name, LATENT_DIM, 16, 3, width=WIDTH, num_classes=num_classes, spectral_norm=spectral_norm
+    )
+    labels = torch.tensor([0, 1, 2, 3]) if num_classes else None
+    if num_classes:  # give each class its own gain so the conditional parameters matter
+        for module in generator.modules():
+            if isinstance(module, ConditionalBatchNorm2d):
+                with torch.no_grad():
+                    module.class_gain.weight.normal_(1.0, 0.3)
+    # float64 so that a gradient that is zero in exact arithmetic (e.g. a bias cancelled by a following batch
+    # norm, ~1e-10 in float32) shows up as ~1e-19 and fails the threshold below
+    generator.double()
+    discriminator.double()
+    latent = torch.randn(4, LATENT_DIM, dtype=torch.float64)
+    loss = discriminator(generator(latent, labels), labels).square().mean()
+    loss.backward()
+    for network in (generator, discriminator):
+        for parameter_name, parameter in network.named_parameters():
+            assert parameter.grad is not None, parameter_name
+            assert parameter.grad.abs().max() > 1e-12, parameter_name
+
+
+def test_dcgan_init_is_normal_002_and_resnet_is_not() -> None:
+    generator = DCGANGenerator(LATENT_DIM, 32, 3, width=32)
+    weights = torch.cat([layer.weight.flatten() for layer in _weight_layers(generator)])
+    assert weights.mean().item() == pytest.approx(0.0, abs=1e-3)
+    assert weights.std().item() == pytest.approx(0.02, rel=0.02)
+    resnet = ResNetGenerator(LATENT_DIM, 32, 3, width=32)
+    # xavier-uniform with gain sqrt(2): |w| <= sqrt(2) * sqrt(6 / (fan_in + fan_out))
+    conv = resnet.blocks[0].conv1
+    fan_in, fan_out = conv.in_channels * 9, conv.out_channels * 9
+    bound = 2**0.5 * (6 / (fan_in + fan_out)) ** 0.5
+    assert conv.weight.abs().max().item() <= bound
+    assert conv.weight.abs().max().item() > 0.95 * bound
+
+
+def test_registry_names_and_errors() -> None:
+    assert IMAGE_MODELS.names() == ["dcgan", "resnet"]
+    assert IMAGE_MODELS.get("dcgan").generator is DCGANGenerator
+    assert IMAGE_MODELS.get("resnet").discriminator is ResNetDiscriminator
+    with pytest.raises(PolemosError, match="dcgan, resnet"):
+        build_image_models("stylegan", LATENT_DIM, 32, 3)
+    for bad_resolution in (4, 24, 512, 33):
+        with pytest.raises(PolemosError, match="8, 16, 32, 64, 128, 256"):
+            build_image_models("dcgan", LATENT_DIM, bad_resolution, 3)
+    with pytest.raises(PolemosError, match="channels"):
+        build_image_models("resnet", LATENT_DIM, 32, 0)
+    with pytest.raises(PolemosError, match="8, 16"):
+        DCGANGenerator(LATENT_DIM, 48, 3)
+    with pytest.raises(PolemosError, match="channels"):
+        ResNetDiscriminator(32, 0)
+
+
+def test_wrong_input_shapes_raise() -> None:
+    generator, discriminator = build_image_models("dcgan", LATENT_DIM, 8, 3, width=WIDTH)
+    with pytest.raises(ValueError, match="latent"):
+        generator(torch.randn(2, LATENT_DIM + 1))
+    with pytest.raises(ValueError, match=r"\(N, 3, 8, 8\)"):
+        discriminator(torch.zeros(2, 3, 16, 16))

@@ -1,0 +1,79 @@
+"""Image runs end to end: data -> GanTask -> trainer -> polemos.load -> sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from lightning_fabric import Fabric
+
+import polemos
+from polemos.config import resolve_config
+from polemos.errors import PolemosError
+from polemos.images.task import build_image_task
+from polemos.train.loop import Trainer
+
+
+def train_small(out, *overrides: str, steps: int = 3):
+    config = resolve_config(
+        flags={"train.out": str(out), "train.steps": steps, "train.batch_size": 8},
+        overrides=[
+            "model.width=8",
+            "train.progress=false",
+            "train.loggers=[jsonl]",
+            "train.accelerator=cpu",
+            "train.devices=1",
+            *overrides,
+        ],
+    )
+    task = build_image_task(config, progress=False)
+    Trainer(config, task, fabric=Fabric(accelerator="cpu", devices=1)).fit()
+    return config, task
+
+
+def test_unconditional_digits_round_trip(tmp_path) -> None:
+    _, task = train_small(tmp_path / "run")
+    assert task.conditions is None
+    generator = polemos.load(tmp_path / "run")
+    images = generator.sample(5, seed=1)
+    assert images.shape == (5, 1, 8, 8)
+    assert images.min() >= -1 and images.max() <= 1
+    assert torch.equal(images, generator.sample(5, seed=1))  # seeded sampling is reproducible
+    assert not torch.equal(images, generator.sample(5, seed=2))
+    with pytest.raises(PolemosError, match="unconditional"):
+        generator.sample(2, labels=3)
+    with pytest.raises(PolemosError, match="at least 1"):
+        generator.sample(0)
+
+
+def test_conditional_resnet_with_class_names(tmp_path) -> None:
+    train_small(tmp_path / "run", "data.conditional=true", "model.architecture=resnet", "data.resolution=16")
+    generator = polemos.load(tmp_path / "run")
+    assert generator.num_classes == 10 and generator.class_names[3] == "3"
+    fives = generator.sample(4, labels="5", seed=0)
+    sevens = generator.sample(4, labels=7, seed=0)
+    assert fives.shape == (4, 1, 16, 16)
+    assert not torch.equal(fives, sevens)  # the label changes the output for the same latents
+    with pytest.raises(PolemosError, match="unknown class"):
+        generator.sample(2, labels="eleven")
+
+
+def test_conditional_without_labels_is_refused(tmp_path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((4, 8, 8), dtype=np.uint8))
+    config = resolve_config(overrides=[f"data.source={tmp_path / 'x.npy'}", "data.conditional=true"])
+    with pytest.raises(PolemosError, match="no class labels"):
+        build_image_task(config, progress=False)
+
+
+def test_mnist_idx_from_shared_data(tmp_path, shared_data) -> None:
+    source = shared_data / "mnist" / "t10k-images-idx3-ubyte.gz"
+    config, task = train_small(tmp_path / "run", f"data.source={source}", steps=1)
+    assert tuple(task.data.shape) == (10_000, 1, 32, 32)
+    assert polemos.load(tmp_path / "run").sample(2).shape == (2, 1, 32, 32)
+
+
+def test_augmentation_state_is_checkpointed(tmp_path) -> None:
+    _, task = train_small(tmp_path / "run", "game.augment=color,translation,cutout", steps=1)
+    assert task.augment is not None
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    assert "augment" in state
