@@ -47,9 +47,7 @@ class GameConfig(_Section):
 
     loss: str = "hinge"  # a registered adversarial loss
     penalty: str = "none"  # a registered gradient penalty
-    penalty_weight: float = Field(
-        10.0, ge=0.0
-    )  # multiplier of the penalty (gamma/2 for R1/R2, lambda for GP)
+    penalty_weight: float = Field(10.0, ge=0.0)  # multiplier of the penalty (gamma/2 for R1/R2, lambda for GP)
     penalty_every: int = Field(1, ge=1)  # lazy regularization: apply every k G steps, scaled by k
     n_critic: int = Field(1, ge=1, le=100)  # D steps per G step
     lr_generator: float = Field(2e-4, gt=0.0, le=1.0)  # Adam learning rate of G (TTUR: may differ from D's)
@@ -59,7 +57,7 @@ class GameConfig(_Section):
     clip_grad_norm: float | None = Field(None, gt=0.0)  # max L2 norm of each network's gradient; None: off
     ema_half_life: float | None = Field(10_000.0, gt=0.0)  # EMA of G, half-life in samples; None: off
     ema_rampup: float | None = Field(0.05, gt=0.0)  # cap the half-life at rampup * samples seen; None: off
-    augment: str = "translation,cutout"  # DiffAugment policy on real and fake in both phases; "" for none
+    augment: str = ""  # DiffAugment policy for D in both phases, e.g. "color,translation,cutout"; "": none
 
 
 class TrainConfig(_Section):
@@ -84,6 +82,28 @@ class TrainConfig(_Section):
     progress: bool = True  # rich progress bar
 
 
+class HealthConfig(_Section):
+    """The training-health monitor: divergence rollback and alarms, checked every ``train.log_every`` steps."""
+
+    enabled: bool = True
+    max_rollbacks: int = Field(3, ge=0)  # NaN/Inf recoveries before the run stops (keeping the last good state)
+    rollback_lr_factor: float = Field(0.5, gt=0.0, lt=1.0)  # learning rates are multiplied by this per rollback
+    d_overfit_threshold: float = Field(0.6, gt=0.0, le=1.0)  # alarm when E[sign(D(real))] exceeds this (ADA)
+    collapse_threshold: float = Field(0.25, ge=0.0, lt=1.0)  # alarm when sample diversity / data diversity < this
+    warmup: float = Field(0.1, ge=0.0, le=1.0)  # share of train.steps before the alarms (not NaN checks) start
+
+
+class EvalConfig(_Section):
+    """Evaluation during training (off by default: it can dominate short CPU runs)."""
+
+    every: int | None = Field(None, ge=1)  # G steps between evaluations; None: off
+    metric: str = "kid"  # a registered metric (see `polemos list`); its first value ranks checkpoints
+    n: int = Field(1000, ge=10)  # generated and reference samples per evaluation
+    extractor: str = "auto"  # "auto" (a domain classifier trained on the data), "pixels", or a file path
+    keep_best: bool = True  # keep checkpoints/best.pt at the best value so far (lower is better)
+    early_stop_patience: int | None = Field(None, ge=1)  # stop after this many evaluations without improvement
+
+
 class RunConfig(_Section):
     """Everything that defines a training run."""
 
@@ -92,6 +112,8 @@ class RunConfig(_Section):
     model: ModelConfig = ModelConfig()
     game: GameConfig = GameConfig()
     train: TrainConfig = TrainConfig()
+    health: HealthConfig = HealthConfig()
+    eval: EvalConfig = EvalConfig()
 
     @model_validator(mode="after")
     def _check_consistency(self) -> RunConfig:
@@ -110,7 +132,12 @@ class RunConfig(_Section):
 
 # Named presets: partial configs layered on the defaults above (they never restate a default).
 PRESETS: Registry[dict[str, Any]] = Registry("preset")
-PRESETS.add("default", {}, "the stable recipe: hinge loss, spectral norm, DiffAugment, EMA, Adam(0, 0.99)")
+PRESETS.add("default", {}, "the stable recipe: hinge loss, spectral norm on D, EMA of G, Adam(0, 0.99)")
+PRESETS.add(
+    "limited-data",
+    {"game": {"augment": "color,translation,cutout"}},
+    "the default recipe with DiffAugment (color, translation, cutout) for small image sets at 32 px and up",
+)
 PRESETS.add(
     "demo",
     {
@@ -202,6 +229,8 @@ def valid_keys(section: str = "") -> list[str]:
         "model": ModelConfig,
         "game": GameConfig,
         "train": TrainConfig,
+        "health": HealthConfig,
+        "eval": EvalConfig,
     }
     if section in sections:
         return [f"{section}.{name}" for name in sections[section].model_fields]
@@ -231,15 +260,11 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     try:
         content = yaml.safe_load(file.read_text())
     except yaml.YAMLError as error:
-        raise PolemosError(
-            f"config file {str(file)!r} is not valid YAML/JSON ({error}); fix its syntax"
-        ) from None
+        raise PolemosError(f"config file {str(file)!r} is not valid YAML/JSON ({error}); fix its syntax") from None
     if content is None:
         return {}
     if not isinstance(content, dict):
-        raise PolemosError(
-            f"config file {str(file)!r} must hold a mapping of sections (data, model, game, train)"
-        )
+        raise PolemosError(f"config file {str(file)!r} must hold a mapping of sections (data, model, game, train)")
     return content
 
 

@@ -66,16 +66,12 @@ def test_run_folder_contents(tmp_path) -> None:
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_0000003.png", "step_0000006.png"]
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows] == [2, 4, 6]
-    assert {"Loss/D/adversarial", "Loss/G/adversarial", "Logits/D/real", "Speed/samples_per_second"} <= set(
-        rows[0]
-    )
+    assert {"Loss/D/adversarial", "Loss/G/adversarial", "Logits/D/real", "Speed/samples_per_second"} <= set(rows[0])
     assert json.loads((run / "config.json").read_text())["train"]["steps"] == 6
 
 
 def test_steps_count_generator_updates_and_n_critic_d_updates(tmp_path) -> None:
-    trainer = make_trainer(
-        make_config(tmp_path / "run", "game.n_critic=3", "game.ema_half_life=null", steps=4)
-    )
+    trainer = make_trainer(make_config(tmp_path / "run", "game.n_critic=3", "game.ema_half_life=null", steps=4))
     trainer.fit()
     g_state = trainer.optimizer_generator.state_dict()["state"]
     d_state = trainer.optimizer_discriminator.state_dict()["state"]
@@ -84,9 +80,7 @@ def test_steps_count_generator_updates_and_n_critic_d_updates(tmp_path) -> None:
 
 
 def test_lazy_penalty_runs_every_k_steps(tmp_path) -> None:
-    config = make_config(
-        tmp_path / "run", "game.penalty=r1", "game.penalty_every=4", "game.penalty_weight=1", steps=8
-    )
+    config = make_config(tmp_path / "run", "game.penalty=r1", "game.penalty_every=4", "game.penalty_weight=1", steps=8)
     trainer = make_trainer(config)
     trainer.fit()
     d_state = trainer.optimizer_discriminator.state_dict()["state"]
@@ -108,8 +102,7 @@ def test_gradient_clipping_happens_after_backward_and_before_the_step(tmp_path) 
         before = [p.detach().clone() for p in trainer.task.discriminator.parameters()]
         trainer.fit()
         changes[clip] = max(
-            (p - b).abs().max().item()
-            for p, b in zip(trainer.task.discriminator.parameters(), before, strict=True)
+            (p - b).abs().max().item() for p, b in zip(trainer.task.discriminator.parameters(), before, strict=True)
         )
     assert changes[None] > 0.5 * lr
     assert changes[1e-12] < 1e-3 * lr

@@ -29,15 +29,10 @@ def test_state_restores_the_exact_stream() -> None:
     expected = [sampler.next_batch() for _ in range(6)]
     restored = InfiniteSampler(size=13, batch_size=4, seed=1)
     restored.load_state_dict(state)
-    assert all(
-        torch.equal(a, b) for a, b in zip(expected, [restored.next_batch() for _ in range(6)], strict=True)
-    )
+    assert all(torch.equal(a, b) for a, b in zip(expected, [restored.next_batch() for _ in range(6)], strict=True))
 
 
 def test_ranks_take_disjoint_shards() -> None:
-    shards = [
-        InfiniteSampler(size=12, batch_size=6, seed=0, rank=rank, world_size=2).next_batch()
-        for rank in (0, 1)
-    ]
+    shards = [InfiniteSampler(size=12, batch_size=6, seed=0, rank=rank, world_size=2).next_batch() for rank in (0, 1)]
     assert set(shards[0].tolist()).isdisjoint(shards[1].tolist())
     assert sorted(shards[0].tolist() + shards[1].tolist()) == list(range(12))

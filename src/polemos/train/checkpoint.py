@@ -107,18 +107,14 @@ def export_generator(run_dir: Path, weights: dict[str, torch.Tensor], metadata: 
     """Writes the portable generator: ``generator.safetensors`` + ``model.json`` (both atomic)."""
     tensors = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in weights.items()}
     atomic_write(run_dir / "generator.safetensors", lambda temporary: save_file(tensors, str(temporary)))
-    atomic_write(
-        run_dir / "model.json", lambda temporary: temporary.write_text(json.dumps(metadata, indent=2))
-    )
+    atomic_write(run_dir / "model.json", lambda temporary: temporary.write_text(json.dumps(metadata, indent=2)))
 
 
 def read_generator(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Reads the portable generator export of a run folder."""
     weights_path, metadata_path = run_dir / "generator.safetensors", run_dir / "model.json"
     if not run_dir.is_dir():
-        raise PolemosError(
-            f"run folder {str(run_dir)!r} does not exist; pass the --out folder of a training run"
-        )
+        raise PolemosError(f"run folder {str(run_dir)!r} does not exist; pass the --out folder of a training run")
     if not weights_path.is_file() or not metadata_path.is_file():
         raise PolemosError(
             f"{str(run_dir)!r} has no trained generator (generator.safetensors, model.json); "

@@ -8,7 +8,6 @@ checkpoints. The math of each phase lives in :mod:`polemos.game.objective`.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from polemos.game.losses import get_loss
 from polemos.game.objective import GameObjective, PhaseBatch
 from polemos.game.penalties import get_penalty
 from polemos.game.phases import Phase, PhaseKind, build_schedule, due
-from polemos.stats import StatsCollector
+from polemos.stats import StatsCollector, report
 from polemos.train import checkpoint as ckpt
+from polemos.train.health import EventLog, HealthEvent, HealthMonitor, all_finite, mean_pairwise_distance
 from polemos.train.progress import TrainingProgress
 from polemos.train.sampler import InfiniteSampler
 from polemos.train.sinks import open_sinks
@@ -109,15 +109,20 @@ class Trainer:
         )
         self.ema = EMA(task.generator, game.ema_half_life, game.ema_rampup) if game.ema_half_life else None
         self.generator, self.optimizer_generator = fabric.setup(task.generator, optimizer_generator)
-        self.discriminator, self.optimizer_discriminator = fabric.setup(
-            task.discriminator, optimizer_discriminator
-        )
+        self.discriminator, self.optimizer_discriminator = fabric.setup(task.discriminator, optimizer_discriminator)
         if self.ema is not None:
             self.ema.module.to(fabric.device)
         self.sampler = InfiniteSampler(
             len(task.data), config.train.batch_size, config.train.seed, fabric.global_rank, fabric.world_size
         )
         self.step = 0
+        self.lr_scale = 1.0  # lowered by divergence rollbacks
+        self.health = HealthMonitor(config.health)
+        self.events = EventLog(self.run_dir / "events.jsonl")
+        self._real_diversity: float | None = None
+        self.best_value: float | None = None
+        self.evals_since_best = 0
+        self._measure_gradients = False
         # A fixed latent batch for sample grids, independent of the global RNG (keeps resume exact).
         grid_rng = torch.Generator().manual_seed(config.train.seed + 12345)
         self.grid_latent = task.sample_latent(config.train.num_samples, torch.device("cpu"), grid_rng)
@@ -157,14 +162,18 @@ class Trainer:
             loss = self.objective.phase_loss(phase, generator, discriminator, batch)
         self.fabric.backward(loss)
         max_norm = self.config.game.clip_grad_norm
+        name = f"Grad/{'G' if updates_generator else 'D'}/norm"
         if max_norm is not None:  # after backward, before the step: clips this update's gradients
             norm = self.fabric.clip_gradients(module, optimizer, max_norm=max_norm, error_if_nonfinite=False)
-            from polemos.stats import report
-
-            report(f"Grad/{'G' if updates_generator else 'D'}/norm", norm)
+            report(name, norm)
+        elif self._measure_gradients:  # only on steps that are logged: the norm costs a pass over all grads
+            gradients = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+            if gradients:
+                report(name, torch.stack(gradients).norm())
         optimizer.step()
 
     def _train_step(self) -> None:
+        self._measure_gradients = (self.step + 1) % self.config.train.log_every == 0
         for phase in self.schedule:
             if due(phase, self.step):
                 for _ in range(phase.repeats):
@@ -194,6 +203,8 @@ class Trainer:
             "sampler": self.sampler.state_dict(),
             "rng": rng,
             "world_size": self.fabric.world_size,
+            "lr_scale": self.lr_scale,
+            "best_value": self.best_value,
             "config": self.config.to_json(),
         }
 
@@ -209,6 +220,9 @@ class Trainer:
             self.task.augment.load_state_dict(state.get("augment", {}))
         self.sampler.load_state_dict(state["sampler"])
         self.step = int(state["step"])
+        self.lr_scale = float(state.get("lr_scale", 1.0))
+        self.best_value = state.get("best_value")
+        self._apply_lr_scale()
         rng = dict(state["rng"])
         per_rank = rng.get("torch_per_rank")
         if per_rank is not None and per_rank.ndim == 2 and state.get("world_size") == self.fabric.world_size:
@@ -216,7 +230,12 @@ class Trainer:
         ckpt.restore_rng_state(rng)
 
     def save(self) -> None:
-        """Writes ``checkpoints/last.pt`` and the portable generator export (rank 0 only)."""
+        """Writes ``checkpoints/last.pt`` and the portable generator export (rank 0 only).
+
+        A state with non-finite weights is never written, so ``last.pt`` always holds a good state.
+        """
+        if self.config.health.enabled and not all_finite([self.task.generator, self.task.discriminator]):
+            return
         state = self.state_dict()
         if self.fabric.global_rank == 0:
             ckpt.save_checkpoint(self.run_dir / "checkpoints" / ckpt.LAST, state)
@@ -254,10 +273,14 @@ class Trainer:
         return path
 
     def fit(self, resume: bool = False) -> TrainResult:
-        """Trains until ``train.steps`` generator steps (or ``train.max_time`` seconds).
+        """Trains until ``train.steps`` generator steps (or ``train.max_time`` seconds, or early stopping).
 
         Args:
             resume: Continue from the run folder's last checkpoint.
+
+        Raises:
+            PolemosError: When training diverged more often than ``health.max_rollbacks`` allows; the last
+                good checkpoint is kept.
         """
         train = self.config.train
         fabric = self.fabric
@@ -266,70 +289,174 @@ class Trainer:
         is_main = fabric.global_rank == 0
         if is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            ckpt.atomic_write(
-                self.run_dir / "config.json", lambda path: path.write_text(self.config.to_json())
-            )
+            ckpt.atomic_write(self.run_dir / "config.json", lambda path: path.write_text(self.config.to_json()))
+        if not resume:
+            self.save()  # the first "last good" state, for rollbacks
         sinks = open_sinks(self.run_dir, train.loggers, self.config.to_dict()) if is_main else []
         collector = StatsCollector(
             (lambda tensor: fabric.all_reduce(tensor, reduce_op="mean")) if fabric.world_size > 1 else None
         )
         start_step = self.step
-        start_time = time.perf_counter()
-        interval_start, interval_step = start_time, self.step
-        stopped_by_time = False
-        samples_per_step = train.batch_size * fabric.world_size * self.config.game.n_critic
+        self._start_time = time.perf_counter()
+        self._interval = (self._start_time, self.step)
+        self._stop_reason = ""
         progress = TrainingProgress(total=train.steps, start=self.step, enabled=train.progress and is_main)
         try:
             with collector, progress:
-                while self.step < train.steps:
+                while self.step < train.steps and not self._stop_reason:
                     self._train_step()
-                    last = self.step >= train.steps
-                    if self.step % train.log_every == 0 or last:
-                        now = time.perf_counter()
-                        row = collector.collect()
-                        row["Speed/samples_per_second"] = (
-                            (self.step - interval_step) * samples_per_step / max(now - interval_start, 1e-9)
-                        )
-                        row["Time/seconds"] = now - start_time
-                        interval_start, interval_step = now, self.step
-                        self._check_finite(row)
-                        for sink in sinks:
-                            sink.write(self.step, row)
-                        progress.update(self.step, row)
-                    else:
-                        progress.update(self.step, None)
-                    if train.max_time is not None and self.step % train.log_every == 0 and not last:
-                        out_of_time = time.perf_counter() - start_time > train.max_time
-                        out_of_time = bool(fabric.broadcast(out_of_time, src=0))
-                        if out_of_time:
-                            stopped_by_time = True
-                            last = True
-                    if is_main and (self.step % train.sample_every == 0 or last):
-                        self.save_samples()
-                    if self.step % train.checkpoint_every == 0 or last:
-                        self.save()
-                    if last:
-                        break
+                    self._after_step(collector, sinks, progress)
         finally:
             for sink in sinks:
                 sink.close()
-        seconds = time.perf_counter() - start_time
-        steps_done = self.step - start_step
+        seconds = time.perf_counter() - self._start_time
         return TrainResult(
             run_dir=self.run_dir,
             step=self.step,
             seconds=seconds,
-            samples_per_second=steps_done * samples_per_step / max(seconds, 1e-9),
-            stopped_by_time=stopped_by_time,
+            samples_per_second=(self.step - start_step) * self._samples_per_step() / max(seconds, 1e-9),
+            stopped_by_time=self._stop_reason == "time",
         )
 
-    def _check_finite(self, row: dict[str, float]) -> None:
-        bad = [name for name, value in row.items() if isinstance(value, float) and not math.isfinite(value)]
-        if bad:
-            self.fabric.print(
-                f"warning: non-finite statistics at step {self.step}: {', '.join(bad)}; "
-                "lower the learning rates or add a gradient penalty"
+    def _samples_per_step(self) -> int:
+        return self.config.train.batch_size * self.fabric.world_size * self.config.game.n_critic
+
+    def _after_step(self, collector: StatsCollector, sinks: list[Any], progress: TrainingProgress) -> None:
+        """Logging, health, evaluation, samples and checkpoints due after a step."""
+        train, is_main = self.config.train, self.fabric.global_rank == 0
+        last = self.step >= train.steps
+        alarm = None
+        if self.step % train.log_every == 0 or last:
+            now = time.perf_counter()
+            row = collector.collect()
+            started, started_step = self._interval
+            row["Speed/samples_per_second"] = (
+                (self.step - started_step) * self._samples_per_step() / max(now - started, 1e-9)
             )
+            row["Time/seconds"] = now - self._start_time
+            self._interval = (now, self.step)
+            if self.config.health.enabled:
+                row["Health/diversity"] = self._diversity()
+                events = self.health.check_row(
+                    self.step,
+                    row,
+                    all_finite([self.task.generator, self.task.discriminator]),
+                    warmed_up=self.step >= self.config.health.warmup * train.steps,
+                )
+                if is_main:
+                    self.events.write(events)
+                alarm = ", ".join(event.kind for event in events if event.kind != "recovered") or None
+                if any(event.kind == "nan" for event in events):
+                    self._roll_back(sinks)
+                    return
+            for sink in sinks:
+                sink.write(self.step, row)
+            progress.update(self.step, row, alarm)
+        else:
+            progress.update(self.step, None)
+        if train.max_time is not None and self.step % train.log_every == 0 and not last:
+            out_of_time = time.perf_counter() - self._start_time > train.max_time
+            if bool(self.fabric.broadcast(out_of_time, src=0)):
+                self._stop_reason, last = "time", True
+        evaluation = self.config.eval
+        if evaluation.every is not None and self.task.evaluate is not None and self.step % evaluation.every == 0:
+            self._evaluate(sinks)
+            last = last or bool(self._stop_reason)
+        if is_main and (self.step % train.sample_every == 0 or last):
+            self.save_samples()
+        if self.step % train.checkpoint_every == 0 or last:
+            self.save()
+
+    @torch.no_grad()
+    def _diversity(self) -> float:
+        """Mean pairwise distance of samples from the fixed latent batch, relative to real data's."""
+        if self._real_diversity is None:
+            count = min(len(self.task.data), self.config.train.num_samples)
+            picks = torch.randperm(len(self.task.data), generator=torch.Generator().manual_seed(0))[:count]
+            real = self.task.prepare(self.task.data[picks].to(self.fabric.device))
+            self._real_diversity = max(mean_pairwise_distance(real), 1e-12)
+        network = self.task.generator
+        was_training = network.training
+        network.eval()
+        condition = None if self.grid_condition is None else self.grid_condition.to(self.fabric.device)
+        samples = network(self.grid_latent.to(self.fabric.device), condition)
+        network.train(was_training)
+        return mean_pairwise_distance(samples) / self._real_diversity
+
+    def _roll_back(self, sinks: list[Any]) -> None:
+        """Restores the last good checkpoint with lower learning rates, or stops when out of retries."""
+        health = self.config.health
+        bad_step = self.step
+        if self.health.rollbacks >= health.max_rollbacks:
+            message = (
+                f"training diverged (NaN/Inf) at step {bad_step} after {self.health.rollbacks} rollbacks; "
+                f"the last good state is kept in {self.run_dir / 'checkpoints' / ckpt.LAST}; "
+                "lower game.lr_generator/lr_discriminator, add game.penalty=r1, or set game.clip_grad_norm"
+            )
+            if self.fabric.global_rank == 0:
+                self.events.write([HealthEvent(bad_step, "diverged", message)])
+            raise PolemosError(message)
+        self.health.rollbacks += 1
+        scale = self.lr_scale
+        self.resume()
+        self.lr_scale = scale * health.rollback_lr_factor
+        self._apply_lr_scale()
+        if self.fabric.global_rank == 0:
+            self.events.write(
+                [
+                    HealthEvent(
+                        bad_step,
+                        "rollback",
+                        f"rolled back from step {bad_step} to step {self.step}; learning rates x{self.lr_scale:g}",
+                    )
+                ]
+            )
+        self._interval = (time.perf_counter(), self.step)
+
+    def _apply_lr_scale(self) -> None:
+        game = self.config.game
+        for optimizer, base in (
+            (self.optimizer_generator, game.lr_generator),
+            (self.optimizer_discriminator, game.lr_discriminator),
+        ):
+            for group in optimizer.param_groups:
+                group["lr"] = base * self.lr_scale
+
+    def _evaluate(self, sinks: list[Any]) -> None:
+        """Runs the task's evaluation, logs it with its protocol, keeps the best checkpoint, early-stops."""
+        network = self.ema.module if self.ema is not None else self.task.generator
+        records = self.task.evaluate(network, self.step)
+        evaluation = self.config.eval
+        value = None
+        for record in records:
+            for sink in sinks:
+                sink.write(self.step, {"kind": "eval", **record})
+            if value is None and record.get("metric") == evaluation.metric:
+                value = float(record["value"])
+        if value is None:
+            return
+        if self.best_value is None or value < self.best_value:
+            self.best_value, self.evals_since_best = value, 0
+            if evaluation.keep_best:
+                state = self.state_dict()
+                if self.fabric.global_rank == 0:
+                    ckpt.save_checkpoint(self.run_dir / "checkpoints" / "best.pt", {**state, "best_value": value})
+        else:
+            self.evals_since_best += 1
+            patience = evaluation.early_stop_patience
+            if patience is not None and self.evals_since_best >= patience:
+                self._stop_reason = "early_stop"
+                if self.fabric.global_rank == 0:
+                    self.events.write(
+                        [
+                            HealthEvent(
+                                self.step,
+                                "early_stop",
+                                f"{evaluation.metric} did not improve for {patience} evaluations "
+                                f"(best {self.best_value:.5g})",
+                            )
+                        ]
+                    )
 
 
 def write_json(path: Path, payload: Any) -> None:

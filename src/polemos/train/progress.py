@@ -46,7 +46,7 @@ class TrainingProgress:
     def __exit__(self, *exc: Any) -> None:
         self._progress.__exit__(*exc)
 
-    def update(self, step: int, row: dict[str, float] | None) -> None:
+    def update(self, step: int, row: dict[str, float] | None, alarm: str | None = None) -> None:
         """Moves the bar to ``step``; refreshes the summary when a statistics ``row`` is given."""
         if not self.enabled:
             return
@@ -58,5 +58,7 @@ class TrainingProgress:
                     parts.append(f"{label} {row[name]:.3f}")
             if "Speed/samples_per_second" in row:
                 parts.append(f"{row['Speed/samples_per_second']:.0f} samples/s")
+            if alarm:
+                parts.append(f"[bold red]alarm: {alarm}[/]")
             fields["summary"] = "  ".join(parts)
         self._progress.update(self._task, completed=step, **fields)

@@ -30,6 +30,8 @@ class GanTask:
         augment: Differentiable augmentation of D's inputs, or None; may expose state_dict/load_state_dict.
         save_samples: Writes generated samples (model range) to a file, e.g. an image grid.
         metadata: JSON-serialisable facts needed to rebuild the generator for sampling (kind, sizes, classes).
+        evaluate: ``evaluate(generator, step) -> records`` for evaluation during training, or None; each record
+            is a dict with at least ``metric`` and ``value`` plus its protocol (extractor, N, split, ...).
     """
 
     generator: nn.Module
@@ -41,9 +43,8 @@ class GanTask:
     save_samples: Callable[[Tensor, Path], Any]
     augment: Callable[[Tensor], Tensor] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    evaluate: Callable[[nn.Module, int], list[dict[str, Any]]] | None = None
 
-    def sample_latent(
-        self, count: int, device: torch.device, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def sample_latent(self, count: int, device: torch.device, generator: torch.Generator | None = None) -> Tensor:
         """Standard normal latents ``z ~ N(0, I)``."""
         return torch.randn(count, self.latent_dim, device=device, generator=generator)
