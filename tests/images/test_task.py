@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -77,3 +79,27 @@ def test_augmentation_state_is_checkpointed(tmp_path) -> None:
     assert task.augment is not None
     state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
     assert "augment" in state
+
+
+def test_evaluation_during_training_records_protocol_and_keeps_best(tmp_path) -> None:
+    out = tmp_path / "run"
+    train_small(out, "eval.every=2", "eval.n=64", "eval.metric=kid", steps=4)
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    evals = [row for row in rows if row.get("kind") == "eval"]
+    assert [row["step"] for row in evals] == [2, 4]
+    for field in (
+        "metric",
+        "value",
+        "extractor_id",
+        "extractor_hash",
+        "n_generated",
+        "n_reference",
+        "reference_split",
+        "seed",
+        "wall_time",
+    ):
+        assert field in evals[0], field
+    assert evals[0]["metric"] == "kid" and evals[0]["n_generated"] == 64
+    assert evals[0]["extractor_id"] != "pixels"  # digits are labelled: a domain classifier was trained
+    assert (out / "extractor" / "domain.safetensors").is_file()
+    assert (out / "checkpoints" / "best.pt").is_file()

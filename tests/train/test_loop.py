@@ -144,3 +144,23 @@ def test_mixed_precision_on_cpu(tmp_path, precision) -> None:
     trainer = Trainer(config, task, fabric=Fabric(accelerator="cpu", devices=1, precision=precision))
     assert trainer.fit().step == 2
     assert all(torch.isfinite(p).all() for p in task.generator.parameters())
+
+
+def test_evaluation_hook_keeps_best_and_stops_early(tmp_path) -> None:
+    values = iter([3.0, 1.0, 2.0, 2.5, 0.5])  # improves at the 2nd evaluation, then not twice in a row
+
+    def fake_evaluate(generator, step):
+        return [{"metric": "kid", "value": next(values), "extractor_id": "test", "n_generated": 1}]
+
+    config = make_config(tmp_path / "run", "eval.every=2", "eval.early_stop_patience=2", steps=20)
+    trainer = make_trainer(config)
+    trainer.task.evaluate = fake_evaluate
+    result = trainer.fit()
+    assert result.step == 8  # evaluations at 2, 4, 6, 8: best at 4, no improvement at 6 and 8 -> stop
+    assert trainer.best_value == 1.0
+    best = load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")
+    assert best["step"] == 4 and best["best_value"] == 1.0
+    events = [json.loads(line) for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
+    assert events[-1]["kind"] == "early_stop"
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["value"] for row in rows if row.get("kind") == "eval"] == [3.0, 1.0, 2.0, 2.5]

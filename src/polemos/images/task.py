@@ -60,6 +60,11 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
         "data_source": data.source,
         "skipped_files": data.skipped,
     }
+    evaluate = None
+    if config.eval.every is not None:
+        from polemos.images.evaluation import ImageEvaluator
+
+        evaluate = ImageEvaluator(config.eval, data, Path(config.train.out), config.train.seed)
     return GanTask(
         generator=generator,
         discriminator=discriminator,
@@ -70,6 +75,7 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
         save_samples=lambda samples, path: save_image_grid(samples, path),
         augment=augment,
         metadata=metadata,
+        evaluate=evaluate,
     )
 
 
