@@ -287,6 +287,24 @@ def bench(
         Console().print_json(json.dumps(results))
 
 
+def _register_commands() -> None:
+    """Top-level commands whose code lives with their package (light modules: heavy imports are deferred)."""
+    for module_name, function_name, name in (
+        ("polemos.report.cli", "report_command", "report"),
+        ("polemos.metrics.cli", "eval_command", "eval"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        app.command(name=name)(getattr(module, function_name))
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``polemos`` command: one-line errors with exit code 2 for user mistakes."""
     _mount_sub_apps(sys.argv[1:] if argv is None else argv)

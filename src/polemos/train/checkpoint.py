@@ -35,6 +35,9 @@ def atomic_write(path: Path, write: Any) -> None:
         write(Path(temporary))
         with open(temporary, "rb") as file:
             os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600 files; use the usual permissions
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

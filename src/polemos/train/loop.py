@@ -54,10 +54,11 @@ class TrainResult:
 
 
 def _configure_threads(config: RunConfig, processes: int) -> None:
+    """Sets torch's intra-op threads: as configured, or split between processes on one machine (DDP on CPU)."""
     if config.train.num_threads is not None:
         torch.set_num_threads(config.train.num_threads)
-    elif "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(processes, 1)))
+    elif processes > 1 and "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // processes))
 
 
 def make_fabric(config: RunConfig) -> Fabric:

@@ -1,0 +1,213 @@
+"""The HTML report: self-contained, shows every part a run folder holds, copes with partial and bad folders."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from polemos.errors import PolemosError
+from polemos.report import write_report
+from polemos.report.interpolation import slerp
+from polemos.report.page import MAX_SAMPLE_GRIDS, display_width, pick_evenly
+from polemos.report.run import read_run
+
+THUMBNAIL = re.compile(r'<img class="thumb[^"]*" src="data:image/png;base64,[^"]+" data-index="\d+" data-step="(\d+)"')
+DATA_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def thumbnails(page: str) -> list[str]:
+    """The step of every thumbnail in the sample strip, in order."""
+    return re.findall(THUMBNAIL, page)
+
+
+def decoded_images(page: str) -> list[Image.Image]:
+    images = []
+    for payload in DATA_URI.findall(page):
+        picture = Image.open(io.BytesIO(base64.b64decode(payload)))
+        picture.load()  # raises on a truncated or corrupt PNG
+        images.append(picture)
+    return images
+
+
+def test_report_is_self_contained_and_embeds_every_part(fake_report: tuple[Path, str]) -> None:
+    fake_run, page = fake_report
+    assert (fake_run / "report.html").read_text(encoding="utf-8") == page
+    # no reference that would need the network or another file: every src/href is a data URI or an anchor
+    references = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', page)
+    assert references and all(ref.startswith(("data:image/png;base64,", "#")) for ref in references)
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", page)
+    assert "@import" not in page and "<link" not in page and "url(" not in page
+    # 3 grids in the strip + the shown grid + 3 figures (losses, logits/sign, gradients/speed) + 1 (Health)
+    assert thumbnails(page) == ["20", "40", "60"]
+    images = decoded_images(page)
+    assert len(images) == 3 + 1 + 3 + 1
+    assert all(image.format == "PNG" and image.width > 0 for image in images)
+    # the grid shown first is the last one, byte for byte
+    last_grid = base64.b64encode((fake_run / "samples" / "step_0000060.png").read_bytes()).decode()
+    assert f'id="sample-main" class="pixel" src="data:image/png;base64,{last_grid}"' in page
+    assert 'type="range" id="sample-slider" min="0" max="2" value="2"' in page
+    # header: name, modality, steps of target, wall time (last Time/seconds = 120 s)
+    assert "<h1>fake_run</h1>" in page
+    assert "<dd>images</dd>" in page and "<dd>60 of 100</dd>" in page and "<dd>2 min 00 s</dd>" in page
+    assert "in progress" in page
+    # config (collapsed) and the torn metrics line reported, not fatal
+    assert "<details><summary>Resolved config (config.json)</summary>" in page
+    assert "&quot;sample_every&quot;: 20" in page
+    assert "1 line(s) of metrics.jsonl/events.jsonl did not parse" in page
+
+
+def test_alarms_are_listed_escaped_and_marked_on_the_loss_plot(fake_report: tuple[Path, str]) -> None:
+    _, page = fake_report
+    alarms = page.split('id="alarms"', 1)[1].split("</section>", 1)[0]
+    assert "E[sign(D(real))] stayed above 0.9; raise game.augment" in alarms
+    assert "rolled back &amp; lowered lr &lt;quickly&gt;" in alarms  # escaped, not markup
+    assert alarms.index("d_overfit") < alarms.index(">nan<")  # step order
+    assert "Dotted vertical lines mark health alarms" in page
+    assert "<dd>2</dd>" in page  # alarm count in the header
+
+
+def test_evaluation_table_shows_the_protocol(fake_report: tuple[Path, str]) -> None:
+    _, page = fake_report
+    evaluation = page.split('id="evaluation"', 1)[1].split("</section>", 1)[0]
+    headers = re.findall(r"<th>([^<]+)</th>", evaluation)
+    assert headers == [
+        "step", "metric", "value", "extra", "extractor_id", "extractor_hash",
+        "n_generated", "n_reference", "reference_split", "seed", "wall_time",
+    ]  # fmt: skip
+    cells = re.findall(r"<td>(.*?)</td>", evaluation)
+    assert cells[:5] == ["60", "fid", "12.5", "fid_std=0.5", "domain-cnn-1x8x8-10classes"]
+    assert "0123456789ab…" in cells[5]
+    assert cells[6:] == ["1000", "500", "digits/test", "7", "1.25 s"]
+
+
+def test_reading_a_live_run_parses_non_finite_values_and_skips_torn_lines(fake_run: Path) -> None:
+    run = read_run(fake_run)
+    assert [row["step"] for row in run.training_rows] == [10, 20, 30, 40, 50, 60]
+    steps, norms = run.series("Grad/D/norm")
+    assert steps == [10, 20, 30, 40, 50, 60] and math.isnan(norms[4]) and norms[0] == 2.0
+    assert run.skipped_lines == 1 and len(run.evaluations) == 1
+    assert [(event.step, event.kind) for event in run.events] == [(30, "d_overfit"), (50, "nan")]
+    assert run.last_step == 60 and run.target_steps == 100 and run.wall_seconds == 120.0
+
+
+def test_run_without_metrics_renders_config_and_samples_with_a_note(tmp_path: Path, run_factory) -> None:
+    make_fake_run, _ = run_factory
+    run_dir = make_fake_run(tmp_path / "young_run", metrics=False, events=False)
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    assert "No training statistics yet" in page
+    assert thumbnails(page) == ["20", "40", "60"]
+    assert "Resolved config (config.json)" in page
+    assert "No health alarms (no events.jsonl" in page
+    assert "No evaluation records" in page
+    assert "<dd>60 of 100</dd>" in page  # the step comes from the grids and model.json
+    assert len(decoded_images(page)) == 4  # the grids only: no plots without metrics
+
+
+def test_metrics_only_folder_is_a_run(tmp_path: Path) -> None:
+    (tmp_path / "metrics.jsonl").write_text(json.dumps({"step": 5, "Loss/D/adversarial": 0.7}) + "\n")
+    page = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "No sample grids in samples/ yet" in page and "No config.json or model.json" in page
+    assert len(decoded_images(page)) == 1  # the loss plot
+
+
+def test_non_run_folders_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a run")
+    with pytest.raises(PolemosError, match=r"is not a polemos run folder; pass the --out folder"):
+        write_report(tmp_path)
+    with pytest.raises(PolemosError, match="is not a polemos run folder"):
+        write_report(tmp_path / "missing")
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_many_grids_are_thinned_evenly_keeping_first_and_last(tmp_path: Path, run_factory) -> None:
+    make_fake_run, write_sample_grid = run_factory
+    run_dir = make_fake_run(tmp_path / "long_run", metrics=False)  # no plots: faster
+    for step in range(80, 80 + 20 * 50, 20):  # 3 + 50 = 53 grids
+        write_sample_grid(run_dir / "samples" / f"step_{step:07d}.png", step)
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    steps = [int(step) for step in thumbnails(page)]
+    assert len(steps) == MAX_SAMPLE_GRIDS and steps[0] == 20 and steps[-1] == 1060
+    assert steps == sorted(set(steps))
+    assert "13 of the 53 grids in samples/ are left out" in page
+
+
+def test_report_is_replaced_atomically(tmp_path: Path, run_factory) -> None:
+    fake_run = run_factory[0](tmp_path / "run", metrics=False)
+    (fake_run / "report.html").write_text("old")
+    write_report(fake_run)
+    assert (fake_run / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(path.name for path in fake_run.iterdir() if path.name.startswith(".")) == []
+
+
+def test_pick_evenly_hand_values() -> None:
+    assert pick_evenly(3, 5) == [0, 1, 2]
+    assert pick_evenly(11, 3) == [0, 5, 10]
+    assert pick_evenly(10, 4) == [0, 3, 6, 9]
+    assert pick_evenly(7, 1) == [6]
+    assert display_width(265) == 530 and display_width(400) == 400 and display_width(100) == 400
+
+
+def test_slerp_closed_forms() -> None:
+    start = torch.tensor([[1.0, 0.0], [3.0, 0.0]])
+    end = torch.tensor([[0.0, 1.0], [6.0, 0.0]])  # orthogonal pair; parallel pair
+    path = slerp(start, end, torch.tensor([0.0, 0.5, 1.0]))
+    assert path.shape == (2, 3, 2)
+    half = 1.0 / math.sqrt(2.0)
+    # orthogonal unit vectors: halfway is the unit bisector (norm 1), ends are the inputs
+    torch.testing.assert_close(path[0], torch.tensor([[1.0, 0.0], [half, half], [0.0, 1.0]]))
+    # parallel latents: sin(w) = 0, so the path is the straight line 3 -> 4.5 -> 6
+    torch.testing.assert_close(path[1], torch.tensor([[3.0, 0.0], [4.5, 0.0], [6.0, 0.0]]))
+    # a 60-degree arc at t = 1/3 is 20 degrees from the start
+    angle_path = slerp(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, math.sqrt(3) / 2]]), torch.tensor([1 / 3]))
+    torch.testing.assert_close(angle_path[0, 0], torch.tensor([math.cos(math.pi / 9), math.sin(math.pi / 9)]))
+
+
+def test_cli_command_prints_the_path_and_refuses_bad_folders(tmp_path: Path, run_factory) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from polemos.report.cli import report_command
+
+    fake_run = run_factory[0](tmp_path / "run", metrics=False)
+    app = typer.Typer()
+    app.command(name="report")(report_command)
+    app.command(name="other")(lambda: None)  # two commands, so `report` is a sub-command as in polemos
+    result = CliRunner().invoke(app, ["report", str(fake_run)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(fake_run / "report.html")
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
+    assert isinstance(result.exception, PolemosError)
+
+
+def test_real_run_report_with_interpolations(trained_run: Path) -> None:
+    page = write_report(trained_run).read_text(encoding="utf-8")
+    assert thumbnails(page) == ["3", "6"]
+    interpolations = page.split('id="interpolations"', 1)[1].split("</section>", 1)[0]
+    assert 'class="note"' not in interpolations
+    (payload,) = DATA_URI.findall(interpolations)
+    grid = Image.open(io.BytesIO(base64.b64decode(payload)))
+    # 4 walks x 8 steps of 8x8 digits, each enlarged x4 to 32 px with 1 px borders: 8*33+1 by 4*33+1
+    assert grid.size == (8 * 33 + 1, 4 * 33 + 1)
+    assert "<dd>6 of 6</dd>" in page and "<dd>finished</dd>" in page
+    assert 'alt="loss curves"' in page and 'alt="discriminator logits"' in page
+    assert 'class="note"' not in page.split('id="curves"', 1)[1].split("</section>", 1)[0]
+
+
+def test_interpolation_is_skipped_when_the_generator_cannot_load(trained_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    broken = tmp_path / "broken_run"
+    shutil.copytree(trained_run, broken)
+    (broken / "generator.safetensors").write_bytes(b"not safetensors")
+    page = write_report(broken).read_text(encoding="utf-8")
+    interpolations = page.split('id="interpolations"', 1)[1].split("</section>", 1)[0]
+    assert "The generator could not be loaded" in interpolations
+    assert thumbnails(page) == ["3", "6"]  # the rest still renders
