@@ -270,21 +270,35 @@ def list_choices() -> None:
 @app.command()
 def bench(
     name: Annotated[str, typer.Argument(help="benchmark name (see `polemos list`)")],
-    seeds: Annotated[int, typer.Option(help="number of seeds")] = 3,
+    seeds: Annotated[int | None, typer.Option(help="number of seeds (default: the benchmark's)")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="a reduced protocol for smoke tests")] = False,
+    dataset: Annotated[str | None, typer.Option(help="dataset variant, e.g. ring-8 or grid-25")] = None,
+    budget: Annotated[float | None, typer.Option(help="training budget in seconds, where it applies")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="extra key=value options")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Run a benchmark and print its results with their protocol."""
+    import yaml
+
     from polemos.bench import load_benchmarks
 
     run = load_benchmarks().get(name)
-    if seeds < 1:
+    if seeds is not None and seeds < 1:
         raise PolemosError(f"--seeds must be at least 1 (got {seeds})")
-    results = run(seeds=seeds, quick=quick)
+    options: dict[str, Any] = {"dataset": dataset, "budget": budget}
+    for text in option or []:
+        if "=" not in text:
+            raise PolemosError(f"--option {text!r} is not of the form key=value")
+        key, value = text.split("=", 1)
+        options[key.strip()] = yaml.safe_load(value)
+    options = {key: value for key, value in options.items() if value is not None}
+    if seeds is not None:
+        options["seeds"] = seeds
+    results = run(quick=quick, **options)
     if json_output:
         print(json.dumps(results.get("summary", results)))
     else:
-        Console().print_json(json.dumps(results))
+        Console().print_json(json.dumps(results, default=str))
 
 
 def _register_commands() -> None:

@@ -64,7 +64,7 @@ def test_a_nan_rolls_back_lowers_the_learning_rate_and_training_finishes(tmp_pat
     kinds = [event["kind"] for event in events(tmp_path / "run") if event["kind"] in ("nan", "rollback")]
     assert kinds == ["nan", "rollback"]
     assert trainer.lr_scale == 0.5
-    assert trainer.optimizer_generator.param_groups[0]["lr"] == pytest.approx(0.5 * 2e-4)
+    assert trainer.optimizer_generator.param_groups[0]["lr"] == pytest.approx(0.5 * trainer.config.game.lr_generator)
     assert all_finite([trainer.task.generator, trainer.task.discriminator])
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["lr_scale"] == 0.5
 

@@ -1,0 +1,182 @@
+"""``polemos tabular``: fit a TabularGAN on a CSV/Parquet table, sample from it, evaluate synthetic tables."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from polemos.errors import PolemosError
+
+app = typer.Typer(help="Synthetic tables: fit a conditional tabular GAN, sample rows, evaluate synthetic data.")
+
+_CSV = (".csv", ".txt", ".tsv")
+_PARQUET = (".parquet", ".pq")
+
+
+def read_table(path: Path) -> Any:
+    """Reads a CSV or Parquet file into a data frame, with one-line errors for the usual problems."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise PolemosError(f"{path} does not exist; give the path of a CSV or Parquet file")
+    suffix = path.suffix.lower()
+    if suffix in _PARQUET:
+        try:
+            return pd.read_parquet(path)
+        except ImportError:
+            raise PolemosError("reading Parquet needs pyarrow; install it with `pip install pyarrow`") from None
+    if suffix not in _CSV:
+        raise PolemosError(f"{path} is neither CSV nor Parquet; use a .csv or .parquet file")
+    try:
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except pd.errors.EmptyDataError:
+        raise PolemosError(f"{path} is empty; give a file with a header and rows") from None
+    except pd.errors.ParserError as error:
+        first_line = str(error).splitlines()[0]
+        raise PolemosError(f"{path} is not valid CSV ({first_line}); fix the file") from None
+
+
+def write_table(frame: Any, path: Path) -> None:
+    """Writes CSV or Parquet by extension, through a temporary file so nothing is left half-written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _CSV + _PARQUET:
+        raise PolemosError(f"cannot write {path}: use a .csv or .parquet file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        if suffix in _PARQUET:
+            try:
+                frame.to_parquet(temporary, index=False)
+            except ImportError:
+                raise PolemosError("writing Parquet needs pyarrow; install it with `pip install pyarrow`") from None
+        else:
+            frame.to_csv(temporary, index=False, sep="\t" if suffix == ".tsv" else ",")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def parse_where(clauses: list[str]) -> dict[str, Any]:
+    """Parses ``col=value`` and ``col=low..high`` (either end may be empty) into sample conditions."""
+    conditions: dict[str, Any] = {}
+    for clause in clauses:
+        if "=" not in clause:
+            raise PolemosError(f"--where {clause!r} is not col=value or col=low..high; e.g. --where sex=Female")
+        column, value = clause.split("=", 1)
+        column = column.strip()
+        if not column:
+            raise PolemosError(f"--where {clause!r} has no column name; e.g. --where age=30..40")
+        if ".." in value:
+            low, high = value.split("..", 1)
+            conditions[column] = (low.strip() or None, high.strip() or None)
+        else:
+            conditions[column] = value
+    return conditions
+
+
+@app.command()
+def fit(
+    data: Annotated[Path, typer.Argument(help="Training table (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    discrete: Annotated[
+        str | None,
+        typer.Option("--discrete", help="Comma-separated categorical columns (default: auto-detect)."),
+    ] = None,
+    time_budget: Annotated[
+        float | None, typer.Option("--time-budget", help="Wall-clock seconds for the whole fit.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Passes over the table (default 300).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of preprocessing and training.")] = 0,
+    loss: Annotated[str, typer.Option("--loss", help="Adversarial loss (polemos.game.losses).")] = "wasserstein",
+    penalty: Annotated[str, typer.Option("--penalty", help="Discriminator penalty.")] = "wgan-gp",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+) -> None:
+    """Fit a TabularGAN on DATA and save it to --out."""
+    from polemos.tabular.synthesizer import TabularGAN
+
+    frame = read_table(data)
+    discrete_columns = [name.strip() for name in discrete.split(",") if name.strip()] if discrete else None
+    model = TabularGAN(seed=seed, loss=loss, penalty=penalty, verbose=not quiet)
+    model.fit(frame, discrete_columns=discrete_columns, time_budget=time_budget, epochs=epochs)
+    model.save(out)
+    report = model.report
+    assert report is not None
+    typer.echo(
+        f"saved {out} ({report.steps} steps, {report.epochs:.1f} epochs, preprocessing "
+        f"{report.preprocessing_seconds:.1f} s, training {report.training_seconds:.1f} s)"
+    )
+
+
+@app.command()
+def sample(
+    model_dir: Annotated[Path, typer.Argument(help="Directory written by `polemos tabular fit`.")],
+    out: Annotated[Path, typer.Option("--out", help="Output table (.csv or .parquet).")],
+    n: Annotated[int, typer.Option("--n", help="Number of rows.")] = 1000,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="Exact condition col=value or col=low..high; repeatable."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draw.")] = None,
+) -> None:
+    """Generate --n rows from a saved model into --out."""
+    from polemos.tabular.synthesizer import TabularGAN
+
+    if n <= 0:
+        raise PolemosError(f"--n must be a positive number of rows, got {n}; e.g. --n 1000")
+    if out.suffix.lower() not in _CSV + _PARQUET:
+        raise PolemosError(f"cannot write {out}: use a .csv or .parquet file name")
+    model = TabularGAN.load(model_dir)
+    frame = model.sample(n, conditions=parse_where(where or []), seed=seed)
+    write_table(frame, out)
+    typer.echo(f"wrote {len(frame)} rows to {out}")
+
+
+@app.command("eval")
+def evaluate_command(
+    real: Annotated[Path, typer.Argument(help="Real table (.csv or .parquet), the one the model was fitted on.")],
+    synthetic: Annotated[Path, typer.Argument(help="Synthetic table with the same columns.")],
+    target: Annotated[str | None, typer.Option("--target", help="Target column for ML efficacy.")] = None,
+    holdout: Annotated[
+        Path | None,
+        typer.Option("--holdout", help="Real rows not used in training (test set and DCR reference)."),
+    ] = None,
+    discrete: Annotated[str | None, typer.Option("--discrete", help="Comma-separated categorical columns.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print all scores as JSON.")] = False,
+) -> None:
+    """Score SYNTHETIC against REAL: column shapes, pair trends, ML efficacy, DCR, SDMetrics quality."""
+    from polemos.tabular.evaluate import evaluate
+
+    real_frame = read_table(real)
+    synthetic_frame = read_table(synthetic)
+    holdout_frame = read_table(holdout) if holdout is not None else None
+    discrete_columns = [name.strip() for name in discrete.split(",") if name.strip()] if discrete else None
+    for name in discrete_columns or []:
+        if name not in real_frame.columns:
+            raise PolemosError(f"--discrete column {name!r} does not exist; valid: {', '.join(real_frame.columns)}")
+    result = evaluate(real_frame, synthetic_frame, target, holdout_frame, discrete_columns)
+    if as_json:
+        typer.echo(json.dumps(result, indent=1, default=str))
+        return
+    typer.echo(f"quality             {result['quality']:.4f}")
+    typer.echo(f"column shapes       {result['column_shapes']:.4f}")
+    typer.echo(f"column pair trends  {result['column_pair_trends']:.4f}")
+    if "ml_efficacy" in result:
+        efficacy = result["ml_efficacy"]
+        typer.echo(
+            f"TSTR ({target}, test on {efficacy['test_set']})  F1 {efficacy['f1']:.4f}  "
+            f"AUC {efficacy['auc']:.4f}  "
+            f"accuracy {efficacy['accuracy']:.4f}"
+        )
+    privacy = result["privacy"]
+    line = f"DCR median {privacy['median_dcr_synthetic_to_train']:.4f}  exact copies {privacy['exact_copy_share']:.4f}"
+    if "share_closer_to_train" in privacy:
+        line += f"  closer to train than holdout {privacy['share_closer_to_train']:.4f} (0.5 = no memorization)"
+    typer.echo(line)
+    if result.get("sdmetrics"):
+        typer.echo(f"SDMetrics {result['sdmetrics']['version']} quality  {result['sdmetrics']['score']:.4f}")

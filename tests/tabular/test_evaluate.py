@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from polemos.errors import PolemosError
+from polemos.tabular.evaluate import (
+    column_pair_trends,
+    column_shapes,
+    distance_to_closest_record,
+    evaluate,
+    ml_efficacy,
+)
+
+
+def test_column_shapes_hand_computed() -> None:
+    real = pd.DataFrame({"v": [1.0, 2.0, 3.0, 4.0], "c": ["a", "a", "b", "b"]})
+    same = column_shapes(real, real)
+    assert same == {"v": 1.0, "c": 1.0}
+    synthetic = pd.DataFrame({"v": [11.0, 12.0, 13.0, 14.0], "c": ["a", "a", "a", "b"]})
+    scores = column_shapes(real, synthetic)
+    assert scores["v"] == pytest.approx(0.0)  # disjoint supports: KS = 1
+    assert scores["c"] == pytest.approx(0.75)  # TVD = (0.25 + 0.25) / 2
+    half = pd.DataFrame({"v": [1.0, 2.0, 13.0, 14.0], "c": ["a", "a", "b", "b"]})
+    assert column_shapes(real, half)["v"] == pytest.approx(0.5)  # KS = 0.5
+
+
+def test_column_pair_trends_hand_computed() -> None:
+    real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [2.0, 4.0, 6.0, 8.0], "c": ["a", "a", "b", "b"]})
+    anti = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [8.0, 6.0, 4.0, 2.0], "c": ["a", "a", "b", "b"]})
+    scores = column_pair_trends(real, anti)
+    assert scores["x / y"] == pytest.approx(0.0)  # r = 1 vs r = -1
+    assert column_pair_trends(real, real)["x / c"] == pytest.approx(1.0)
+    # x in bins {0, 3, 6, 9} (10 bins over [1, 4]); flipping c swaps the joint cells: TVD = 1
+    flipped = real.assign(c=["b", "b", "a", "a"])
+    assert column_pair_trends(real, flipped)["x / c"] == pytest.approx(0.0)
+
+
+def test_ml_efficacy_on_a_separable_problem() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    frame = pd.DataFrame({"x": x, "noise": rng.normal(size=600), "y": np.where(x > 1.0, "rich", "poor")})
+    scores = ml_efficacy(frame.iloc[:400], frame.iloc[400:], "y")
+    assert scores["positive_label"] == "rich"  # the minority class
+    assert scores["f1"] > 0.9 and scores["auc"] > 0.98
+    one_class = frame.iloc[:400].assign(y="poor")
+    assert ml_efficacy(one_class, frame.iloc[400:], "y")["f1"] == 0.0
+    with pytest.raises(PolemosError, match="does not exist"):
+        ml_efficacy(frame, frame, "nope")
+
+
+def test_dcr_detects_copies() -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=800), "c": rng.choice(list("abcd"), 800)})
+    train, holdout = frame.iloc[:400], frame.iloc[400:]
+    copied = distance_to_closest_record(train, train, holdout)
+    assert copied["share_closer_to_train"] == pytest.approx(1.0)
+    assert copied["exact_copy_share"] == pytest.approx(1.0)
+    assert copied["median_dcr_synthetic_to_train"] == 0.0
+    unseen = distance_to_closest_record(train, holdout, holdout)
+    assert unseen["share_closer_to_train"] == pytest.approx(0.0)
+    # fresh draws from the same population: close to one half
+    fresh = pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(list("abcd"), 400)})
+    assert 0.35 < distance_to_closest_record(train, fresh, holdout)["share_closer_to_train"] < 0.65
+
+
+def test_evaluate_collects_everything() -> None:
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "flag": rng.random(300) < 0.5,
+            "when": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 30, 300), unit="D"),
+        }
+    )
+    frame["y"] = np.where(frame["x"] > 0, "pos", "neg")
+    result = evaluate(frame, frame, target="y", use_sdmetrics=False)
+    assert result["quality"] == pytest.approx(1.0)
+    assert result["ml_efficacy"]["auc"] > 0.99
+    assert set(result["privacy"]) >= {"median_dcr_synthetic_to_train", "exact_copy_share"}
+    with pytest.raises(PolemosError, match="lacks column"):
+        evaluate(frame, frame.drop(columns=["x"]))

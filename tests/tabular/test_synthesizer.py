@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from polemos.errors import PolemosError
+from polemos.tabular import TabularGAN
+
+from .conftest import TINY, make_mixed_frame
+
+
+@pytest.fixture(scope="module")
+def fitted() -> TabularGAN:
+    """One small fitted model shared by the sampling tests (sampling does not change it)."""
+    model = TabularGAN(verbose=False, fixed_combinations=[("city", "country")], **TINY)
+    return model.fit(make_mixed_frame(), epochs=2)
+
+
+def test_sample_has_schema_ranges_and_observed_categories(fitted: TabularGAN, mixed_frame: pd.DataFrame) -> None:
+    synthetic = fitted.sample(500, seed=0)
+    assert len(synthetic) == 500
+    assert list(synthetic.columns) == list(mixed_frame.columns)
+    assert synthetic.dtypes.equals(mixed_frame.dtypes)
+    assert synthetic["age"].between(18, 90).all()
+    x = synthetic["x"].dropna()
+    assert x.between(mixed_frame["x"].min(), mixed_frame["x"].max()).all()
+    assert set(synthetic["color"].dropna()) <= {"red", "green", "blue"}
+    assert (synthetic["const"] == 7).all()
+    pairs = set(zip(synthetic["city"], synthetic["country"], strict=True))
+    assert pairs <= {("Paris", "FR"), ("Lyon", "FR"), ("Berlin", "DE")}
+    assert synthetic["when"].between(mixed_frame["when"].min(), mixed_frame["when"].max()).all()
+    assert (synthetic["when"] == synthetic["when"].dt.normalize()).all()  # days stay days
+
+
+def test_same_seed_same_model_and_samples(mixed_frame: pd.DataFrame) -> None:
+    first = TabularGAN(verbose=False, seed=3, **TINY).fit(mixed_frame, epochs=1)
+    second = TabularGAN(verbose=False, seed=3, **TINY).fit(mixed_frame, epochs=1)
+    for a, b in zip(first.generator.state_dict().values(), second.generator.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    pd.testing.assert_frame_equal(first.sample(200, seed=5), second.sample(200, seed=5))
+    assert not first.sample(200, seed=5).equals(first.sample(200, seed=6))
+
+
+def test_save_load_round_trip(fitted: TabularGAN, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["generator.safetensors", "model.json"]
+    loaded = TabularGAN.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), fitted.sample(300, seed=1))
+    assert all(t.device.type == "cpu" for t in loaded.generator.state_dict().values())
+
+
+def test_load_rejects_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
+    with pytest.raises(PolemosError, match="not a saved TabularGAN"):
+        TabularGAN.load(tmp_path)
+
+
+def test_exact_conditions_hold(fitted: TabularGAN) -> None:
+    rows = fitted.sample(200, conditions={"color": "blue", "age": (30, 40)}, seed=0)
+    assert len(rows) == 200
+    assert (rows["color"] == "blue").all()
+    assert rows["age"].between(30, 40).all()
+    rows = fitted.sample(50, conditions={"country": "FR", "flag": True}, seed=1)
+    assert (rows["country"] == "FR").all() and rows["flag"].all()
+    assert set(rows["city"]) <= {"Paris", "Lyon"}
+    rows = fitted.sample(20, conditions={"age": 50}, seed=2)
+    assert (rows["age"] == 50).all()
+
+
+@pytest.mark.parametrize(
+    ("conditions", "message"),
+    [
+        ({"color": "purple"}, "never observed"),
+        ({"age": (100, 120)}, "outside the observed range"),
+        ({"age": (40, 30)}, "low 40.0 > high 30.0"),
+        ({"nope": 1}, "unknown column"),
+        ({"const": 8}, "impossible"),
+        ({"country": "US"}, "never observed"),
+    ],
+)
+def test_impossible_conditions_raise(fitted: TabularGAN, conditions: dict, message: str) -> None:
+    with pytest.raises(PolemosError, match=message):
+        fitted.sample(10, conditions=conditions)
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, True])
+def test_bad_row_counts_raise(fitted: TabularGAN, n: object) -> None:
+    with pytest.raises(PolemosError, match="positive integer"):
+        fitted.sample(n)  # type: ignore[arg-type]
+
+
+def test_rare_category_beyond_the_cap_can_be_conditioned() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": [f"c{i}" for i in rng.integers(0, 2_000, 600)], "v": rng.normal(size=600)})
+    model = TabularGAN(verbose=False, max_categories=20, **TINY).fit(frame, epochs=1)
+    assert model.transformer.width <= 21 + 1 + 10
+    rare = frame["id"].value_counts().index[-1]
+    rows = model.sample(30, conditions={"id": rare}, seed=0)
+    assert (rows["id"] == rare).all()
+    assert set(model.sample(300, seed=1)["id"]) <= set(frame["id"])
+
+
+def test_constraints_always_hold(mixed_frame: pd.DataFrame) -> None:
+    model = TabularGAN(verbose=False, constraints={"x": {"min": 9.0, "max": 11.0}}, **TINY)
+    synthetic = model.fit(mixed_frame, epochs=1).sample(500, seed=0)
+    assert synthetic["x"].dropna().between(9.0, 11.0).all()
+    with pytest.raises(PolemosError, match="min 5 > max 1"):
+        TabularGAN(constraints={"x": {"min": 5, "max": 1}})
+
+
+def test_time_budget_stops_training(mixed_frame: pd.DataFrame) -> None:
+    TabularGAN(verbose=False, **TINY).fit(mixed_frame, epochs=1)  # warm up: first-use imports are slow
+    start = time.perf_counter()
+    model = TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=3.0)
+    elapsed = time.perf_counter() - start
+    assert model.report.stopped_by == "time_budget"
+    # 100 epochs of 4 steps would take far longer than 3 s: the budget, not the epochs, stopped training
+    assert model.report.steps < 400
+    assert elapsed < 3.0 + 1.5  # at most one step and the calibration past the budget
+    assert len(model.sample(10, seed=0)) == 10
+
+
+def test_missing_values_are_generated(mixed_frame: pd.DataFrame) -> None:
+    model = TabularGAN(verbose=False, **TINY).fit(mixed_frame, epochs=1)
+    synthetic = model.sample(2_000, seed=0)
+    # untrained-ish model: only check that missing values are produced where they were observed
+    assert synthetic["x"].isna().any()
+    assert synthetic["color"].isna().any()
+    assert not synthetic["age"].isna().any()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"batch_size": 15, "pac": 10}, "multiple of pac"),
+        ({"loss": "nope"}, "unknown loss"),
+        ({"foo": 1}, "unknown"),
+    ],
+)
+def test_bad_settings_raise(kwargs: dict, message: str) -> None:
+    with pytest.raises(PolemosError, match=message):
+        TabularGAN(**kwargs)
+
+
+def test_fit_rejects_bad_arguments(mixed_frame: pd.DataFrame) -> None:
+    model = TabularGAN(verbose=False, **TINY)
+    with pytest.raises(PolemosError, match="does not exist"):
+        model.fit(mixed_frame, discrete_columns=["missing_column"], epochs=1)
+    with pytest.raises(PolemosError, match="epochs must be positive"):
+        model.fit(mixed_frame, epochs=0)
+    with pytest.raises(PolemosError, match="not fitted"):
+        model.sample(5)
+
+
+def test_other_games_train(mixed_frame: pd.DataFrame) -> None:
+    model = TabularGAN(verbose=False, loss="nonsaturating", penalty="r1", penalty_weight=1.0, **TINY)
+    model.fit(mixed_frame, epochs=1)
+    assert len(model.sample(10, seed=0)) == 10
+
+
+def test_adult_small_sample_trains(shared_data: Path) -> None:
+    frame = pd.read_csv(shared_data / "adult" / "adult.csv", nrows=1_000)
+    model = TabularGAN(verbose=False, **TINY).fit(frame, epochs=1)
+    synthetic = model.sample(100, seed=0)
+    assert synthetic.dtypes.equals(frame.dtypes)
+    assert set(synthetic["sex"]) <= set(frame["sex"])
+
+
+def test_calibration_matches_marginals() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"v": rng.exponential(3.0, 1_000), "c": rng.choice(["a", "b", "c"], 1_000, p=[0.7, 0.2, 0.1])})
+    calibrated = TabularGAN(verbose=False, **TINY).fit(frame, epochs=1)
+    raw = TabularGAN(verbose=False, calibrate=False, **TINY).fit(frame, epochs=1)
+    observed = frame["c"].value_counts(normalize=True)
+
+    def errors(model: TabularGAN) -> tuple[float, float]:
+        synthetic = model.sample(5_000, seed=0)
+        frequency_error = (synthetic["c"].value_counts(normalize=True) - observed).abs().max()
+        quantile_error = abs(synthetic["v"].quantile(0.5) - frame["v"].quantile(0.5))
+        return float(frequency_error), float(quantile_error)
+
+    calibrated_errors = errors(calibrated)
+    assert calibrated_errors[0] < 0.03
+    assert calibrated_errors[1] < 0.2
+    raw_errors = errors(raw)
+    assert calibrated_errors[0] < raw_errors[0] and calibrated_errors[1] < raw_errors[1]
+
+
+def test_conditions_on_datetime_and_constant_columns(fitted: TabularGAN) -> None:
+    rows = fitted.sample(30, conditions={"when": ("2020-03-01", "2020-06-30"), "const": 7}, seed=0)
+    assert rows["when"].between(pd.Timestamp("2020-03-01"), pd.Timestamp("2020-06-30")).all()
+    assert (rows["const"] == 7).all()
