@@ -1,0 +1,257 @@
+"""``polemos series``: fit a sequence GAN on a CSV, sample from it, evaluate samples against real data.
+
+Files: a CSV series has one row per time step (a date/time column is detected and used for ordering);
+a samples file is ``.npy`` (array ``(N, T, F)``) or ``.csv`` in long form with columns ``sequence, step``
+followed by the features.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+
+from polemos.errors import PolemosError
+
+app = typer.Typer(
+    help="Time series and financial scenarios: fit, sample, eval.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _columns(value: str | None) -> list[str] | None:
+    return [c.strip() for c in value.split(",") if c.strip()] if value else None
+
+
+def write_samples(samples: np.ndarray, path: Path, columns: list[str]) -> None:
+    """Writes ``(N, T, F)`` samples as ``.npy`` or long-form ``.csv`` (NaN steps omitted)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".npy":
+        np.save(path, samples)
+        return
+    if path.suffix != ".csv":
+        raise PolemosError(f"unsupported output {path.name}; use a .npy or .csv file name")
+    count, length, _ = samples.shape
+    frame = pd.DataFrame(samples.reshape(count * length, -1), columns=columns)
+    frame.insert(0, "step", np.tile(np.arange(length), count))
+    frame.insert(0, "sequence", np.repeat(np.arange(count), length))
+    frame.dropna().to_csv(path, index=False)
+
+
+def read_samples(path: Path) -> np.ndarray:
+    """Reads samples written by :func:`write_samples` (``.npy`` or long-form ``.csv``) as ``(N, T, F)``."""
+    if not path.is_file():
+        raise PolemosError(f"samples file {path} not found; pass the --out file of `polemos series sample`")
+    if path.suffix == ".npy":
+        samples = np.load(path)
+        if samples.ndim == 2:
+            samples = samples[:, :, None]
+        if samples.ndim != 3:
+            raise PolemosError(f"{path} holds shape {samples.shape}; expected (N, T, F)")
+        return samples.astype(np.float64)
+    frame = pd.read_csv(path)
+    if not {"sequence", "step"} <= set(frame.columns):
+        raise PolemosError(f"{path} lacks the columns 'sequence' and 'step'; write it with `polemos series sample`")
+    features = [c for c in frame.columns if c not in ("sequence", "step")]
+    count, length = int(frame["sequence"].max()) + 1, int(frame["step"].max()) + 1
+    samples = np.full((count, length, len(features)), np.nan)
+    samples[frame["sequence"].to_numpy(), frame["step"].to_numpy()] = frame[features].to_numpy(dtype=np.float64)
+    return samples
+
+
+@app.command()
+def fit(
+    data: Annotated[Path, typer.Argument(help="CSV file, one row per time step.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    window: Annotated[int, typer.Option(help="Steps per training window.")] = 24,
+    stride: Annotated[int, typer.Option(help="Steps between window starts.")] = 1,
+    columns: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all).")] = None,
+    returns: Annotated[bool, typer.Option("--returns", help="Columns are prices: model log returns.")] = False,
+    returns_input: Annotated[
+        str, typer.Option(help="With --returns: the columns hold 'prices' or 'log-returns'.")
+    ] = "prices",
+    context_length: Annotated[int, typer.Option(help="Leading steps given as context (scenarios).")] = 0,
+    steps: Annotated[int, typer.Option(help="Maximum training steps.")] = 5000,
+    time_budget: Annotated[float | None, typer.Option(help="Stop training after S seconds.")] = None,
+    nan_policy: Annotated[str, typer.Option(help="drop-windows | ffill | interpolate | raise")] = "drop-windows",
+    time_column: Annotated[str | None, typer.Option(help="Time-stamp column (default: auto-detect).")] = None,
+    loss: Annotated[str, typer.Option(help="Adversarial loss name.")] = "nonsaturating",
+    penalty: Annotated[str, typer.Option(help="Gradient penalty name.")] = "r1",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Fit a SeriesGAN on DATA and save it to --out."""
+    from polemos.series.data import load_series_table
+    from polemos.series.model import SeriesGAN
+
+    table = load_series_table(data, columns=_columns(columns), time_column=time_column, nan_policy=nan_policy)
+    frame = pd.DataFrame(table.values, columns=list(table.columns))
+    gan = SeriesGAN(seed=seed, loss=loss, penalty=penalty).fit(
+        frame,
+        window=window,
+        stride=stride,
+        returns=returns,
+        returns_input=returns_input,
+        context_length=context_length,
+        steps=steps,
+        time_budget=time_budget,
+        nan_policy=nan_policy,
+    )
+    gan.save(out)
+    summary = gan.summary
+    assert summary is not None
+    for note in table.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(
+        f"trained {summary.steps} steps in {summary.seconds:.1f} s on {summary.windows} windows "
+        f"of {window} x {len(table.columns)}; saved to {out}"
+    )
+
+
+@app.command()
+def sample(
+    model: Annotated[Path, typer.Argument(help="Directory written by `polemos series fit`.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file, .npy (N, T, F) or long-form .csv.")],
+    n: Annotated[int, typer.Option("--n", help="Number of sequences.")] = 1000,
+    length: Annotated[int | None, typer.Option(help="Steps per sequence (default: the trained window).")] = None,
+    context: Annotated[
+        Path | None, typer.Option(help="CSV whose last L rows are the context to continue (scenarios).")
+    ] = None,
+    prices: Annotated[bool, typer.Option("--prices", help="Returns models: write prices, not returns.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Generate sequences from a saved model."""
+    from polemos.series.data import load_series_table, log_returns
+    from polemos.series.model import SeriesGAN
+
+    gan = SeriesGAN.load(model)
+    context_values = None
+    if context is not None:
+        table = load_series_table(context, columns=gan.meta["columns"], nan_policy="raise")
+        from_prices = gan.meta["returns"] and gan.meta.get("returns_input") == "prices"
+        values = log_returns(table.values) if from_prices else table.values
+        context_length = gan.meta["context_length"]
+        if len(values) < context_length:
+            raise PolemosError(f"the context file has {len(values)} usable rows; the model needs {context_length}")
+        context_values = values[-context_length:] if context_length else values
+    samples = gan.sample(n, context=context_values, length=length, seed=seed, as_prices=prices)
+    write_samples(samples, out, gan.meta["columns"])
+    typer.echo(f"wrote {samples.shape[0]} sequences of {samples.shape[1]} x {samples.shape[2]} to {out}")
+
+
+def evaluate(
+    real_path: Path,
+    synthetic_path: Path,
+    returns: bool = False,
+    columns: list[str] | None = None,
+    runs: int = 3,
+    discriminative_iterations: int = 2000,
+    predictive_iterations: int = 5000,
+    plots: Path | None = None,
+) -> dict[str, Any]:
+    """The computation behind ``polemos series eval``; returns a JSON-ready record."""
+    from polemos.series import metrics
+    from polemos.series.data import load_series_table, log_returns, make_windows, shuffle_windows
+
+    synthetic = read_samples(synthetic_path)
+    if real_path.suffix == ".npy":
+        real_windows = np.load(real_path).astype(np.float64)
+        real_series = None
+    else:
+        table = load_series_table(real_path, columns=columns, nan_policy="drop-windows")
+        real_series = log_returns(table.values) if returns else table.values
+        real_windows = None
+    record: dict[str, Any] = {"real": str(real_path), "synthetic": str(synthetic_path)}
+    if returns:
+        if real_series is None:
+            raise PolemosError("--returns needs the real prices as a CSV series")
+        if synthetic.shape[2] != real_series.shape[1]:
+            raise PolemosError(f"real has {real_series.shape[1]} features and synthetic {synthetic.shape[2]}")
+        facts = {}
+        for feature in range(real_series.shape[1]):
+            real_feature = real_series[:, feature]
+            real_feature = real_feature[np.isfinite(real_feature)]
+            paths = synthetic[:, :, feature]
+            max_lag = int(min(250, paths.shape[1] - 2, len(real_feature) - 2))
+            horizons = [h for h in (1, 5, 20, 100) if h <= min(paths.shape[1], len(real_feature))]
+            facts[str(feature)] = metrics.stylized_facts(real_feature, paths, horizons, max_lag).to_dict()
+            if plots is not None:
+                from polemos.series import plots as plotting
+
+                plotting.plot_return_histogram(real_feature, paths, plots / f"histogram_{feature}.png")
+                plotting.plot_acf(real_feature, paths, plots / f"acf_{feature}.png", max_lag=max_lag)
+                plotting.plot_sample_paths(paths, plots / f"paths_{feature}.png")
+        record["stylized_facts"] = facts
+        if real_series.shape[1] > 1:
+            record["cross_correlation_error"] = metrics.cross_correlation_error(real_series, synthetic)
+        return record
+
+    length = synthetic.shape[1]
+    if real_windows is None:
+        assert real_series is not None
+        real_windows = make_windows(real_series, length)
+    if real_windows.shape[1:] != synthetic.shape[1:]:
+        raise PolemosError(f"real windows {real_windows.shape[1:]} and synthetic {synthetic.shape[1:]} differ")
+    if np.isnan(synthetic).any():
+        raise PolemosError("the synthetic windows have NaN (variable-length); eval needs full-length windows")
+    # both sets are min-max scaled with the real data's range (TimeGAN evaluates in [0, 1])
+    low = real_windows.min(axis=(0, 1))
+    scale = real_windows.max(axis=(0, 1)) - low + 1e-7
+    real_scaled, synthetic_scaled = (real_windows - low) / scale, (synthetic - low) / scale
+    real_scaled = shuffle_windows(real_scaled, seed=0)
+    discriminative = [
+        metrics.discriminative_score(real_scaled, synthetic_scaled, discriminative_iterations, seed=run)
+        for run in range(runs)
+    ]
+    predictive = [
+        metrics.predictive_score(real_scaled, synthetic_scaled, predictive_iterations, seed=run) for run in range(runs)
+    ]
+    record["discriminative"] = vars(metrics.repeated(discriminative)) | {"iterations": discriminative_iterations}
+    record["predictive"] = vars(metrics.repeated(predictive)) | {"iterations": predictive_iterations}
+    if real_windows.shape[2] > 1:
+        record["cross_correlation_error"] = metrics.cross_correlation_error(real_windows, synthetic)
+    if plots is not None:
+        from polemos.series import plots as plotting
+
+        plotting.plot_embedding(real_scaled, synthetic_scaled, plots / "pca.png", method="pca")
+        plotting.plot_embedding(real_scaled, synthetic_scaled, plots / "tsne.png", method="tsne", count=500)
+    return record
+
+
+@app.command("eval")
+def eval_command(
+    real: Annotated[Path, typer.Argument(help="Real data: CSV series (or .npy windows).")],
+    synthetic: Annotated[Path, typer.Argument(help="Samples: .npy (N, T, F) or long-form .csv.")],
+    returns: Annotated[
+        bool, typer.Option("--returns", help="REAL holds prices, SYNTH log returns: stylized facts.")
+    ] = False,
+    columns: Annotated[str | None, typer.Option(help="Comma-separated real columns (default: all).")] = None,
+    runs: Annotated[int, typer.Option(help="Repetitions of the post-hoc scores.")] = 3,
+    discriminative_iterations: Annotated[int, typer.Option(help="Classifier steps (protocol: 2000).")] = 2000,
+    predictive_iterations: Annotated[int, typer.Option(help="Predictor steps (protocol: 5000).")] = 5000,
+    plots: Annotated[Path | None, typer.Option(help="Directory for PNG plots.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score synthetic sequences against real ones (TimeGAN scores, or stylized facts with --returns)."""
+    record = evaluate(
+        real,
+        synthetic,
+        returns=returns,
+        columns=_columns(columns),
+        runs=runs,
+        discriminative_iterations=discriminative_iterations,
+        predictive_iterations=predictive_iterations,
+        plots=plots,
+    )
+    if as_json:
+        typer.echo(json.dumps(record, indent=2))
+        return
+    for key, value in record.items():
+        if isinstance(value, dict) and "mean" in value:
+            typer.echo(f"{key}: {value['mean']:.4f} ± {value['std']:.4f} ({len(value['values'])} runs)")
+        else:
+            typer.echo(f"{key}: {json.dumps(value)}")

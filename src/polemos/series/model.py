@@ -1,0 +1,566 @@
+"""``SeriesGAN``: fit a sequence GAN on windows of a multivariate series, sample, save and load.
+
+Data modes (chosen by :meth:`SeriesGAN.fit`):
+
+* levels (default): every feature is min-max scaled to [0, 1] over the whole input (TimeGAN's scaling) and the
+  generator ends in a sigmoid;
+* returns (``returns=True``): the input holds prices (or log returns, ``returns_input="log-returns"``,
+  e.g. factor returns); prices become log returns, which are QuantGAN-preprocessed
+  (standardise, inverse Lambert W, standardise; :class:`~polemos.series.data.ReturnsTransform`), and the
+  generator ends in a volatility head ``mu_t + sigma_t * eps_t`` whose shocks feed back into the GRU.
+  :meth:`SeriesGAN.sample` returns log returns;
+  :func:`~polemos.series.data.returns_to_prices` or ``as_prices=True`` turns them into prices.
+
+Input shapes: a DataFrame or 2-D array ``(T, F)`` is one series cut into windows with stride ``stride``;
+a 3-D array ``(N, T, F)`` is a set of windows, where trailing NaN steps mark shorter sequences
+(variable length, trained with masks); a list of 2-D arrays is a set of sequences of different lengths.
+
+Conditioning: ``labels`` (one class per sequence, for window sets) and ``context_length`` (the first ``L``
+steps of each window are given and the generator learns to continue them for ``window - L`` steps).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from polemos.errors import PolemosError
+from polemos.game.ema import EMA
+from polemos.game.losses import get_loss
+from polemos.game.penalties import get_penalty
+from polemos.series.data import (
+    MinMaxScaler,
+    ReturnsTransform,
+    log_returns,
+    make_windows,
+    returns_to_prices,
+    validate_table,
+)
+from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
+
+__all__ = ["SeriesGAN", "SeriesGANConfig", "TrainingSummary"]
+
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SeriesGANConfig:
+    """Hyper-parameters of :class:`SeriesGAN` (saved with the model).
+
+    Attributes:
+        hidden: GRU state size of the generator.
+        layers: Stacked GRU cells in the generator.
+        noise_dim: Noise features per step.
+        discriminator_channels: Channels of the convolutional discriminator.
+        loss: Adversarial loss name (``polemos.game.losses``).
+        penalty: Gradient penalty name (``polemos.game.penalties``).
+        penalty_weight: Multiplier of the unweighted penalty (for R1/R2 this is ``gamma / 2``).
+        penalty_every: Apply the penalty every this many discriminator steps, multiplied by this number
+            (lazy regularisation, Karras et al. 2020, https://arxiv.org/abs/1912.04958).
+        batch_size: Real windows per step (and as many generated ones).
+        generator_lr: Adam learning rate of the generator.
+        discriminator_lr: Adam learning rate of the discriminator.
+        betas: Adam betas for both networks.
+        ema_half_life: Half-life of the generator's weight average, in samples (0 disables it).
+        label_dim: Size of the label embedding of a conditional generator.
+    """
+
+    hidden: int = 64
+    layers: int = 2
+    noise_dim: int = 8
+    discriminator_channels: int = 64
+    loss: str = "nonsaturating"
+    penalty: str = "r1"
+    penalty_weight: float = 1.0
+    penalty_every: int = 4
+    batch_size: int = 128
+    generator_lr: float = 5e-4
+    discriminator_lr: float = 5e-4
+    betas: tuple[float, float] = (0.5, 0.99)
+    ema_half_life: float = 20_000.0
+    label_dim: int = 8
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    """What :meth:`SeriesGAN.fit` did.
+
+    Attributes:
+        steps: Discriminator/generator step pairs taken.
+        seconds: Wall-clock training time.
+        windows: Training windows.
+        final_d_loss: Discriminator loss of the last step.
+        final_g_loss: Generator loss of the last step.
+        notes: Data-handling notes (sorting, NaN handling).
+    """
+
+    steps: int
+    seconds: float
+    windows: int
+    final_d_loss: float
+    final_g_loss: float
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Prepared:
+    """Windows in model space plus what is needed to map back."""
+
+    windows: np.ndarray  # (N, T, F), NaN-free (padded steps hold 0)
+    mask: np.ndarray | None  # (N, T) bool, or None when all sequences are full
+    columns: tuple[str, ...]
+    notes: tuple[str, ...]
+    last_price: list[float] | None = None
+
+
+def _pad_sequences(sequences: Sequence[np.ndarray]) -> np.ndarray:
+    """Pads 2-D sequences of different lengths with trailing NaN into ``(N, T_max, F)``."""
+    arrays = [np.asarray(s, dtype=np.float64) for s in sequences]
+    if not arrays or any(a.ndim != 2 for a in arrays) or len({a.shape[1] for a in arrays}) != 1:
+        raise PolemosError("a list of sequences must hold 2-D arrays (T_i, F) with the same F")
+    padded = np.full((len(arrays), max(a.shape[0] for a in arrays), arrays[0].shape[1]), np.nan)
+    for i, array in enumerate(arrays):
+        padded[i, : len(array)] = array
+    return padded
+
+
+def _mask_of(windows: np.ndarray) -> np.ndarray | None:
+    """Observed-step mask of NaN-padded windows; None when nothing is missing.
+
+    Raises:
+        PolemosError: If a sequence has NaN before its last observed step (gaps are not trailing padding).
+    """
+    observed = ~np.isnan(windows).any(axis=2)
+    if observed.all():
+        return None
+    lengths = observed.sum(axis=1)
+    prefix = np.arange(windows.shape[1])[None, :] < lengths[:, None]
+    if not (observed == prefix).all():
+        raise PolemosError(
+            "window sets may only hold NaN as trailing padding of shorter sequences; fill inner gaps first "
+            "or pass the raw series as a 2-D table (windows with gaps are then dropped)"
+        )
+    if (lengths < 2).any():
+        raise PolemosError("every sequence needs at least 2 observed steps; drop the shorter ones")
+    return observed
+
+
+def _critic(discriminator: ConvDiscriminator, mask: Tensor | None, labels: Tensor | None, inputs: Tensor) -> Tensor:
+    """The discriminator as a function of its inputs only, for the gradient penalties."""
+    return discriminator(inputs, mask, labels)
+
+
+class SeriesGAN:
+    """A GAN for fixed- or variable-length multivariate sequences, optionally conditional.
+
+    Args:
+        config: Hyper-parameters; ``None`` uses :class:`SeriesGANConfig` defaults.
+        seed: Seed of initialisation, batching and noise.
+        **overrides: Any :class:`SeriesGANConfig` field, e.g. ``SeriesGAN(hidden=32)``.
+
+    Example:
+        >>> gan = SeriesGAN(seed=0).fit(frame, window=24, time_budget=60)  # doctest: +SKIP
+        >>> windows = gan.sample(1000)  # (1000, 24, F) in data units  # doctest: +SKIP
+    """
+
+    def __init__(self, config: SeriesGANConfig | None = None, seed: int = 0, **overrides: Any) -> None:
+        base = config or SeriesGANConfig()
+        unknown = set(overrides) - set(asdict(base))
+        if unknown:
+            raise PolemosError(
+                f"unknown SeriesGAN option(s) {', '.join(sorted(unknown))}; valid: {', '.join(asdict(base))}"
+            )
+        self.config = SeriesGANConfig(**{**asdict(base), **overrides})
+        get_loss(self.config.loss)  # fail early on unknown names
+        get_penalty(self.config.penalty)
+        self.seed = seed
+        self.generator: RecurrentGenerator | None = None
+        self.meta: dict[str, Any] = {}
+        self.summary: TrainingSummary | None = None
+
+    # ----------------------------------------------------------------------------------------------------
+    # data
+
+    def _prepare(
+        self,
+        data: pd.DataFrame | np.ndarray | Sequence[np.ndarray],
+        window: int,
+        stride: int,
+        columns: Sequence[str] | None,
+        returns: bool,
+        returns_input: str,
+        nan_policy: str,
+        time_column: str | None,
+    ) -> _Prepared:
+        notes: tuple[str, ...] = ()
+        last_price = None
+        if isinstance(data, (pd.DataFrame, np.ndarray)) and np.ndim(data) == 2:
+            table = validate_table(data, columns=columns, time_column=time_column, nan_policy=nan_policy)
+            values, names, notes = table.values, table.columns, table.notes
+            if returns and returns_input == "prices":
+                observed = values[~np.isnan(values).any(axis=1)]
+                last_price = observed[-1].tolist() if len(observed) else None
+                values = log_returns(values)  # a NaN price makes its two returns NaN (dropped by windows)
+            raw_windows = make_windows(values, window, stride)
+        else:
+            if isinstance(data, np.ndarray) and data.ndim == 3:
+                raw_windows = np.asarray(data, dtype=np.float64)
+            elif isinstance(data, (list, tuple)):
+                raw_windows = _pad_sequences(data)
+            else:
+                raise PolemosError(
+                    "fit expects a DataFrame or 2-D array (one series), a 3-D array (N, T, F) of windows "
+                    f"or a list of 2-D sequences, got {type(data).__name__} with ndim {np.ndim(data)}"
+                )
+            if returns:
+                raise PolemosError("returns=True needs one price series (a 2-D table), not a set of windows")
+            names = tuple(columns) if columns else tuple(f"x{i}" for i in range(raw_windows.shape[2]))
+            if len(names) != raw_windows.shape[2]:
+                raise PolemosError(f"{len(names)} column names for {raw_windows.shape[2]} features")
+        mask = _mask_of(raw_windows)
+        if returns:
+            transform = ReturnsTransform.fit(raw_windows.reshape(-1, raw_windows.shape[2]))
+            self.meta["scaling"] = {"kind": "returns", **transform.to_dict()}
+            scaled = transform.transform(raw_windows)
+        else:
+            scaler = MinMaxScaler.fit(raw_windows)
+            self.meta["scaling"] = {
+                "kind": "minmax",
+                "minimum": scaler.minimum.tolist(),
+                "maximum": scaler.maximum.tolist(),
+            }
+            scaled = scaler.transform(raw_windows)
+        return _Prepared(np.nan_to_num(scaled, nan=0.0), mask, names, notes, last_price)
+
+    def _to_model_space(self, values: np.ndarray) -> np.ndarray:
+        scaling = self.meta["scaling"]
+        if scaling["kind"] == "returns":
+            return ReturnsTransform.from_dict(scaling).transform(values)
+        return MinMaxScaler(np.asarray(scaling["minimum"]), np.asarray(scaling["maximum"])).transform(values)
+
+    def _to_data_space(self, values: np.ndarray) -> np.ndarray:
+        scaling = self.meta["scaling"]
+        if scaling["kind"] == "returns":
+            return ReturnsTransform.from_dict(scaling).inverse(values)
+        return MinMaxScaler(np.asarray(scaling["minimum"]), np.asarray(scaling["maximum"])).inverse(values)
+
+    # ----------------------------------------------------------------------------------------------------
+    # training
+
+    def fit(
+        self,
+        data: pd.DataFrame | np.ndarray | Sequence[np.ndarray],  # series (T, F), windows (N, T, F) or list
+        window: int = 24,  # steps per training window (for a series input)
+        stride: int = 1,  # steps between window starts (for a series input)
+        columns: Sequence[str] | None = None,  # feature columns to use (DataFrame) or names (arrays)
+        returns: bool = False,  # model log returns with the QuantGAN preprocessing
+        returns_input: str = "prices",  # with returns: the input holds "prices" or "log-returns" already
+        labels: Sequence[int] | np.ndarray | None = None,  # one class per sequence (window sets only)
+        context_length: int = 0,  # leading steps given as context; the generator learns to continue them
+        steps: int = 5000,  # maximum discriminator/generator step pairs
+        time_budget: float | None = None,  # stop after this many seconds of training
+        nan_policy: str = "drop-windows",  # see polemos.series.data.validate_table
+        time_column: str | None = None,  # time-stamp column of a DataFrame; None auto-detects
+        verbose: bool = False,  # print progress every 10% of the steps
+    ) -> SeriesGAN:
+        """Trains the GAN and returns ``self``.
+
+        Raises:
+            PolemosError: On bad input (see :mod:`polemos.series.data`) or inconsistent options.
+        """
+        config = self.config
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        self.meta = {}
+        if returns_input not in ("prices", "log-returns"):
+            raise PolemosError(f"returns_input must be 'prices' or 'log-returns', got {returns_input!r}")
+        prepared = self._prepare(data, window, stride, columns, returns, returns_input, nan_policy, time_column)
+        windows = torch.from_numpy(prepared.windows.astype(np.float32))
+        count, length, features = windows.shape
+        if not 0 <= context_length < length:
+            raise PolemosError(f"context_length must be in [0, {length - 1}] for windows of {length} steps")
+        if prepared.mask is not None and context_length > 0:
+            raise PolemosError("context conditioning needs full-length windows; pad-free data or context_length=0")
+        label_array = None
+        num_labels = 0
+        if labels is not None:
+            label_array = np.asarray(labels)
+            if label_array.shape != (count,) or not np.issubdtype(label_array.dtype, np.integer):
+                raise PolemosError(
+                    f"labels must be {count} integers (one class per sequence), got shape {label_array.shape}"
+                )
+            if label_array.min() < 0:
+                raise PolemosError("labels must be non-negative class indices 0..K-1")
+            num_labels = int(label_array.max()) + 1
+        mask = torch.from_numpy(prepared.mask) if prepared.mask is not None else None
+        label_tensor = torch.from_numpy(label_array.astype(np.int64)) if label_array is not None else None
+        output = "volatility" if returns else "sigmoid"
+        generator = RecurrentGenerator(
+            features,
+            config.hidden,
+            config.layers,
+            config.noise_dim,
+            num_labels,
+            config.label_dim,
+            output,
+            context=context_length > 0,
+        )
+        discriminator = ConvDiscriminator(
+            features, length, config.discriminator_channels, num_labels, masked=mask is not None
+        )
+        ema = EMA(generator, config.ema_half_life) if config.ema_half_life > 0 else None
+        loss = get_loss(config.loss)
+        penalty = get_penalty(config.penalty)
+        g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.generator_lr, betas=config.betas)
+        d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=config.betas)
+        lengths = prepared.mask.sum(axis=1) if prepared.mask is not None else None
+        batch_size = min(config.batch_size, count)
+        horizon = length - context_length
+
+        def generate(batch_real: Tensor, batch_labels: Tensor | None, batch_mask: Tensor | None) -> Tensor:
+            context = batch_real[:, :context_length] if context_length else None
+            fake = generator(len(batch_real), horizon, batch_labels, context)
+            if context is not None:
+                fake = torch.cat([context, fake], dim=1)
+            if batch_mask is not None:
+                fake = fake * batch_mask.unsqueeze(2)  # generated sequences get real lengths
+            return fake
+
+        start = time.perf_counter()
+        d_loss_value = g_loss_value = math.nan
+        step = 0
+        samples_seen = 0
+        for step in range(1, steps + 1):  # noqa: B007 (step is reported after the loop)
+            index = torch.from_numpy(rng.integers(0, count, size=batch_size))
+            real = windows[index]
+            batch_labels = label_tensor[index] if label_tensor is not None else None
+            batch_mask = mask[index] if mask is not None else None
+            if batch_mask is not None:
+                # fresh lengths for the fakes, drawn from the empirical length distribution
+                fake_lengths = torch.from_numpy(rng.choice(lengths, size=batch_size))
+                fake_mask = torch.arange(length)[None, :] < fake_lengths[:, None]
+            else:
+                fake_mask = None
+
+            # discriminator step
+            with torch.no_grad():
+                fake = generate(real, batch_labels, fake_mask)
+            d_real_logits = discriminator(real, batch_mask, batch_labels)
+            d_loss = loss.discriminator(d_real_logits, discriminator(fake, fake_mask, batch_labels))
+            if config.penalty != "none" and config.penalty_weight > 0 and step % config.penalty_every == 0:
+                # the penalty sees the real batch's mask (R1 on reals; interpolates keep the real lengths)
+                penalised = functools.partial(_critic, discriminator, batch_mask, batch_labels)
+                # lazy regularisation: k * weight * penalty every k steps keeps the expected weight
+                weight = config.penalty_every * config.penalty_weight
+                d_loss = d_loss + weight * penalty.compute(penalised, real, fake)
+            d_optimizer.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_optimizer.step()
+
+            # generator step
+            fake = generate(real, batch_labels, fake_mask)
+            d_real = None
+            if loss.generator_needs_real:
+                d_real = discriminator(real, batch_mask, batch_labels).detach()
+            g_loss = loss.generator(discriminator(fake, fake_mask, batch_labels), d_real)
+            g_optimizer.zero_grad(set_to_none=True)
+            g_loss.backward()
+            g_optimizer.step()
+            samples_seen += batch_size
+            if ema is not None:
+                ema.update(generator, batch_size, samples_seen)
+
+            d_loss_value, g_loss_value = float(d_loss.detach()), float(g_loss.detach())
+            if not (math.isfinite(d_loss_value) and math.isfinite(g_loss_value)):
+                raise PolemosError(
+                    f"training diverged at step {step} (loss is not finite); lower the learning rates "
+                    "or raise penalty_weight"
+                )
+            if verbose and step % max(1, steps // 10) == 0:
+                print(f"step {step}: d_loss {d_loss_value:.4f} g_loss {g_loss_value:.4f}", flush=True)
+            if time_budget is not None and time.perf_counter() - start > time_budget:
+                break
+
+        self.generator = (ema.module if ema is not None else generator).eval()
+        self.meta.update(
+            {
+                "format_version": _FORMAT_VERSION,
+                "columns": list(prepared.columns),
+                "features": features,
+                "window": length,
+                "context_length": context_length,
+                "num_labels": num_labels,
+                "returns": returns,
+                "returns_input": returns_input if returns else None,
+                "output": output,
+                "lengths": np.bincount(lengths, minlength=length + 1).tolist() if lengths is not None else None,
+                "last_price": prepared.last_price,
+                "notes": list(prepared.notes),
+                "seed": self.seed,
+            }
+        )
+        self.summary = TrainingSummary(
+            steps=step,
+            seconds=time.perf_counter() - start,
+            windows=count,
+            final_d_loss=d_loss_value,
+            final_g_loss=g_loss_value,
+            notes=prepared.notes,
+        )
+        return self
+
+    # ----------------------------------------------------------------------------------------------------
+    # sampling
+
+    def _require_fitted(self) -> RecurrentGenerator:
+        if self.generator is None:
+            raise PolemosError("the model is not fitted; call fit(...) or SeriesGAN.load(directory) first")
+        return self.generator
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,  # sequences to generate
+        context: np.ndarray | None = None,  # (L, F) or (n, L, F) given steps in data units (returns mode: log returns)
+        labels: Sequence[int] | np.ndarray | None = None,  # (n,) classes for a conditional model
+        length: int | None = None,  # steps to generate; default: the trained window (minus the context)
+        seed: int | None = None,  # noise seed; None continues the global torch RNG
+        as_prices: bool = False,  # returns mode: turn the log returns into prices
+        initial_price: float | np.ndarray | None = None,  # p_0 for as_prices; default: last price seen in fit
+        batch_size: int = 1024,  # sequences generated at once (memory)
+    ) -> np.ndarray:
+        """Generates ``n`` sequences ``(n, length, F)`` in data units.
+
+        For variable-length models, steps after each sequence's drawn length are NaN. With a ``context``, only
+        the continuation is returned (``length`` defaults to ``window - context_length``).
+        """
+        generator = self._require_fitted()
+        meta = self.meta
+        if n < 1:
+            raise PolemosError(f"n must be at least 1, got {n}")
+        if seed is not None:
+            torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        context_tensor = None
+        if context is not None:
+            if meta["context_length"] == 0:
+                raise PolemosError("this model was fitted without context; fit with context_length > 0")
+            context = np.asarray(context, dtype=np.float64)
+            if context.ndim == 2:
+                context = np.broadcast_to(context, (n, *context.shape))
+            if context.ndim != 3 or context.shape[0] != n or context.shape[2] != meta["features"]:
+                raise PolemosError(
+                    f"context must be (L, F) or ({n}, L, F) with F = {meta['features']}, got {context.shape}"
+                )
+            if not np.isfinite(context).all():
+                raise PolemosError("context holds NaN or infinite values; fill them first")
+            context_tensor = torch.from_numpy(self._to_model_space(context).astype(np.float32))
+        if length is None:
+            length = meta["window"] - (meta["context_length"] if context is not None else 0)
+        label_tensor = None
+        if meta["num_labels"]:
+            if labels is None:
+                raise PolemosError(f"this model is conditional on {meta['num_labels']} classes; pass labels")
+            label_tensor = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+            if label_tensor.shape != (n,) or label_tensor.min() < 0 or label_tensor.max() >= meta["num_labels"]:
+                raise PolemosError(f"labels must be {n} integers in [0, {meta['num_labels'] - 1}]")
+        elif labels is not None:
+            raise PolemosError("this model is unconditional; drop labels or fit with labels")
+        chunks = []
+        for begin in range(0, n, batch_size):
+            end = min(n, begin + batch_size)
+            chunks.append(
+                generator(
+                    end - begin,
+                    length,
+                    label_tensor[begin:end] if label_tensor is not None else None,
+                    context_tensor[begin:end] if context_tensor is not None else None,
+                ).numpy()
+            )
+        values = self._to_data_space(np.concatenate(chunks).astype(np.float64))
+        if meta["lengths"] is not None and context is None:
+            probabilities = np.asarray(meta["lengths"], dtype=np.float64)
+            drawn = rng.choice(len(probabilities), size=n, p=probabilities / probabilities.sum())
+            values[np.arange(values.shape[1])[None, :] >= drawn[:, None]] = np.nan
+        if as_prices:
+            if not meta["returns"]:
+                raise PolemosError("as_prices needs a model fitted with returns=True")
+            start = initial_price if initial_price is not None else meta["last_price"]
+            values = returns_to_prices(values, 1.0 if start is None else np.asarray(start), axis=1)
+        return values
+
+    # ----------------------------------------------------------------------------------------------------
+    # persistence
+
+    def save(self, directory: str | Path) -> Path:
+        """Writes ``generator.safetensors`` (the averaged generator) and ``config.json`` to ``directory``."""
+        from safetensors.torch import save_file
+
+        generator = self._require_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_file(
+            {k: v.contiguous() for k, v in generator.state_dict().items()},
+            str(directory / "generator.safetensors"),
+        )
+        record = {
+            "config": {**asdict(self.config), "betas": list(self.config.betas)},
+            "meta": self.meta,
+            "summary": asdict(self.summary) if self.summary is not None else None,
+        }
+        (directory / "config.json").write_text(json.dumps(record, indent=2))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SeriesGAN:
+        """Reads a model written by :meth:`save`.
+
+        Raises:
+            PolemosError: If the directory does not hold a saved SeriesGAN.
+        """
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        config_path, weights_path = directory / "config.json", directory / "generator.safetensors"
+        if not config_path.is_file() or not weights_path.is_file():
+            raise PolemosError(
+                f"{directory} does not hold a saved SeriesGAN (config.json and generator.safetensors); "
+                "pass the --out directory of `polemos series fit`"
+            )
+        record = json.loads(config_path.read_text())
+        config_fields = record["config"]
+        config_fields["betas"] = tuple(config_fields["betas"])
+        model = cls(SeriesGANConfig(**config_fields), seed=record["meta"].get("seed", 0))
+        meta = record["meta"]
+        if meta.get("format_version") != _FORMAT_VERSION:
+            raise PolemosError(f"{directory} was saved by an incompatible polemos version; re-fit the model")
+        config = model.config
+        generator = RecurrentGenerator(
+            meta["features"],
+            config.hidden,
+            config.layers,
+            config.noise_dim,
+            meta["num_labels"],
+            config.label_dim,
+            meta["output"],
+            context=meta["context_length"] > 0,
+        )
+        generator.load_state_dict(load_file(str(weights_path)))
+        model.generator = generator.eval()
+        model.meta = meta
+        if record.get("summary"):
+            summary = record["summary"]
+            summary["notes"] = tuple(summary.get("notes", ()))
+            model.summary = TrainingSummary(**summary)
+        return model

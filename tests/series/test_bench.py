@@ -1,0 +1,43 @@
+"""Smoke tests of the series benchmarks with a tiny, clearly reduced protocol (structure, not quality)."""
+
+from __future__ import annotations
+
+import pytest
+
+from polemos.bench import load_benchmarks
+from polemos.series import bench
+
+TINY = {"hidden": 8, "layers": 1, "noise_dim": 2, "discriminator_channels": 8, "batch_size": 16}
+
+
+def test_benchmarks_are_registered() -> None:
+    registry = load_benchmarks()
+    assert {"stocks", "sines", "sp500-facts"} <= set(registry.names())
+
+
+def test_stocks_record_has_protocol_and_results(shared_data) -> None:
+    record = bench.run_stocks(
+        seeds=1,
+        data_path=shared_data / "stocks" / "stock_data.csv",
+        time_budget=0.2,
+        discriminative_iterations=3,
+        predictive_iterations=3,
+        threads=1,
+        **TINY,
+    )
+    assert record["protocol"]["reduced"] is True
+    assert record["protocol"]["windows"] == [3661, 24, 6]
+    assert 0.0 <= record["results"]["discriminative"]["mean"] <= 0.5
+    assert len(record["results"]["predictive"]["values"]) == 1
+
+
+def test_sp500_facts_record_compares_baselines() -> None:
+    pytest.importorskip("arch")
+    record = bench.run_sp500_facts(seeds=1, paths=4, steps=300, window=32, time_budget=0.2, threads=1, **TINY)
+    methods = record["results"]["methods"]
+    assert set(methods) == {
+        "SeriesGAN", "GARCH(1,1)-normal", "GJR-GARCH(1,1)-t", "iid bootstrap", "block bootstrap",
+    }  # fmt: skip
+    # resampling real returns reproduces the one-day distribution closely (BENCHMARKS.md §6 warning)
+    assert methods["iid bootstrap"]["emd_1"]["mean"] < methods["GARCH(1,1)-normal"]["emd_1"]["mean"] + 1e-3
+    assert record["protocol"]["reduced"] is True and record["protocol"]["max_lag"] == 250

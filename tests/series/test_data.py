@@ -1,0 +1,117 @@
+"""Tests of polemos.series.data: validation, TimeGAN windows, Sines, Lambert W and returns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from polemos.errors import PolemosError
+from polemos.series import data
+
+
+def test_make_windows_counts_and_content() -> None:
+    series = np.arange(30, dtype=float).reshape(10, 3)  # row t = [3t, 3t+1, 3t+2]
+    windows = data.make_windows(series, window=4, stride=2)
+    assert windows.shape == (4, 4, 3)  # starts 0, 2, 4, 6
+    np.testing.assert_array_equal(windows[1, :, 0], [6.0, 9.0, 12.0, 15.0])
+
+
+def test_make_windows_drops_nan_windows_only() -> None:
+    series = np.arange(10, dtype=float)[:, None]
+    series[5] = np.nan
+    windows = data.make_windows(series, window=3)
+    # 8 windows, those starting at 3, 4, 5 contain step 5
+    assert windows.shape == (5, 3, 1)
+    assert not np.isnan(windows).any()
+
+
+def test_series_shorter_than_window_is_a_clear_error() -> None:
+    with pytest.raises(PolemosError, match="shorter than the window"):
+        data.make_windows(np.zeros((5, 2)), window=24)
+
+
+def test_timegan_windows_protocol() -> None:
+    values = np.column_stack([np.arange(100.0), 2.0 * np.arange(100.0) + 5.0])
+    windows, scaler = data.timegan_windows(values, window=24, seed=None)
+    assert windows.shape == (76, 24, 2)  # TimeGAN cuts T - window windows (its loop omits the last one)
+    # reversed: the first window starts at the last row, scaled to 1
+    assert windows[0, 0, 0] == pytest.approx(1.0, abs=1e-6)
+    assert windows[0, 1, 0] == pytest.approx(98.0 / 99.0, abs=1e-6)
+    np.testing.assert_allclose(scaler.inverse(scaler.transform(values)), values)
+    shuffled, _ = data.timegan_windows(values, window=24, seed=3)
+    assert not np.array_equal(shuffled, windows)
+    np.testing.assert_allclose(np.sort(shuffled[:, 0, 0]), np.sort(windows[:, 0, 0]))
+
+
+def test_stocks_protocol_has_3661_windows(shared_data) -> None:
+    windows = data.load_stocks(shared_data / "stocks" / "stock_data.csv")
+    assert windows.shape == (3661, 24, 6)
+    assert windows.min() >= 0.0 and windows.max() <= 1.0
+
+
+def test_sine_windows_are_sines_in_unit_range() -> None:
+    windows = data.sine_windows(n=50, length=24, features=3, seed=1)
+    assert windows.shape == (50, 24, 3)
+    unscaled = 2.0 * windows - 1.0
+    # sin(f t + phi) with f, phi in [0, 0.1]: the argument stays in [0, 2.4] so the sine is >= 0
+    assert (unscaled >= 0).all()
+    phase = np.arcsin(unscaled[:, 0])  # argument at t=0
+    frequency = np.arcsin(unscaled[:, 1]) - phase  # argument at t=1 is < pi/2, so arcsin inverts it
+    assert ((phase >= 0) & (phase <= 0.1 + 1e-9)).all() and ((frequency >= 0) & (frequency <= 0.1 + 1e-9)).all()
+    steps = np.arange(24).reshape(1, 24, 1)
+    np.testing.assert_allclose(np.sin(frequency[:, None] * steps + phase[:, None]), unscaled, atol=1e-9)
+
+
+def test_validate_table_sorts_time_and_rejects_duplicates() -> None:
+    frame = pd.DataFrame({"date": ["2020-01-03", "2020-01-01", "2020-01-02"], "a": [3.0, 1.0, 2.0]})
+    table = data.validate_table(frame)
+    np.testing.assert_array_equal(table.values[:, 0], [1.0, 2.0, 3.0])
+    assert table.columns == ("a",)
+    assert any("sorted" in note for note in table.notes)
+    frame.loc[2, "date"] = "2020-01-03"
+    with pytest.raises(PolemosError, match="share a time stamp"):
+        data.validate_table(frame)
+
+
+def test_validate_table_rejects_non_numeric_columns() -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0], "ticker": ["X", "Y"]})
+    with pytest.raises(PolemosError, match="non-numeric column"):
+        data.validate_table(frame)
+    assert data.validate_table(frame, columns=["a"]).values.shape == (2, 1)
+
+
+def test_nan_policies() -> None:
+    values = np.array([[1.0], [np.nan], [3.0], [4.0]])
+    assert np.isnan(data.validate_table(values).values).sum() == 1
+    np.testing.assert_array_equal(data.validate_table(values, nan_policy="ffill").values[:, 0], [1, 1, 3, 4])
+    np.testing.assert_array_equal(data.validate_table(values, nan_policy="interpolate").values[:, 0], [1, 2, 3, 4])
+    with pytest.raises(PolemosError, match="NaN"):
+        data.validate_table(values, nan_policy="raise")
+
+
+def test_lambert_w_round_trip_and_gaussianizes() -> None:
+    rng = np.random.default_rng(0)
+    gaussian = rng.standard_normal(20_000)
+    heavy = data.lambert_w_heavy_tail(gaussian, 0.3)
+    np.testing.assert_allclose(data.lambert_w_gaussianize(heavy, 0.3), gaussian, atol=1e-10)
+    # a known value: u = 1, delta = 0.5 -> z = exp(0.25)
+    assert data.lambert_w_heavy_tail(np.array([1.0]), 0.5)[0] == pytest.approx(np.exp(0.25))
+    fitted = data.LambertWGaussianizer.fit(heavy[:, None])
+    assert fitted.delta[0] == pytest.approx(0.3, abs=0.05)
+
+
+def test_returns_transform_round_trip_and_prices() -> None:
+    rng = np.random.default_rng(1)
+    returns = 0.01 * rng.standard_t(4, size=(3000, 2))
+    transform = data.ReturnsTransform.fit(returns)
+    model_space = transform.transform(returns)
+    np.testing.assert_allclose(model_space.mean(axis=0), 0.0, atol=1e-9)
+    np.testing.assert_allclose(model_space.std(axis=0), 1.0, atol=1e-9)
+    np.testing.assert_allclose(transform.inverse(model_space), returns, atol=1e-12)
+    restored = data.ReturnsTransform.from_dict(transform.to_dict())
+    np.testing.assert_allclose(restored.inverse(model_space), returns, atol=1e-12)
+    prices = np.array([100.0, 110.0, 99.0])
+    np.testing.assert_allclose(data.returns_to_prices(data.log_returns(prices), 100.0, axis=0), prices)
+    with pytest.raises(PolemosError, match="strictly positive"):
+        data.log_returns(np.array([1.0, -1.0]))

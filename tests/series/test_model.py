@@ -1,0 +1,149 @@
+"""Tests of polemos.series.model.SeriesGAN: fitting, sampling, conditioning, masks, save/load, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from polemos.errors import PolemosError
+from polemos.series import data
+from polemos.series.model import SeriesGAN
+from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
+
+TINY = {"hidden": 8, "layers": 1, "noise_dim": 2, "discriminator_channels": 8, "batch_size": 16}
+
+
+def _prices(length: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    returns = 0.01 * rng.standard_t(4, size=(length, 2))
+    prices = 100.0 * np.exp(np.cumsum(returns, axis=0))
+    dates = pd.date_range("2020-01-01", periods=length, freq="D").astype(str)
+    return pd.DataFrame({"date": dates, "a": prices[:, 0], "b": prices[:, 1]})
+
+
+def test_networks_shapes_and_long_paths() -> None:
+    generator = RecurrentGenerator(3, hidden=8, layers=2, noise_dim=2, num_labels=2, output="linear", context=True)
+    context = torch.randn(4, 5, 3)
+    out = generator(4, 7, labels=torch.tensor([0, 1, 0, 1]), context=context)
+    assert out.shape == (4, 7, 3)
+    long = RecurrentGenerator(1, hidden=8, layers=1, noise_dim=2, output="sigmoid")(2, 4000)
+    assert long.shape == (2, 4000, 1) and bool(((long > 0) & (long < 1)).all())
+    discriminator = ConvDiscriminator(3, window=24, channels=8, num_labels=2, masked=True)
+    mask = torch.ones(4, 24, dtype=torch.bool)
+    logits = discriminator(torch.randn(4, 24, 3), mask, torch.tensor([0, 1, 1, 0]))
+    assert logits.shape == (4,)
+
+
+def test_discriminator_ignores_masked_steps() -> None:
+    discriminator = ConvDiscriminator(2, window=10, channels=8, masked=True)
+    windows = torch.randn(3, 10, 2)
+    mask = torch.arange(10)[None, :] < torch.tensor([[4], [10], [7]])
+    changed = windows.clone()
+    changed[0, 4:] = 100.0  # values after the end of sequence 0 must not matter
+    # receptive field spills over the boundary only through zeroed inputs, so the logits are identical
+    torch.testing.assert_close(discriminator(windows, mask), discriminator(changed, mask))
+
+
+def test_fit_sample_save_load_round_trip(tmp_path) -> None:
+    windows = data.sine_windows(n=64, length=12, features=2, seed=0)
+    gan = SeriesGAN(seed=0, **TINY).fit(windows, steps=6)
+    assert gan.summary is not None and gan.summary.steps == 6 and gan.summary.windows == 64
+    samples = gan.sample(10, seed=3)
+    assert samples.shape == (10, 12, 2) and np.isfinite(samples).all()
+    # the sigmoid output maps back inside the data range
+    assert samples.min() >= windows.min() - 1e-6 and samples.max() <= windows.max() + 1e-6
+    gan.save(tmp_path / "model")
+    loaded = SeriesGAN.load(tmp_path / "model")
+    np.testing.assert_allclose(loaded.sample(10, seed=3), samples, rtol=1e-6, atol=1e-7)
+    with pytest.raises(PolemosError, match="does not hold a saved SeriesGAN"):
+        SeriesGAN.load(tmp_path / "missing")
+
+
+def test_time_budget_stops_training() -> None:
+    windows = data.sine_windows(n=64, length=12, features=2, seed=0)
+    gan = SeriesGAN(seed=0, **TINY).fit(windows, steps=100_000, time_budget=0.5)
+    assert gan.summary is not None and gan.summary.steps < 100_000
+
+
+def test_context_conditioning_and_labels() -> None:
+    windows = data.sine_windows(n=64, length=12, features=2, seed=0)
+    gan = SeriesGAN(seed=0, **TINY).fit(windows, context_length=8, steps=3)
+    continuation = gan.sample(5, context=windows[0, :8], seed=0)
+    assert continuation.shape == (5, 4, 2)
+    with pytest.raises(PolemosError, match="context"):
+        gan.sample(5, context=np.zeros((8, 3)))
+    labels = np.arange(64) % 3
+    conditional = SeriesGAN(seed=0, **TINY).fit(windows, labels=labels, steps=3)
+    assert conditional.sample(6, labels=[0, 1, 2, 0, 1, 2]).shape == (6, 12, 2)
+    with pytest.raises(PolemosError, match="pass labels"):
+        conditional.sample(6)
+    with pytest.raises(PolemosError, match="without context"):
+        conditional.sample(2, labels=[0, 1], context=windows[0, :8])
+
+
+def test_variable_length_sequences_are_masked() -> None:
+    rng = np.random.default_rng(0)
+    sequences = [rng.uniform(size=(length, 2)) for length in (5, 8, 8, 10) * 8]
+    gan = SeriesGAN(seed=0, **TINY).fit(sequences, steps=3)
+    samples = gan.sample(200, seed=0)
+    lengths = (~np.isnan(samples).any(axis=2)).sum(axis=1)
+    assert set(np.unique(lengths)) <= {5, 8, 10}  # drawn from the training lengths only
+    assert samples.shape == (200, 10, 2)
+    inner_gap = np.full((4, 6, 1), 0.5)
+    inner_gap[0, 2] = np.nan
+    with pytest.raises(PolemosError, match="trailing padding"):
+        SeriesGAN(**TINY).fit(inner_gap, steps=1)
+
+
+def test_returns_mode_produces_returns_and_prices() -> None:
+    frame = _prices()
+    gan = SeriesGAN(seed=0, **TINY).fit(frame, window=20, returns=True, steps=3)
+    returns = gan.sample(4, length=50, seed=0)
+    assert returns.shape == (4, 50, 2) and np.isfinite(returns).all()
+    prices = gan.sample(4, length=50, seed=0, as_prices=True)
+    assert prices.shape == (4, 51, 2)
+    # starts at the last observed price and compounds the same log returns
+    np.testing.assert_allclose(prices[:, 0], np.broadcast_to(frame[["a", "b"]].to_numpy()[-1], (4, 2)))
+    np.testing.assert_allclose(np.diff(np.log(prices), axis=1), returns, atol=1e-10)
+
+
+def test_bad_input_errors() -> None:
+    with pytest.raises(PolemosError, match="shorter than the window"):
+        SeriesGAN(**TINY).fit(np.zeros((10, 2)), window=24, steps=1)
+    frame = pd.DataFrame({"a": np.arange(40.0), "name": ["x"] * 40})
+    with pytest.raises(PolemosError, match="non-numeric"):
+        SeriesGAN(**TINY).fit(frame, window=8, steps=1)
+    with pytest.raises(PolemosError, match="unknown SeriesGAN option"):
+        SeriesGAN(hiden=3)
+    with pytest.raises(PolemosError, match="not fitted"):
+        SeriesGAN().sample(3)
+    with pytest.raises(PolemosError, match="unknown loss"):
+        SeriesGAN(loss="nope")
+
+
+def test_nan_gaps_drop_windows_and_are_reported() -> None:
+    values = np.sin(np.arange(100.0) / 5)[:, None] + 2.0
+    values[50] = np.nan
+    gan = SeriesGAN(seed=0, **TINY).fit(values, window=10, steps=1)
+    assert gan.summary is not None
+    assert gan.summary.windows == 91 - 10  # the 10 windows covering step 50 are dropped
+    assert any("NaN" in note for note in gan.summary.notes)
+
+
+@pytest.mark.slow
+def test_panel_of_returns_keeps_cross_correlation() -> None:
+    """Needs real training (minutes on a loaded CPU), hence marked slow; 150 steps are not enough."""
+    rng = np.random.default_rng(0)
+    common = rng.standard_normal((1500, 1))
+    # two assets with correlation 0.8 and a third independent one, as log returns in percent / 100
+    panel = 0.01 * np.hstack(
+        [common, 0.8 * common + 0.6 * rng.standard_normal((1500, 1)), rng.standard_normal((1500, 1))]
+    )
+    options = {**TINY, "hidden": 16, "batch_size": 32}
+    gan = SeriesGAN(seed=0, **options).fit(panel, window=16, returns=True, returns_input="log-returns", steps=1500)
+    samples = gan.sample(200, seed=0)
+    generated = np.corrcoef(samples.reshape(-1, 3), rowvar=False)
+    assert generated[0, 1] > 0.5  # the strong pair stays strongly correlated
+    assert abs(generated[0, 2]) < 0.3 and abs(generated[1, 2]) < 0.3
