@@ -144,11 +144,11 @@ PRESETS.add(
     "demo",
     {
         "train": {
-            "steps": 1500,
+            "steps": 3000,
             "batch_size": 64,
             "sample_every": 250,
             "checkpoint_every": 500,
-            "max_time": 150,
+            "max_time": 140,
         }
     },
     "the default recipe on the bundled digits, sized for about 2 minutes on 2 CPU cores",
