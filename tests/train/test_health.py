@@ -120,7 +120,7 @@ def test_gradient_norms_are_logged_without_clipping(tmp_path) -> None:
 
 def test_monitor_raises_each_alarm_once_and_clears_it() -> None:
     monitor = HealthMonitor(resolve_config().health)
-    high = {"Logits/D/sign_real": 0.9}
+    high = {"Logits/D/sign_real": 0.99}
     assert [event.kind for event in monitor.check_row(1, high, True)] == ["d_overfit"]
     assert monitor.check_row(2, high, True) == []
     assert [event.kind for event in monitor.check_row(3, {"Logits/D/sign_real": 0.1}, True)] == ["recovered"]
