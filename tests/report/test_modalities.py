@@ -42,7 +42,8 @@ def test_series_model_report(tmp_path: Path) -> None:
     page = write_report(tmp_path / "series_run").read_text(encoding="utf-8")
     assert "<dd>series</dd>" in page and "<dd>saved model</dd>" in page and "<dd>3</dd>" in page
     assert re.findall(r'<section id="([a-z]+)"', page) == ["config", "series"]
-    assert 'alt="generated paths and autocorrelations"' in page
+    # with real_summary.json the generated-only figure becomes real vs generated (test_real_summary.py)
+    assert 'alt="real and generated paths"' in page and 'alt="real and generated autocorrelations"' in page
     assert 'class="note"' not in page
 
 

@@ -48,7 +48,11 @@ def test_same_seed_same_model_and_samples(mixed_frame: pd.DataFrame) -> None:
 
 def test_save_load_round_trip(fitted: TabularGAN, tmp_path: Path) -> None:
     fitted.save(tmp_path / "model")
-    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["generator.safetensors", "model.json"]
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [
+        "generator.safetensors",
+        "model.json",
+        "real_summary.json",
+    ]
     loaded = TabularGAN.load(tmp_path / "model")
     pd.testing.assert_frame_equal(loaded.sample(300, seed=1), fitted.sample(300, seed=1))
     assert all(t.device.type == "cpu" for t in loaded.generator.state_dict().values())

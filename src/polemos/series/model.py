@@ -48,6 +48,7 @@ from polemos.series.data import (
     validate_table,
 )
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
+from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_windows
 
 __all__ = ["SeriesGAN", "SeriesGANConfig", "TrainingSummary"]
 
@@ -188,6 +189,7 @@ class SeriesGAN:
         self.generator: RecurrentGenerator | None = None
         self.meta: dict[str, Any] = {}
         self.summary: TrainingSummary | None = None
+        self.real_summary: SeriesSummary | None = None  # a few real windows, ACFs, histograms (for reports)
 
     # ----------------------------------------------------------------------------------------------------
     # data
@@ -243,6 +245,13 @@ class SeriesGAN:
             scaled = scaler.transform(raw_windows)
         return _Prepared(np.nan_to_num(scaled, nan=0.0), mask, names, notes, last_price)
 
+    def _summarize(self, prepared: _Prepared) -> SeriesSummary:
+        """Statistics of the training windows in data units (padded steps back to NaN)."""
+        windows = self._to_data_space(prepared.windows)
+        if prepared.mask is not None:
+            windows[~prepared.mask] = np.nan
+        return summarize_windows(windows, prepared.columns)
+
     def _to_model_space(self, values: np.ndarray) -> np.ndarray:
         scaling = self.meta["scaling"]
         if scaling["kind"] == "returns":
@@ -286,6 +295,7 @@ class SeriesGAN:
         if returns_input not in ("prices", "log-returns"):
             raise PolemosError(f"returns_input must be 'prices' or 'log-returns', got {returns_input!r}")
         prepared = self._prepare(data, window, stride, columns, returns, returns_input, nan_policy, time_column)
+        self.real_summary = self._summarize(prepared)
         windows = torch.from_numpy(prepared.windows.astype(np.float32))
         count, length, features = windows.shape
         if not 0 <= context_length < length:
@@ -520,6 +530,10 @@ class SeriesGAN:
             "summary": asdict(self.summary) if self.summary is not None else None,
         }
         (directory / "config.json").write_text(json.dumps(record, indent=2))
+        if self.real_summary is not None:
+            (directory / SUMMARY_FILE).write_text(json.dumps(self.real_summary.state()))
+        else:  # a stale summary of another model must not describe this one
+            (directory / SUMMARY_FILE).unlink(missing_ok=True)
         return directory
 
     @classmethod
@@ -563,4 +577,15 @@ class SeriesGAN:
             summary = record["summary"]
             summary["notes"] = tuple(summary.get("notes", ()))
             model.summary = TrainingSummary(**summary)
+        model.real_summary = _read_summary(directory / SUMMARY_FILE)
         return model
+
+
+def _read_summary(path: Path) -> SeriesSummary | None:
+    """The saved statistics of the training windows; None for folders saved without them (older versions)."""
+    if not path.is_file():
+        return None
+    try:
+        return SeriesSummary.from_state(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError, IndexError):  # damaged: the model itself still loads
+        return None

@@ -38,6 +38,7 @@ from polemos.game.penalties import get_penalty
 from polemos.tabular.layout import CondSpan, cond_spans
 from polemos.tabular.networks import Discriminator, Generator, OutputActivation
 from polemos.tabular.sampler import CondBatch, ConditionalSampler, one_hot_conditions, sample_data_conditions
+from polemos.tabular.summary import SUMMARY_FILE, TableSummary, summarize_table
 from polemos.tabular.transformer import Bounds, ColumnModel, TableTransformer
 
 __all__ = ["FitReport", "TabularConfig", "TabularGAN"]
@@ -172,6 +173,7 @@ class TabularGAN:
         self.slot_frequencies: np.ndarray = np.zeros((0, 1))
         self.report: FitReport | None = None
         self.history: list[dict[str, float]] = []
+        self.real_summary: TableSummary | None = None  # row-free statistics of the training table (for reports)
 
     # ------------------------------------------------------------------------------------------------
     # training
@@ -227,6 +229,8 @@ class TabularGAN:
             spans = cond_spans(transformer.layout)
             sampler = ConditionalSampler(encoded, spans)
             self._advance(progress, prep_task)
+            source_kinds = {member: column.kind for column in transformer.models for member in column.members}
+            self.real_summary = summarize_table(data, source_kinds, seed=config.seed)
             preprocessing_seconds = time.perf_counter() - start
 
             self.transformer, self.cond_spans = transformer, spans
@@ -704,8 +708,14 @@ class TabularGAN:
         weights = {name: tensor.detach().cpu().contiguous() for name, tensor in generator.state_dict().items()}
         save_file(weights, directory / f".{_WEIGHTS_FILE}.tmp")
         (directory / f".{_CONFIG_FILE}.tmp").write_text(json.dumps(state, indent=1))
+        if self.real_summary is not None:
+            (directory / f".{SUMMARY_FILE}.tmp").write_text(json.dumps(self.real_summary.state()))
         (directory / f".{_WEIGHTS_FILE}.tmp").replace(directory / _WEIGHTS_FILE)
         (directory / f".{_CONFIG_FILE}.tmp").replace(directory / _CONFIG_FILE)
+        if self.real_summary is not None:
+            (directory / f".{SUMMARY_FILE}.tmp").replace(directory / SUMMARY_FILE)
+        else:  # a stale summary of another model must not describe this one
+            (directory / SUMMARY_FILE).unlink(missing_ok=True)
         return directory
 
     @classmethod
@@ -742,7 +752,18 @@ class TabularGAN:
         model.generator = generator.eval()
         model.activation = OutputActivation(model.transformer.layout)
         model.report = FitReport(**state["report"]) if state.get("report") else None
+        model.real_summary = _read_summary(directory / SUMMARY_FILE)
         return model
+
+
+def _read_summary(path: Path) -> TableSummary | None:
+    """The saved statistics of the training table; None for folders saved without them (older versions)."""
+    if not path.is_file():
+        return None
+    try:
+        return TableSummary.from_state(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError):  # damaged: the model itself still loads
+        return None
 
 
 def _coerce_category(value: Any, observed: Sequence[Any]) -> Any:

@@ -1,0 +1,125 @@
+"""Command-line functions of the evaluation: ``polemos eval RUN`` and ``polemos extractor train``.
+
+Module-level imports stay light (typer only); torch and the metrics load inside the commands, so that
+``polemos --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from polemos.errors import PolemosError
+
+extractor_app = typer.Typer(
+    help="Feature extractors for offline metrics (domain classifiers).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _json_value(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
+def eval_command(
+    run: Annotated[Path, typer.Argument(help="run folder (the --out of polemos train)")],
+    metrics: Annotated[
+        str, typer.Option(help="comma-separated metrics (see `polemos list`): fid, kid, prdc, 1nn")
+    ] = "fid,kid,prdc",
+    n: Annotated[int, typer.Option("--n", help="number of generated images")] = 10_000,
+    extractor: Annotated[
+        str,
+        typer.Option(
+            help="auto (a domain CNN trained on the run's data, cached in RUN/extractor), pixels, "
+            "or the path of a domain classifier or of local Inception weights"
+        ),
+    ] = "auto",
+    seed: Annotated[int, typer.Option(help="seed of the generated latents and of KID's subsets")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Evaluate a run's generator (FID, KID, precision/recall...) and append the values to RUN/metrics.jsonl."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from polemos.metrics.evaluate import evaluate_run
+
+    records = evaluate_run(run, metrics=metrics, n=n, extractor=extractor, seed=seed, progress=not json_output)
+    if not records:
+        raise PolemosError("no metric values were computed; pass at least one metric with --metrics")
+    first = records[0]
+    protocol = {
+        "extractor": first.extractor_id,
+        "extractor_hash": first.extractor_hash,
+        "n_generated": first.n_generated,
+        "n_reference": first.n_reference,
+        "reference_split": first.reference_split,
+        "seed": first.seed,
+        "step": first.step,
+        "run": str(run),
+    }
+    if json_output:
+        payload: dict[str, Any] = {}
+        for record in records:
+            payload[record.metric] = _json_value(record.value)
+            for name, value in record.extra.items():
+                payload[name] = _json_value(value)
+        payload["protocol"] = protocol
+        print(json.dumps(payload))
+        return
+    table = Table(title=f"evaluation of {run}", title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("± std", justify="right", no_wrap=True)
+    table.add_column("protocol (extractor hash, N generated vs N reference, reference, seed, step, seconds)")
+    for record in records:
+        spread = next(iter(record.extra.values()), None)
+        table.add_row(
+            record.metric,
+            f"{record.value:.4g}",
+            "" if spread is None else f"{spread:.2g}",
+            f"{record.extractor_id} {record.extractor_hash[:12]}, {record.n_generated} vs {record.n_reference} "
+            f"({record.reference_split}), seed {record.seed}, step {record.step}, {record.wall_time:.1f} s",
+        )
+    Console().print(table)
+    Console(stderr=True).print(f"appended {len(records)} records to {Path(run) / 'metrics.jsonl'}")
+
+
+@extractor_app.command("train")
+def train_extractor_command(
+    data: Annotated[str, typer.Option(help="labelled images: a dataset name (see `polemos list`) or a path")],
+    out: Annotated[Path, typer.Option(help="output file (.safetensors)")],
+    epochs: Annotated[int, typer.Option(help="passes over the training images")] = 10,
+    seed: Annotated[int, typer.Option(help="seed of the split, the initialisation and the batches")] = 0,
+    resolution: Annotated[
+        int | None, typer.Option(help="image side (power of two); default: native size rounded up")
+    ] = None,
+) -> None:
+    """Train a domain classifier on labelled images and save it as a feature extractor for FID/KID/PRDC."""
+    from rich.console import Console
+
+    from polemos.images.data import load_images
+    from polemos.metrics.extractors import train_domain_classifier
+
+    if epochs < 1:
+        raise PolemosError(f"--epochs must be at least 1 (got {epochs})")
+    images = load_images(data, resolution=resolution)
+    if images.num_classes < 2:
+        raise PolemosError(
+            f"{data!r} has no class labels; pass labelled images (a folder with one sub-folder per class, "
+            "an IDX file with its labels file, or a labelled .npz)"
+        )
+    classifier, accuracy = train_domain_classifier(
+        images.images, images.labels, epochs=epochs, seed=seed, class_names=list(images.class_names)
+    )
+    path = classifier.save(out)
+    Console().print(
+        f"saved {classifier.id} to {path}\n"
+        f"validation accuracy {accuracy:.4f} (10% held out), {len(images)} images of {images.source}\n"
+        f"sha256 {classifier.hash}"
+    )

@@ -1,0 +1,109 @@
+"""Smoke runs of the evaluation benchmarks (reduced protocols) and their pure helpers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from polemos.bench import load_benchmarks
+from polemos.images.data import ImageData
+from polemos.metrics import bench
+
+
+def test_benchmarks_are_registered() -> None:
+    names = load_benchmarks().names()
+    assert {"mixtures", "stacked-mnist", "mnist-quality"} <= set(names)
+
+
+def test_mixtures_quick_smoke() -> None:
+    result = bench.run_mixtures(seeds=1, quick=True, steps=40, train_points=2_000)
+    summary, protocol = result["summary"], result["protocol"]
+    assert protocol["reduced"] is True and protocol["generated_samples"] == 2_500
+    assert protocol["settings"]["steps"] == 40 and protocol["recipe"] == "default"
+    assert 0 <= summary["modes"] <= 8 and 0.0 <= summary["high_quality"] <= 1.0
+    assert summary["reverse_kl"] >= 0.0
+    (row,) = result["per_seed"]
+    assert row["steps"] == 40 and sum(row["counts"]) == round(row["high_quality"] * 2_500)
+
+
+def test_mixtures_rejects_unknown_settings() -> None:
+    from polemos.errors import PolemosError
+
+    with pytest.raises(PolemosError, match="recipe"):
+        bench.run_mixtures(seeds=1, quick=True, recipe="nope", steps=2)
+    with pytest.raises(PolemosError, match="valid settings"):
+        bench.run_mixtures(seeds=1, quick=True, colour=3)
+
+
+def test_stacked_mnist_classes_from_hand_made_digits() -> None:
+    # three "digits" (classes 4, 0, 7) as uniform images; a stacked image's class is 100 d0 + 10 d1 + d2
+    images = torch.stack([torch.full((1, 8, 8), value, dtype=torch.uint8) for value in (40, 0, 70)])
+    mnist = ImageData(images, torch.tensor([4, 0, 7]), tuple("0123456789"), "hand-made")
+    stacked, classes = bench.stacked_mnist(mnist, 50, seed=0)
+    assert stacked.shape == (50, 3, 8, 8)
+    digit_of_value = {40: 4, 0: 0, 70: 7}
+    expected = [
+        100 * digit_of_value[int(image[0, 0, 0])]
+        + 10 * digit_of_value[int(image[1, 0, 0])]
+        + digit_of_value[int(image[2, 0, 0])]
+        for image in stacked
+    ]
+    assert classes.tolist() == expected
+
+
+class _ThresholdClassifier:
+    """Classifies a one-channel image as digit round(mean pixel * 10) (pixels in [-1, 1] mapped to [0, 1])."""
+
+    def probabilities(self, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+        digit = ((images.mean(dim=(1, 2, 3)) + 1) / 2 * 9).round().long()
+        return torch.nn.functional.one_hot(digit, 10).float()
+
+
+def test_stacked_classes_combine_the_three_channels() -> None:
+    # channel values for digits 9, 0 and 3: (d / 9) * 2 - 1
+    images = torch.stack(
+        [torch.full((8, 8), 1.0), torch.full((8, 8), -1.0), torch.full((8, 8), 3 / 9 * 2 - 1)]
+    ).unsqueeze(0)
+    assert bench.stacked_classes(_ThresholdClassifier(), images).tolist() == [903]
+
+
+def test_mnist_benchmarks_skip_without_data(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setenv(bench.SHARED_DATA_ENV, str(tmp_path))
+    for run in (bench.run_stacked_mnist, bench.run_mnist_quality):
+        result = run(seeds=1, quick=True)
+        assert "skipped" in result and str(tmp_path) in result["skipped"]
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_shared_mnist_dir_honours_the_environment(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(bench.SHARED_DATA_ENV, str(tmp_path))
+    assert bench.shared_mnist_dir() == tmp_path / "mnist"
+    monkeypatch.delenv(bench.SHARED_DATA_ENV)
+    assert bench.shared_mnist_dir().parts[-3:] == ("shared", "data", "mnist")
+
+
+@pytest.mark.slow
+def test_stacked_mnist_quick_smoke(shared_data) -> None:
+    result = bench.run_stacked_mnist(seeds=1, quick=True, budget=2, train_images=500)
+    summary, protocol = result["summary"], result["protocol"]
+    assert protocol["reduced"] is True and protocol["generated_samples"] == 2_600
+    assert protocol["classifier"]["validation_accuracy"] > 0.5
+    assert 1 <= summary["modes"] <= 1000 and 0.0 <= summary["kl"] <= math.log(1000)
+
+
+@pytest.mark.slow
+def test_mnist_quality_quick_smoke(shared_data) -> None:
+    result = bench.run_mnist_quality(seeds=1, quick=True, budget=2, generated=200)
+    for recipe in ("default", "dcgan-classic"):
+        values = result["summary"][recipe]
+        assert values["fid"] > 0 and 0.0 <= values["precision"] <= 1.0
+    assert result["protocol"]["generated"] == 200 and result["protocol"]["reduced"] is True
+
+
+def test_mean_std_over_seeds_handles_an_infinite_kl() -> None:
+    assert bench._mean_std([1.0, 3.0]) == (2.0, pytest.approx(math.sqrt(2)))
+    mean, std = bench._mean_std([0.5, math.inf])
+    assert mean == math.inf and math.isnan(std)
+    assert bench._mean_std([4.0]) == (4.0, 0.0)

@@ -1,0 +1,133 @@
+"""evaluate_run on a tiny trained digits run: plumbing against hand-built features, caching, records, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+from lightning_fabric import Fabric
+
+import polemos
+from polemos.config import resolve_config
+from polemos.errors import PolemosError
+from polemos.images.data import load_images, to_model_range
+from polemos.images.task import build_image_task
+from polemos.metrics.distances import fid_from_features
+from polemos.metrics.evaluate import AUTO_EXTRACTOR_FILE, evaluate_run
+from polemos.metrics.extractors import DomainClassifier
+from polemos.train.loop import Trainer
+
+# pixel features of the 8x8 digits have constant (always blank) border pixels: their covariance is singular
+pytestmark = pytest.mark.filterwarnings("ignore:Matrix is singular:scipy.linalg.LinAlgWarning")
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory) -> object:
+    """A DCGAN trained for 3 steps on the 8x8 digits (its samples are poor, which is fine here)."""
+    out = tmp_path_factory.mktemp("eval") / "run"
+    config = resolve_config(
+        flags={"train.out": str(out), "train.steps": 3, "train.batch_size": 16},
+        overrides=[
+            "model.width=8",
+            "model.latent_dim=8",
+            "game.augment=",
+            "train.accelerator=cpu",
+            "train.devices=1",
+            "train.progress=false",
+            "train.loggers=[jsonl]",
+        ],
+    )
+    torch.manual_seed(0)
+    task = build_image_task(config, progress=False)
+    Trainer(config, task, fabric=Fabric(accelerator="cpu", devices=1)).fit()
+    return out
+
+
+@pytest.fixture
+def run_copy(digits_run, tmp_path):
+    """A fresh copy of the trained run, so each test starts without caches or eval records."""
+    return shutil.copytree(digits_run, tmp_path / "run")
+
+
+def eval_rows(run) -> list[dict]:
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [row for row in map(json.loads, lines) if row.get("kind") == "eval"]
+
+
+def test_pixel_features_match_hand_built_features(run_copy) -> None:
+    records = evaluate_run(
+        run_copy, metrics=("fid", "kid"), n=70, extractor="pixels", seed=3, batch_size=32, progress=False
+    )
+    # the reference is every training digit as pixels in [-1, 1]; generated batches use seeds 3 * 1_000_003 + i
+    real = to_model_range(load_images("digits", progress=False).images).reshape(1797, -1)
+    sampler = polemos.load(run_copy)
+    fake = torch.cat(
+        [
+            sampler.sample(count, seed=3 * 1_000_003 + index).reshape(count, -1)
+            for index, count in enumerate((32, 32, 6))
+        ]
+    )
+    by_name = {record.metric: record for record in records}
+    assert by_name["fid"].value == pytest.approx(fid_from_features(real, fake), rel=1e-5)
+    assert set(by_name["kid"].extra) == {"kid_std"} and by_name["kid"].extra["kid_std"] > 0
+    record = by_name["fid"]
+    assert (record.n_generated, record.n_reference, record.seed, record.step) == (70, 1797, 3, 3)
+    assert record.extractor_id == "pixels" and record.reference_split == "train:digits"
+
+
+def test_records_appended_as_eval_lines_and_reference_cached(run_copy, monkeypatch) -> None:
+    evaluate_run(run_copy, metrics="fid,prdc", n=40, extractor="pixels", progress=False)
+    rows = eval_rows(run_copy)
+    assert [row["metric"] for row in rows] == ["fid", "precision", "recall", "density", "coverage"]
+    assert all(row["n_generated"] == 40 and row["extractor_hash"] for row in rows)
+    caches = list((run_copy / "cache").glob("reference-*.pt"))
+    assert len(caches) == 1
+
+    import polemos.metrics.evaluate as evaluate_module
+
+    def no_reference_extraction(*args, **kwargs):
+        raise AssertionError("the reference features should come from the cache")
+
+    monkeypatch.setattr(evaluate_module, "_features_in_batches", no_reference_extraction)
+    evaluate_run(run_copy, metrics=("fid",), n=40, extractor="pixels", progress=False)
+    assert len(eval_rows(run_copy)) == 6
+    # another reference size is another cache entry: it must be computed, so it hits the patched function
+    with pytest.raises(AssertionError, match="cache"):
+        evaluate_run(run_copy, metrics=("fid",), n=40, extractor="pixels", progress=False, n_reference=500)
+
+
+def test_auto_extractor_is_trained_once_and_cached_with_its_hash(run_copy, monkeypatch) -> None:
+    import polemos.metrics.evaluate as evaluate_module
+
+    monkeypatch.setattr(evaluate_module, "AUTO_EXTRACTOR_EPOCHS", 4)  # 10 by default; 4 keeps the test quick
+    records = evaluate_run(run_copy, metrics=("fid",), n=64, progress=False)
+    path = run_copy / "extractor" / AUTO_EXTRACTOR_FILE
+    info = json.loads(path.with_suffix(".json").read_text())
+    classifier = DomainClassifier.load(path)
+    assert info["hash"] == classifier.hash == records[0].extractor_hash
+    assert info["validation_accuracy"] > 0.8 and info["epochs"] == 4  # digits are easy even in a few epochs
+    assert records[0].extractor_id == "domain-cnn-1x8x8-10classes"
+    modified = path.stat().st_mtime_ns
+    again = evaluate_run(run_copy, metrics=("fid",), n=64, progress=False)
+    assert path.stat().st_mtime_ns == modified
+    assert again[0].value == pytest.approx(records[0].value)  # same seed, same extractor: same number
+
+
+def test_bad_inputs_raise_polemos_errors(run_copy, tmp_path) -> None:
+    with pytest.raises(PolemosError, match="does not exist"):
+        evaluate_run(tmp_path / "nowhere", extractor="pixels")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PolemosError, match="not a trained run folder"):
+        evaluate_run(tmp_path / "empty", extractor="pixels")
+    with pytest.raises(PolemosError, match="fid"):  # the message lists the valid metric names
+        evaluate_run(run_copy, metrics=("fdi",), extractor="pixels")
+    for bad_n in (0, -5):
+        with pytest.raises(PolemosError, match="positive"):
+            evaluate_run(run_copy, n=bad_n, extractor="pixels")
+    with pytest.raises(PolemosError, match="neither a built-in name"):
+        evaluate_run(run_copy, n=10, extractor=str(tmp_path / "missing.safetensors"))
+    with pytest.raises(PolemosError, match="not found"):
+        evaluate_run(run_copy, n=10, extractor="domain:" + str(tmp_path / "missing.safetensors"))
+    assert not (run_copy / "metrics.jsonl").read_text().count('"kind": "eval"')
