@@ -1,7 +1,7 @@
 """Training throughput of the polemos trainer against a plain PyTorch loop with the same networks and losses.
 
-Protocol: DCGAN at 32x32x3, batch 64, hinge loss, spectral norm on D, Adam(2e-4, 0, 0.99), n_critic 1, on
-synthetic uint8 images (2,048), CPU, ``--threads`` torch threads. The polemos side runs the real trainer
+Protocol: DCGAN at 32x32x3, batch 64, hinge loss, spectral norm on D, Adam with the default config's settings,
+n_critic 1, on synthetic uint8 images (2,048), CPU, ``--threads`` torch threads. The polemos side runs the real trainer
 (`Trainer.fit`: phases, stats, health checks, grad-norm sampling, sinks) with checkpoints and sample grids outside
 the timed window; its speed is total samples / total time over the timed intervals (the first interval is
 warm-up). The plain loop does the same D-then-G updates in a hand-written loop. Both sides are run alternately
@@ -74,8 +74,10 @@ def polemos_speed(data: torch.Tensor, steps: int, warmup: int, ema: bool, out: P
 
 def plain_speed(data: torch.Tensor, steps: int, warmup: int, ema: bool) -> float:
     generator, discriminator = make_networks(0)
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.0, 0.99))
-    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.0, 0.99))
+    game = resolve_config().game  # the same optimizer settings as the polemos side
+    betas = (game.beta1, game.beta2)
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=game.lr_generator, betas=betas)
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=game.lr_discriminator, betas=betas)
     average = EMA(generator, 10_000) if ema else None
     seen = 0
     start = 0.0

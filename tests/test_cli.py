@@ -53,15 +53,11 @@ def test_bad_input_gives_one_line_errors(args, fragment, tmp_path) -> None:
 
 def test_empty_folder_and_nan_arrays(tmp_path) -> None:
     (tmp_path / "empty").mkdir()
-    assert_one_line_error(
-        run("train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "r")), "no image"
-    )
+    assert_one_line_error(run("train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "r")), "no image")
     array = np.zeros((4, 8, 8), dtype=np.float32)
     array[0, 0, 0] = np.nan
     np.save(tmp_path / "bad.npy", array)
-    assert_one_line_error(
-        run("train", "--data", str(tmp_path / "bad.npy"), "--out", str(tmp_path / "r")), "NaN"
-    )
+    assert_one_line_error(run("train", "--data", str(tmp_path / "bad.npy"), "--out", str(tmp_path / "r")), "NaN")
     assert not (tmp_path / "r").exists()
 
 

@@ -32,9 +32,7 @@ def test_layers_apply_in_order(tmp_path) -> None:
 
 
 def test_override_values_are_typed() -> None:
-    config = resolve_config(
-        overrides=["game.clip_grad_norm=1.5", "model.spectral_norm=false", "game.augment="]
-    )
+    config = resolve_config(overrides=["game.clip_grad_norm=1.5", "model.spectral_norm=false", "game.augment="])
     assert config.game.clip_grad_norm == 1.5
     assert config.model.spectral_norm is False
     assert config.game.augment == ""

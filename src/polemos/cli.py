@@ -58,8 +58,7 @@ def _mount_sub_apps(argv: list[str]) -> None:
 def _check_new_run_folder(out: Path) -> None:
     if (out / "checkpoints" / "last.pt").exists():
         raise PolemosError(
-            f"{str(out)!r} already holds a training run; continue it with --resume {out} "
-            "or choose a new --out folder"
+            f"{str(out)!r} already holds a training run; continue it with --resume {out} or choose a new --out folder"
         )
 
 
@@ -91,7 +90,6 @@ def _resume_config(run_dir: Path, flags: dict[str, Any], overrides: list[str]) -
     flags = {**flags, "train.out": str(run_dir)}
     config = resolve_config(base=saved, flags=flags, overrides=overrides)
     changed = _differences(saved, config.to_dict(), ("data", "model", "game"))
-    changed += _differences(saved, config.to_dict(), ("train",))[:0]
     if changed:
         raise PolemosError(
             f"--resume {str(run_dir)!r}: incompatible config, {', '.join(changed)}; "
@@ -132,9 +130,7 @@ def _write_report_if_available(config: RunConfig) -> Path | None:
 
 @app.command()
 def train(
-    overrides: Annotated[
-        list[str] | None, typer.Argument(help="dotted overrides, e.g. game.n_critic=5")
-    ] = None,
+    overrides: Annotated[list[str] | None, typer.Argument(help="dotted overrides, e.g. game.n_critic=5")] = None,
     data: Annotated[str | None, typer.Option(help="dataset name (see `polemos list`) or path")] = None,
     model: Annotated[str | None, typer.Option(help="image model: dcgan or resnet")] = None,
     loss: Annotated[str | None, typer.Option(help="adversarial loss (see `polemos list`)")] = None,
@@ -218,9 +214,7 @@ def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[int, typer.Option("--n", help="number of samples")] = 64,
     out: Annotated[Path, typer.Option(help="output PNG grid")] = Path("samples.png"),
-    class_: Annotated[
-        str | None, typer.Option("--class", help="class name or id (conditional models)")
-    ] = None,
+    class_: Annotated[str | None, typer.Option("--class", help="class name or id (conditional models)")] = None,
     seed: Annotated[int, typer.Option(help="seed of the latents")] = 0,
 ) -> None:
     """Sample a grid from a run's (EMA) generator."""

@@ -43,9 +43,7 @@ def sample_mixture(name: str, count: int, seed: int) -> Tensor:
     modes, sigma = MIXTURES.get(name)
     rng = torch.Generator().manual_seed(seed)
     picks = torch.randint(len(modes), (count,), generator=rng)
-    return (
-        modes[picks] + sigma * torch.randn(count, modes.shape[1], generator=rng, dtype=torch.float64)
-    ).float()
+    return (modes[picks] + sigma * torch.randn(count, modes.shape[1], generator=rng, dtype=torch.float64)).float()
 
 
 class MLPGenerator(nn.Module):
@@ -100,9 +98,7 @@ class MLPDiscriminator(nn.Module):
     def forward(self, points: Tensor, condition: Tensor | None = None) -> Tensor:
         if self.pack > 1:
             if points.shape[0] % self.pack:
-                raise ValueError(
-                    f"batch size {points.shape[0]} is not divisible by the packing degree {self.pack}"
-                )
+                raise ValueError(f"batch size {points.shape[0]} is not divisible by the packing degree {self.pack}")
             points = points.reshape(points.shape[0] // self.pack, -1)
             logits = self.network(points).reshape(-1)
             return logits.repeat_interleave(self.pack)  # one logit per packed group, shared by its members

@@ -44,9 +44,7 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            raise PolemosError(
-                f"unknown {self.kind} {name!r}; valid choices: {', '.join(self.names())}"
-            ) from None
+            raise PolemosError(f"unknown {self.kind} {name!r}; valid choices: {', '.join(self.names())}") from None
 
     def names(self) -> list[str]:
         """The registered names, sorted."""

@@ -55,10 +55,7 @@ class StatsCollector:
         if not names:
             return {}
         means = torch.stack(
-            [
-                torch.as_tensor(self._sums[name], dtype=torch.float64).cpu() / self._counts[name]
-                for name in names
-            ]
+            [torch.as_tensor(self._sums[name], dtype=torch.float64).cpu() / self._counts[name] for name in names]
         )
         if self._all_reduce is not None:
             means = self._all_reduce(means)

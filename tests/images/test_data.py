@@ -126,9 +126,7 @@ def test_image_data_properties_and_validation() -> None:
         skipped=2,
     )
     assert (len(record), record.channels, record.resolution, record.num_classes) == (4, 3, 16, 2)
-    assert repr(record) == (
-        "ImageData(source='test', n=4, channels=3, resolution=16, num_classes=2, skipped=2)"
-    )
+    assert repr(record) == ("ImageData(source='test', n=4, channels=3, resolution=16, num_classes=2, skipped=2)")
     with pytest.raises(ValueError):
         ImageData(torch.zeros(4, 3, 16, 16), torch.zeros(4, dtype=torch.int64), (), "float images")
     with pytest.raises(ValueError):

@@ -112,9 +112,7 @@ def test_projection_discriminator_adds_label_embedding_inner_product(discriminat
     assert len(set(logits.tolist())) == 3  # the label changes the logit
     # the difference between two labels is <e_0 - e_1, h> with h the features fed to the head
     captured: list[torch.Tensor] = []
-    hook = discriminator.head.to_logit.register_forward_hook(
-        lambda _m, inputs, _o: captured.append(inputs[0])
-    )
+    hook = discriminator.head.to_logit.register_forward_hook(lambda _m, inputs, _o: captured.append(inputs[0]))
     discriminator(images[:1], torch.tensor([0]))
     hook.remove()
     embedding = discriminator.head.class_embedding.weight

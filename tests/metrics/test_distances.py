@@ -170,9 +170,7 @@ def test_chunked_squared_distances_match_cdist(small_chunks: None) -> None:
     assert len(blocks) > 1
     stacked = torch.cat([block for _, block in blocks])
     assert [start for start, _ in blocks] == list(range(0, 37, blocks[1][0]))
-    np.testing.assert_allclose(
-        stacked.numpy(), cdist(rows.numpy(), columns.numpy(), "sqeuclidean"), atol=1e-10
-    )
+    np.testing.assert_allclose(stacked.numpy(), cdist(rows.numpy(), columns.numpy(), "sqeuclidean"), atol=1e-10)
 
 
 def test_kth_neighbour_radius_on_a_line() -> None:

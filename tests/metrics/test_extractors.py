@@ -95,12 +95,8 @@ def test_weights_hash_is_order_independent_and_sees_every_byte() -> None:
     weights = {"b": torch.tensor([1.0, 2.0]), "a": torch.tensor([[3.0]])}
     reordered = {"a": torch.tensor([[3.0]]), "b": torch.tensor([1.0, 2.0])}
     assert weights_sha256(weights) == weights_sha256(reordered)
-    assert weights_sha256(weights) != weights_sha256(
-        {"b": torch.tensor([1.0, 2.0000002]), "a": torch.tensor([[3.0]])}
-    )
-    assert weights_sha256(weights) != weights_sha256(
-        {"b": torch.tensor([[1.0, 2.0]]), "a": torch.tensor([[3.0]])}
-    )
+    assert weights_sha256(weights) != weights_sha256({"b": torch.tensor([1.0, 2.0000002]), "a": torch.tensor([[3.0]])})
+    assert weights_sha256(weights) != weights_sha256({"b": torch.tensor([[1.0, 2.0]]), "a": torch.tensor([[3.0]])})
 
 
 def test_training_is_reproducible_from_the_seed(digits: tuple[torch.Tensor, torch.Tensor]) -> None:
@@ -148,9 +144,7 @@ def test_pixel_extractor_flattens_and_has_the_hash_of_no_weights() -> None:
     assert PixelExtractor(channels=2, resolution=4).dim == 32
 
 
-def test_get_extractor_resolves_names_kinds_and_paths(
-    trained: tuple[DomainClassifier, float], tmp_path: Path
-) -> None:
+def test_get_extractor_resolves_names_kinds_and_paths(trained: tuple[DomainClassifier, float], tmp_path: Path) -> None:
     classifier, _ = trained
     path = classifier.save(tmp_path / "classifier.safetensors")
     assert set(EXTRACTORS.names()) == {"pixels", "inception", "domain"}

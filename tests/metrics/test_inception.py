@@ -91,9 +91,7 @@ def test_old_files_without_batch_counters_load(
     random_inception_file: tuple[Path, FIDInceptionV3], tmp_path: Path
 ) -> None:
     _, network = random_inception_file
-    state = {
-        key: value for key, value in network.state_dict().items() if not key.endswith("num_batches_tracked")
-    }
+    state = {key: value for key, value in network.state_dict().items() if not key.endswith("num_batches_tracked")}
     path = tmp_path / "old.pth"
     torch.save(state, path, _use_new_zipfile_serialization=False)  # the pre-1.6 pickle format of 2019 files
     assert get_extractor(str(path)).hash == InceptionExtractor(network).hash
@@ -121,9 +119,7 @@ class _FakeNvidiaInception(torch.nn.Module):
     def forward(
         self, images: torch.Tensor, return_features: bool = False, no_output_bias: bool = False
     ) -> torch.Tensor:
-        summary = torch.cat(
-            [images.mean(dim=(2, 3)), torch.full((images.shape[0], 1), float(images.shape[2]))], dim=1
-        )
+        summary = torch.cat([images.mean(dim=(2, 3)), torch.full((images.shape[0], 1), float(images.shape[2]))], dim=1)
         features = F.pad(summary, (0, 2048 - 4))
         if return_features:
             return features

@@ -79,6 +79,4 @@ def test_record_is_frozen_and_serialises_all_fields() -> None:
 
 def test_unknown_metric_fails_before_any_work() -> None:
     with pytest.raises(PolemosError, match="valid choices: 1nn, fid, kid, prdc"):
-        evaluate(
-            torch.randn(5, 2), torch.randn(5, 2), ["fid", "fdi"], PixelExtractor(), "test", seed=0, step=None
-        )
+        evaluate(torch.randn(5, 2), torch.randn(5, 2), ["fid", "fdi"], PixelExtractor(), "test", seed=0, step=None)

@@ -61,9 +61,7 @@ class GameObjective:
     def _discriminate(self, discriminator: Network, inputs: Tensor, condition: Tensor | None) -> Tensor:
         return discriminator(self.augment(inputs), condition).reshape(-1)
 
-    def phase_loss(
-        self, phase: Phase, generator: Network, discriminator: Network, batch: PhaseBatch
-    ) -> Tensor:
+    def phase_loss(self, phase: Phase, generator: Network, discriminator: Network, batch: PhaseBatch) -> Tensor:
         """The scalar to minimise in ``phase``.
 
         Args:
@@ -84,9 +82,7 @@ class GameObjective:
         report("Loss/D/adversarial", adversarial)
         report("Logits/D/real", d_real_logits.mean())
         report("Logits/D/fake", d_fake_logits.mean())
-        report(
-            "Logits/D/sign_real", d_real_logits.sign().mean()
-        )  # E[sign(D(real))]: ADA's overfitting signal
+        report("Logits/D/sign_real", d_real_logits.sign().mean())  # E[sign(D(real))]: ADA's overfitting signal
         if phase.penalty_scale:
             return adversarial + self._penalty(discriminator, batch, fake, phase)
         return adversarial

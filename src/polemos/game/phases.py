@@ -57,9 +57,7 @@ def build_schedule(n_critic: int, penalty: str, penalty_every: int) -> tuple[Pha
     phases = [Phase(PhaseKind.DISCRIMINATOR, every=1, repeats=n_critic, penalty_scale=1.0 if fused else 0.0)]
     if has_penalty and not fused:
         phases.append(
-            Phase(
-                PhaseKind.DISCRIMINATOR_REGULARIZER, every=penalty_every, penalty_scale=float(penalty_every)
-            )
+            Phase(PhaseKind.DISCRIMINATOR_REGULARIZER, every=penalty_every, penalty_scale=float(penalty_every))
         )
     phases.append(Phase(PhaseKind.GENERATOR))
     return tuple(phases)

@@ -82,9 +82,7 @@ def random_color(images: Tensor) -> Tensor:
     return random_contrast(random_saturation(random_brightness(images)))
 
 
-def _shifted_indices(
-    size: int, max_shift: int, batch_size: int, device: torch.device
-) -> tuple[Tensor, Tensor]:
+def _shifted_indices(size: int, max_shift: int, batch_size: int, device: torch.device) -> tuple[Tensor, Tensor]:
     """Source indices ``i - shift`` of shape ``(N, size)`` (clamped) and a mask of those in ``[0, size)``."""
     shift = torch.randint(-max_shift, max_shift + 1, (batch_size, 1), device=device)
     source = torch.arange(size, device=device)[None, :] - shift  # out[i] = in[i - shift]

@@ -153,8 +153,7 @@ def check_resolution(resolution: int) -> int:
         raise PolemosError(f"resolution {resolution!r} is not an integer; use one of {_resolutions_text()}")
     if int(resolution) not in SUPPORTED_RESOLUTIONS:
         raise PolemosError(
-            f"resolution {resolution} is not a power of two between 8 and 256; "
-            f"use one of {_resolutions_text()}"
+            f"resolution {resolution} is not a power of two between 8 and 256; use one of {_resolutions_text()}"
         )
     return int(resolution)
 
@@ -254,8 +253,7 @@ def _load_file(path: Path) -> NativeImages:
     if suffix in IMAGE_EXTENSIONS:
         raise PolemosError(f"{str(path)!r} is a single image; pass the folder that contains the images")
     raise PolemosError(
-        f"cannot read {str(path)!r}: unknown file type {path.suffix or '(no extension)'!r}; "
-        f"pass {_VALID_SOURCES}"
+        f"cannot read {str(path)!r}: unknown file type {path.suffix or '(no extension)'!r}; pass {_VALID_SOURCES}"
     )
 
 
@@ -269,9 +267,7 @@ def _read_maybe_gzip(path: Path) -> bytes:
                 return unzipped.read()
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as error:
-        raise PolemosError(
-            f"cannot read {str(path)!r} ({error}); the file is damaged, download it again"
-        ) from None
+        raise PolemosError(f"cannot read {str(path)!r} ({error}); the file is damaged, download it again") from None
 
 
 def _parse_idx(path: Path, expected_dims: int) -> np.ndarray:
@@ -293,8 +289,7 @@ def _parse_idx(path: Path, expected_dims: int) -> np.ndarray:
     expected_bytes = header_size + int(np.prod(shape, dtype=np.int64))
     if len(payload) != expected_bytes:
         raise PolemosError(
-            f"{str(path)!r} holds {len(payload)} bytes but its IDX header {shape} implies "
-            f"{expected_bytes}; {fix}"
+            f"{str(path)!r} holds {len(payload)} bytes but its IDX header {shape} implies {expected_bytes}; {fix}"
         )
     return np.frombuffer(payload, dtype=np.uint8, offset=header_size).reshape(shape)
 
@@ -331,9 +326,7 @@ def _load_npy(path: Path) -> NativeImages:
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
-        raise PolemosError(
-            f"cannot read {str(path)!r} as a numpy array ({error}); save it with numpy.save"
-        ) from None
+        raise PolemosError(f"cannot read {str(path)!r} as a numpy array ({error}); save it with numpy.save") from None
     return NativeImages(_array_to_uint8_nchw(array, str(path)), None, (), str(path))
 
 
@@ -383,9 +376,7 @@ def _array_to_uint8_nchw(array: np.ndarray, where: str) -> np.ndarray:
                 "save it as (N, H, W), (N, H, W, C) or (N, C, H, W)"
             )
     else:
-        raise PolemosError(
-            f"{where} has shape {array.shape}; save images as (N, H, W), (N, H, W, C) or (N, C, H, W)"
-        )
+        raise PolemosError(f"{where} has shape {array.shape}; save images as (N, H, W), (N, H, W, C) or (N, C, H, W)")
     if array.shape[0] == 0:
         raise PolemosError(f"{where} holds no images; pass a non-empty array")
     if array.dtype == np.uint8:
@@ -397,8 +388,7 @@ def _array_to_uint8_nchw(array: np.ndarray, where: str) -> np.ndarray:
         if not finite.all():
             bad = int(array.size - np.count_nonzero(finite))
             raise PolemosError(
-                f"{where} has {bad} NaN or infinite values; "
-                "replace them (e.g. numpy.nan_to_num) before loading"
+                f"{where} has {bad} NaN or infinite values; replace them (e.g. numpy.nan_to_num) before loading"
             )
     low, high = float(array.min()), float(array.max())
     tolerance = 1e-3
@@ -412,8 +402,7 @@ def _array_to_uint8_nchw(array: np.ndarray, where: str) -> np.ndarray:
         scaled = array.astype(np.float64)
     else:
         raise PolemosError(
-            f"{where} has values in [{low:g}, {high:g}]; "
-            "save images as uint8 0..255 or floats in [0, 1] or [-1, 1]"
+            f"{where} has values in [{low:g}, {high:g}]; save images as uint8 0..255 or floats in [0, 1] or [-1, 1]"
         )
     return np.ascontiguousarray(np.rint(np.clip(scaled, 0.0, 255.0)).astype(np.uint8))
 
@@ -424,8 +413,7 @@ def _load_torchvision(class_name: str, root: Path | None) -> NativeImages | _Fil
         import torchvision.datasets as tv_datasets
     except ImportError:
         raise PolemosError(
-            f"torchvision:{class_name} needs torchvision, which is not installed; "
-            "run pip install 'polemos[vision]'"
+            f"torchvision:{class_name} needs torchvision, which is not installed; run pip install 'polemos[vision]'"
         ) from None
     dataset_class = getattr(tv_datasets, class_name, None)
     if not inspect.isclass(dataset_class):
@@ -436,8 +424,7 @@ def _load_torchvision(class_name: str, root: Path | None) -> NativeImages | _Fil
         )
     if root is None:
         raise PolemosError(
-            f"torchvision:{class_name} needs the folder holding it; "
-            "polemos never downloads, pass --data-root DIR"
+            f"torchvision:{class_name} needs the folder holding it; polemos never downloads, pass --data-root DIR"
         )
     parameters = inspect.signature(dataset_class).parameters
     options: dict[str, object] = {"download": False} if "download" in parameters else {}
@@ -519,9 +506,7 @@ def _find_image_files(folder: Path) -> list[Path]:
 def _idx_in_folder(folder: Path) -> Path | None:
     """The IDX images file to read when a folder holds no images but IDX files (e.g. the raw MNIST folder)."""
     candidates = sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_file() and _IDX_IMAGES_NAME.search(path.name.removesuffix(".gz"))
+        path for path in folder.iterdir() if path.is_file() and _IDX_IMAGES_NAME.search(path.name.removesuffix(".gz"))
     )
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
@@ -626,16 +611,12 @@ def _native_resolution(sides: Sequence[int], where: str) -> int:
     native = int(statistics.median_low(sides))
     rounded = max(SUPPORTED_RESOLUTIONS[0], 1 << max(native - 1, 0).bit_length())
     if rounded > SUPPORTED_RESOLUTIONS[-1]:
-        logger.info(
-            "images in %s are %d px; using resolution %d, the largest supported", where, native, rounded
-        )
+        logger.info("images in %s are %d px; using resolution %d, the largest supported", where, native, rounded)
         return SUPPORTED_RESOLUTIONS[-1]
     return rounded
 
 
-def _finish_files(
-    file_images: _FileImages, resolution: int | None, channels: int | None, progress: bool
-) -> ImageData:
+def _finish_files(file_images: _FileImages, resolution: int | None, channels: int | None, progress: bool) -> ImageData:
     """Decodes, converts and resizes images opened one at a time; unreadable ones are skipped and counted."""
     count = len(file_images.openers)
     show_progress = progress and count > PROGRESS_MIN_FILES
@@ -695,9 +676,7 @@ def _finish_files(
                 kept.append(index)
             advance()
     if unreadable:
-        logger.warning(
-            "skipped %d unreadable image file(s) in %s, e.g. %s", len(unreadable), where, unreadable[0]
-        )
+        logger.warning("skipped %d unreadable image file(s) in %s, e.g. %s", len(unreadable), where, unreadable[0])
     if not kept:
         raise PolemosError(
             f"none of the {count} image files in {where!r} could be read; check that they are valid images"

@@ -79,13 +79,10 @@ def validate_image_geometry(resolution: int, channels: int) -> None:
 def _validate_sizes(width: int, num_classes: int, latent_dim: int | None = None) -> None:
     """Raises :class:`PolemosError` for a non-positive width or latent size or a negative class count."""
     if width < 1:
-        raise PolemosError(
-            f"network width must be >= 1, got {width}; use e.g. 64 (or 8-32 for quick CPU runs)"
-        )
+        raise PolemosError(f"network width must be >= 1, got {width}; use e.g. 64 (or 8-32 for quick CPU runs)")
     if num_classes < 0:
         raise PolemosError(
-            f"num_classes must be >= 0, got {num_classes}; "
-            "use 0 for an unconditional model or the number of classes"
+            f"num_classes must be >= 0, got {num_classes}; use 0 for an unconditional model or the number of classes"
         )
     if latent_dim is not None and latent_dim < 1:
         raise PolemosError(f"latent_dim must be >= 1, got {latent_dim}; use e.g. 128")
@@ -494,9 +491,7 @@ class ResNetDiscriminator(nn.Module):
         for stage in range(_num_stages(resolution)):
             side //= 2
             out_channels = channels_at(side, resolution, width)
-            self.blocks.append(
-                _DiscriminatorBlock(in_channels, out_channels, downsample=True, first=stage == 0)
-            )
+            self.blocks.append(_DiscriminatorBlock(in_channels, out_channels, downsample=True, first=stage == 0))
             in_channels = out_channels
         self.blocks.append(_DiscriminatorBlock(in_channels, in_channels, downsample=False, first=False))
         self.head = _ProjectionHead(in_channels, num_classes)

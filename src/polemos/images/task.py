@@ -94,9 +94,7 @@ class ImageSampler:
         self.num_classes = int(metadata.get("num_classes", 0))
         self.class_names: list[str] = list(metadata.get("class_names", []))
 
-    def _labels(
-        self, count: int, labels: Tensor | list[int] | int | str | None, rng: torch.Generator
-    ) -> Tensor | None:
+    def _labels(self, count: int, labels: Tensor | list[int] | int | str | None, rng: torch.Generator) -> Tensor | None:
         if self.num_classes == 0:
             if labels is not None:
                 raise PolemosError("this generator is unconditional; drop --class / labels")
@@ -135,11 +133,7 @@ class ImageSampler:
         latent = torch.randn(count, self.latent_dim, generator=rng)
         condition = self._labels(count, labels, rng)
         device = next(self.generator.parameters()).device
-        return (
-            self.generator(latent.to(device), None if condition is None else condition.to(device))
-            .float()
-            .cpu()
-        )
+        return self.generator(latent.to(device), None if condition is None else condition.to(device)).float().cpu()
 
     def save_grid(self, path: str | Path, count: int = 64, labels: Any = None, seed: int | None = 0) -> Path:
         """Samples ``count`` images and writes them as one PNG grid."""
@@ -160,7 +154,5 @@ def image_sampler_from_export(weights: dict[str, Tensor], metadata: dict[str, An
     try:
         generator.load_state_dict(weights)
     except RuntimeError as error:
-        raise PolemosError(
-            f"the generator weights do not match model.json ({str(error).splitlines()[0]})"
-        ) from None
+        raise PolemosError(f"the generator weights do not match model.json ({str(error).splitlines()[0]})") from None
     return ImageSampler(generator, metadata)

@@ -42,9 +42,7 @@ def _as_features(features: FeatureArray, name: str, device: torch.device | None 
     try:
         tensor = features if isinstance(features, Tensor) else torch.from_numpy(np.asarray(features))
     except (TypeError, ValueError):
-        raise PolemosError(
-            f"{name} must be a tensor or numpy array of shape (N, D); convert it first"
-        ) from None
+        raise PolemosError(f"{name} must be a tensor or numpy array of shape (N, D); convert it first") from None
     if tensor.dim() != 2:
         raise PolemosError(f"{name} has shape {tuple(tensor.shape)}; pass features of shape (N, D)")
     if not tensor.is_floating_point():
@@ -65,9 +63,7 @@ def as_feature_pair(real: FeatureArray, fake: FeatureArray, min_samples: int = 2
         )
     for tensor, name in ((real_tensor, "real"), (fake_tensor, "fake")):
         if tensor.shape[0] < min_samples:
-            raise PolemosError(
-                f"{name} features have {tensor.shape[0]} rows; pass at least {min_samples} samples"
-            )
+            raise PolemosError(f"{name} features have {tensor.shape[0]} rows; pass at least {min_samples} samples")
     dtype = torch.promote_types(real_tensor.dtype, fake_tensor.dtype)
     return real_tensor.to(dtype), fake_tensor.to(dtype)
 
@@ -107,9 +103,7 @@ def kth_neighbour_squared_radii(features: Tensor, k: int) -> Tensor:
         (N,) squared radii.
     """
     if features.shape[0] <= k:
-        raise PolemosError(
-            f"k = {k} nearest neighbours need more than {k} samples; pass more samples or lower k"
-        )
+        raise PolemosError(f"k = {k} nearest neighbours need more than {k} samples; pass more samples or lower k")
     radii = torch.empty(features.shape[0], dtype=features.dtype, device=features.device)
     for start, block in squared_distance_chunks(features, features):
         # the k+1 smallest include the point itself (distance 0), so the last of them is the k-th other point
@@ -170,9 +164,7 @@ def frechet_distance(
                 "feature covariances are too ill-conditioned; use more samples than feature dimensions"
             )
         covariance_root = covariance_root.real
-    distance = (
-        mean_difference @ mean_difference + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(covariance_root)
-    )
+    distance = mean_difference @ mean_difference + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(covariance_root)
     return float(distance)
 
 
@@ -250,9 +242,7 @@ def kid_from_features(
     real_tensor, fake_tensor = real_tensor.to(torch.float64), fake_tensor.to(torch.float64)
     size = min(subset_size, real_tensor.shape[0], fake_tensor.shape[0])
     if num_subsets < 1 or size < 2:
-        raise PolemosError(
-            f"KID needs num_subsets >= 1 and subsets of >= 2 points, got {num_subsets} x {size}"
-        )
+        raise PolemosError(f"KID needs num_subsets >= 1 and subsets of >= 2 points, got {num_subsets} x {size}")
     scale = 1.0 / real_tensor.shape[1] if gamma is None else gamma
     generator = torch.Generator().manual_seed(seed)
     estimates = torch.empty(num_subsets, dtype=torch.float64)
@@ -265,9 +255,9 @@ def kid_from_features(
         kernel_yy = (scale * (y @ y.T) + coef0) ** degree
         kernel_xy = (scale * (x @ y.T) + coef0) ** degree
         # off-diagonal sums: the i = j terms bias the within-set averages
-        within = (
-            kernel_xx.sum() - kernel_xx.diagonal().sum() + kernel_yy.sum() - kernel_yy.diagonal().sum()
-        ) / (size * (size - 1))
+        within = (kernel_xx.sum() - kernel_xx.diagonal().sum() + kernel_yy.sum() - kernel_yy.diagonal().sum()) / (
+            size * (size - 1)
+        )
         estimates[subset] = (within - 2.0 * kernel_xy.sum() / (size * size)).cpu()
     return float(estimates.mean()), float(estimates.std(unbiased=False))
 
@@ -303,9 +293,7 @@ def prdc(real: FeatureArray, fake: FeatureArray, k: int = 5) -> dict[str, float]
     inside_counts = torch.empty(fake_tensor.shape[0], dtype=torch.int32, device=real_tensor.device)
     real_reached = torch.zeros(real_tensor.shape[0], dtype=torch.bool, device=real_tensor.device)
     nearest_fake = torch.full_like(real_radii, float("inf"))
-    for start, block in squared_distance_chunks(
-        fake_tensor, real_tensor
-    ):  # block[j, i] = |fake_j - real_i|^2
+    for start, block in squared_distance_chunks(fake_tensor, real_tensor):  # block[j, i] = |fake_j - real_i|^2
         stop = start + block.shape[0]
         inside_counts[start:stop] = (block <= real_radii[None, :]).sum(dim=1, dtype=torch.int32)
         real_reached |= (block <= fake_radii[start:stop, None]).any(dim=0)
@@ -386,9 +374,7 @@ def classifier_score(probabilities: FeatureArray, splits: int = 10) -> tuple[flo
     if splits < 1 or tensor.shape[0] < splits:
         raise PolemosError(f"{tensor.shape[0]} samples cannot be cut into {splits} splits; lower splits")
     if (tensor < 0).any() or not torch.allclose(tensor.sum(dim=1), torch.ones_like(tensor[:, 0]), atol=1e-3):
-        raise PolemosError(
-            "probabilities must be non-negative rows summing to 1; apply softmax to the logits"
-        )
+        raise PolemosError("probabilities must be non-negative rows summing to 1; apply softmax to the logits")
     scores = []
     for part in torch.tensor_split(tensor, splits):
         marginal = part.mean(dim=0, keepdim=True)
@@ -448,12 +434,8 @@ for _spec in (
         "features",
         "Frechet distance of Gaussians fitted to the features (lower is better)",
     ),
-    MetricSpec(
-        "kid", _kid_metric, "features", "Kernel distance, unbiased MMD^2, cubic kernel, 100 x 1000 subsets"
-    ),
-    MetricSpec(
-        "prdc", _prdc_metric, "features", "Precision, recall, density, coverage with k = 5 (Naeem et al.)"
-    ),
+    MetricSpec("kid", _kid_metric, "features", "Kernel distance, unbiased MMD^2, cubic kernel, 100 x 1000 subsets"),
+    MetricSpec("prdc", _prdc_metric, "features", "Precision, recall, density, coverage with k = 5 (Naeem et al.)"),
     MetricSpec("1nn", _one_nn_metric, "features", "Leave-one-out 1-NN real/fake accuracy (0.5 is ideal)"),
 ):
     METRICS.add(_spec.name, _spec, _spec.description)

@@ -174,15 +174,12 @@ class FeatureExtractor(abc.ABC):
         Returns:
             (N, dim) float32 features on the device of ``images``.
         """
-        return _run_batched(
-            self._batch_features, images, batch_size, self.device, progress, f"features {self.id}"
-        )
+        return _run_batched(self._batch_features, images, batch_size, self.device, progress, f"features {self.id}")
 
     def probabilities(self, images: Tensor, batch_size: int = 256, progress: bool = False) -> Tensor:
         """Class probabilities (N, K) for classifiers; raises :class:`PolemosError` for other extractors."""
         raise PolemosError(
-            f"extractor {self.id!r} is not a classifier; use a domain classifier or Inception weights "
-            "for scores"
+            f"extractor {self.id!r} is not a classifier; use a domain classifier or Inception weights for scores"
         )
 
     @abc.abstractmethod
@@ -258,9 +255,7 @@ class DomainClassifierNetwork(nn.Module):
             nn.Conv2d(second, third, 3, stride=2, padding=1),
             nn.ReLU(),
         )
-        side = (
-            ((resolution - 1) // 2 + 1) - 1
-        ) // 2 + 1  # side after two stride-2, padding-1 3x3 convolutions
+        side = (((resolution - 1) // 2 + 1) - 1) // 2 + 1  # side after two stride-2, padding-1 3x3 convolutions
         pooled_side = min(side, 4)  # caps the flattened width for large images
         self.pool = nn.AdaptiveAvgPool2d(pooled_side)
         self.feature_layer = nn.Linear(third * pooled_side * pooled_side, feature_dim)
@@ -302,9 +297,7 @@ class DomainClassifier(FeatureExtractor):
         self.channels = int(architecture["channels"])
         self.resolution = int(architecture["resolution"])
         self.dim = int(architecture["feature_dim"])
-        self.id = (
-            f"domain-cnn-{self.channels}x{self.resolution}x{self.resolution}-{len(self.class_names)}classes"
-        )
+        self.id = f"domain-cnn-{self.channels}x{self.resolution}x{self.resolution}-{len(self.class_names)}classes"
 
     def state_dict(self) -> dict[str, Tensor]:
         return dict(self.network.state_dict())
@@ -410,9 +403,7 @@ def train_domain_classifier(
     """
     images = _as_images(images)
     if images.shape[2] != images.shape[3]:
-        raise PolemosError(
-            f"images are {images.shape[2]}x{images.shape[3]}; crop or resize them to squares first"
-        )
+        raise PolemosError(f"images are {images.shape[2]}x{images.shape[3]}; crop or resize them to squares first")
     if float(images.abs().max()) > 1.5:
         raise PolemosError("float images must be in [-1, 1]; scale them (x / 127.5 - 1 for 0..255 pixels)")
     labels = torch.as_tensor(labels).to(images.device).long().reshape(-1)
@@ -453,9 +444,7 @@ def train_domain_classifier(
             task = bar.add_task("training domain classifier", total=epochs * steps_per_epoch)
             for _ in range(epochs):
                 network.train()
-                shuffled = training_index[
-                    torch.randperm(training_index.numel(), generator=generator).to(images.device)
-                ]
+                shuffled = training_index[torch.randperm(training_index.numel(), generator=generator).to(images.device)]
                 for start in range(0, shuffled.numel(), batch_size):
                     batch = shuffled[start : start + batch_size]
                     loss = F.cross_entropy(network(images[batch]), labels[batch])
@@ -540,17 +529,13 @@ class InceptionExtractor(FeatureExtractor):
             try:
                 module = torch.jit.load(str(path), map_location="cpu")
             except Exception as error:
-                raise PolemosError(
-                    f"cannot load TorchScript {path} ({error}). {_INCEPTION_SOURCES}"
-                ) from None
+                raise PolemosError(f"cannot load TorchScript {path} ({error}). {_INCEPTION_SOURCES}") from None
             return cls(module, torchscript=True)
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-            raise PolemosError(
-                f"cannot read {path} as a state dict ({reason}). {_INCEPTION_SOURCES}"
-            ) from None
+            raise PolemosError(f"cannot read {path} as a state dict ({reason}). {_INCEPTION_SOURCES}") from None
         if not isinstance(state, Mapping) or not all(isinstance(value, Tensor) for value in state.values()):
             raise PolemosError(f"{path} does not hold a state dict of tensors. {_INCEPTION_SOURCES}")
         network = FIDInceptionV3()
@@ -585,9 +570,7 @@ class InceptionExtractor(FeatureExtractor):
         if self.torchscript:
             pixels = ((images + 1.0) * 127.5).clamp(0.0, 255.0)  # [-1, 1] -> [0, 255], the TorchScript input
             output = (
-                self.network(pixels, return_features=True)
-                if self._accepts_return_features
-                else self.network(pixels)
+                self.network(pixels, return_features=True) if self._accepts_return_features else self.network(pixels)
             )
             output = output.reshape(images.shape[0], -1)
             if output.shape[1] != INCEPTION_FEATURE_DIM:
@@ -654,9 +637,7 @@ def load_extractor(path: str | Path) -> FeatureExtractor:
     return InceptionExtractor.from_file(path)
 
 
-def _needs_path(
-    kind: str, loader: Callable[[Path], FeatureExtractor]
-) -> Callable[[str | None], FeatureExtractor]:
+def _needs_path(kind: str, loader: Callable[[Path], FeatureExtractor]) -> Callable[[str | None], FeatureExtractor]:
     def load(path: str | None) -> FeatureExtractor:
         if not path:
             raise PolemosError(f"extractor {kind!r} needs a file; pass {kind}:PATH or just the PATH")
@@ -676,9 +657,7 @@ EXTRACTORS.add("pixels", _pixels, "flattened pixels, no weights (low-dimensional
 EXTRACTORS.add(
     "inception", _needs_path("inception", InceptionExtractor.from_file), "FID Inception-v3 from a local file"
 )
-EXTRACTORS.add(
-    "domain", _needs_path("domain", DomainClassifier.load), "in-house domain classifier (.safetensors)"
-)
+EXTRACTORS.add("domain", _needs_path("domain", DomainClassifier.load), "in-house domain classifier (.safetensors)")
 
 
 def get_extractor(spec: str) -> FeatureExtractor:

@@ -41,9 +41,7 @@ class BasicConv2d(nn.Module):
         padding: int | tuple[int, int] = 0,
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
-        )
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
         self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -167,9 +165,7 @@ class FIDInceptionE(nn.Module):
         three = self.branch3x3_1(x)
         three = torch.cat([self.branch3x3_2a(three), self.branch3x3_2b(three)], dim=1)
         double_three = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
-        double_three = torch.cat(
-            [self.branch3x3dbl_3a(double_three), self.branch3x3dbl_3b(double_three)], dim=1
-        )
+        double_three = torch.cat([self.branch3x3dbl_3a(double_three), self.branch3x3dbl_3b(double_three)], dim=1)
         if self.max_pool_branch:
             pooled = F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
         else:

@@ -84,9 +84,7 @@ def evaluate(
     records: list[MetricRecord] = []
     for spec in specs:
         if spec.needs != "features":
-            raise PolemosError(
-                f"metric {spec.name!r} needs {spec.needs}, not features; compute it separately"
-            )
+            raise PolemosError(f"metric {spec.name!r} needs {spec.needs}, not features; compute it separately")
         started = time.perf_counter()
         values = spec.compute(real, fake, seed=seed)
         wall_time = time.perf_counter() - started

@@ -7,7 +7,6 @@ checkpoints. The math of each phase lives in :mod:`polemos.game.objective`.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 
 import torch
 from lightning_fabric import Fabric
-from torch import Tensor, nn
+from torch import Tensor
 
 from polemos.config import RunConfig
 from polemos.errors import PolemosError
@@ -460,13 +459,3 @@ class Trainer:
                             )
                         ]
                     )
-
-
-def write_json(path: Path, payload: Any) -> None:
-    """Atomically writes ``payload`` as indented JSON."""
-    ckpt.atomic_write(path, lambda temporary: temporary.write_text(json.dumps(payload, indent=2)))
-
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The original module behind a Fabric wrapper."""
-    return getattr(module, "module", module)
