@@ -34,3 +34,18 @@ def test_open_sinks_skips_uninstalled_and_always_has_jsonl(tmp_path) -> None:
     assert [type(sink).__name__ for sink in sinks] == ["JsonlSink", "CsvSink"]
     for sink in sinks:
         sink.close()
+
+
+def test_wandb_sink_runs_offline_without_login(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    pytest.importorskip("wandb")
+    from polemos.train.sinks import WandbSink
+
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    sink = WandbSink(tmp_path, {"game": {"loss": "hinge"}})
+    sink.write(1, {"Loss/D": 1.0, "kind": "eval"})
+    sink.close()
+    offline_runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert offline_runs, list(tmp_path.rglob("*"))[:10]
