@@ -240,3 +240,26 @@ def run_sp500_facts(
         },
         "results": {"methods": summary_table, "checks": checks, "training": trainings},
     }
+
+
+def script_main(name: str, argv: list[str] | None = None) -> None:
+    """Command-line wrapper shared by the ``benchmarks/series_*.py`` scripts (same as ``polemos bench NAME``)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=f"Runs the {name!r} benchmark and prints its JSON record.")
+    parser.add_argument("--seeds", type=int, default=3, help="models trained, one per seed")
+    parser.add_argument("--quick", action="store_true", help="reduced protocol (smoke run, not comparable)")
+    parser.add_argument("--time-budget", type=float, default=None, help="training seconds per seed")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--out", type=Path, default=None, help="write the JSON record here")
+    args = parser.parse_args(argv)
+    record = BENCHMARKS.get(name)(
+        seeds=args.seeds, quick=args.quick, time_budget=args.time_budget, threads=args.threads
+    )
+    text = json.dumps(record, indent=2)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    print(text)
