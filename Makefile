@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# Each demo gets its own folder, so running it again never touches an earlier run.
 demo: $(STAMP)
-	$(BIN)/polemos demo --out runs/demo
+	$(BIN)/polemos demo --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
