@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # 2 shared cores: one intra-op thread per process avoids over-subscription.
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup demo test test-slow lint bench clean
+.PHONY: setup demo test test-slow lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
