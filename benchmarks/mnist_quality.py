@@ -24,6 +24,8 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=None, help="generated images per run (default 10k)")
     parser.add_argument("--classifier-epochs", type=int, default=None, help="epochs of the MNIST extractor")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--width", type=int, default=32, help="DCGAN base width of both recipes")
+    parser.add_argument("-o", "--override", action="append", default=[], help="config key=value for every run")
     args = parser.parse_args()
     record = run(
         seeds=args.seeds,
@@ -33,6 +35,8 @@ def main() -> None:
         generated=args.generated,
         classifier_epochs=args.classifier_epochs,
         threads=args.threads,
+        width=args.width,
+        overrides=tuple(args.override),
     )
     print(json.dumps(record.get("summary", record)) if args.json else json.dumps(record, indent=2))
 

@@ -55,6 +55,9 @@ class GameConfig(_Section):
     # captures no mode while 1e-3 beats 2e-4. The health monitor rolls back on divergence.
     lr_generator: float = Field(1e-3, gt=0.0, le=1.0)
     lr_discriminator: float = Field(1e-3, gt=0.0, le=1.0)
+    # Learning-rate schedule over train.steps: "constant", or "cosine" from the full rate to lr_final x it.
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    lr_final: float = Field(0.0, ge=0.0, le=1.0)  # final rate as a fraction of the initial one ("cosine")
     beta1: float = Field(0.0, ge=0.0, lt=1.0)  # Adam beta1 for both networks
     beta2: float = Field(0.99, ge=0.0, lt=1.0)  # Adam beta2 for both networks
     clip_grad_norm: float | None = Field(None, gt=0.0)  # max L2 norm of each network's gradient; None: off

@@ -164,3 +164,25 @@ def test_evaluation_hook_keeps_best_and_stops_early(tmp_path) -> None:
     assert events[-1]["kind"] == "early_stop"
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [row["value"] for row in rows if row.get("kind") == "eval"] == [3.0, 1.0, 2.0, 2.5]
+
+
+def test_lr_schedule_factor_hand_values() -> None:
+    from polemos.train.loop import lr_schedule_factor
+
+    assert lr_schedule_factor("constant", 5, 10, 0.0) == 1.0
+    assert lr_schedule_factor("cosine", 0, 10, 0.1) == pytest.approx(1.0)
+    assert lr_schedule_factor("cosine", 5, 10, 0.1) == pytest.approx(0.55)  # 0.1 + 0.9 * (1 + cos(pi/2)) / 2
+    assert lr_schedule_factor("cosine", 10, 10, 0.1) == pytest.approx(0.1)
+    assert lr_schedule_factor("cosine", 20, 10, 0.0) == pytest.approx(0.0)  # past the end: stays at the final rate
+
+
+def test_cosine_schedule_sets_optimizer_rates(tmp_path) -> None:
+    config = make_config(
+        tmp_path / "run", "game.lr_schedule=cosine", "game.lr_final=0.25", "game.lr_discriminator=2e-3", steps=4
+    )
+    trainer = make_trainer(config)
+    trainer.fit()
+    # The last step (index 3 of 4) ran at 0.25 + 0.75 * (1 + cos(3 pi / 4)) / 2 of the base rates.
+    factor = 0.25 + 0.75 * 0.5 * (1 + torch.cos(torch.tensor(3 * torch.pi / 4)).item())
+    assert trainer.optimizer_generator.param_groups[0]["lr"] == pytest.approx(config.game.lr_generator * factor)
+    assert trainer.optimizer_discriminator.param_groups[0]["lr"] == pytest.approx(2e-3 * factor)

@@ -7,6 +7,7 @@ checkpoints. The math of each phase lives in :mod:`polemos.game.objective`.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -76,6 +77,20 @@ def make_fabric(config: RunConfig) -> Fabric:
         raise PolemosError(
             f"cannot set up the hardware requested ({message}); check train.accelerator/devices/precision"
         ) from None
+
+
+def lr_schedule_factor(schedule: str, step: int, total_steps: int, final: float) -> float:
+    """The learning-rate multiplier at ``step`` of ``total_steps``.
+
+    ``"constant"`` gives 1; ``"cosine"`` gives ``final + (1 - final) (1 + cos(pi t)) / 2`` with
+    ``t = min(step / total_steps, 1)`` (Loshchilov & Hutter 2017, https://arxiv.org/abs/1608.03983, one cycle).
+    """
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        progress = min(step / max(total_steps, 1), 1.0)
+        return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    raise ValueError(f"unknown lr schedule {schedule!r}")
 
 
 class Trainer:
@@ -174,6 +189,8 @@ class Trainer:
 
     def _train_step(self) -> None:
         self._measure_gradients = (self.step + 1) % self.config.train.log_every == 0
+        if self.config.game.lr_schedule != "constant":
+            self._apply_lr_scale()
         for phase in self.schedule:
             if due(phase, self.step):
                 for _ in range(phase.repeats):
@@ -416,13 +433,15 @@ class Trainer:
         self._interval = (time.perf_counter(), self.step)
 
     def _apply_lr_scale(self) -> None:
+        """Sets both learning rates to base x rollback scale x schedule factor at the current step."""
         game = self.config.game
+        factor = self.lr_scale * lr_schedule_factor(game.lr_schedule, self.step, self.config.train.steps, game.lr_final)
         for optimizer, base in (
             (self.optimizer_generator, game.lr_generator),
             (self.optimizer_discriminator, game.lr_discriminator),
         ):
             for group in optimizer.param_groups:
-                group["lr"] = base * self.lr_scale
+                group["lr"] = base * factor
 
     def _evaluate(self, sinks: list[Any]) -> None:
         """Runs the task's evaluation, logs it with its protocol, keeps the best checkpoint, early-stops."""
