@@ -6,7 +6,10 @@ with seeds 0..N-1, each in a fresh run folder; 1,000 samples (seed 0) of the EMA
 training, checkpoints, report).
 
 Usage:
-    .venv/bin/python benchmarks/demo_quality.py --seeds 3 [--json]
+    .venv/bin/python benchmarks/demo_quality.py --seeds 3 [--json] [-o key=value ...]
+
+``-o`` adds config overrides after the preset (e.g. ``-o train.max_time=1e9 -o train.steps=1500`` to compare
+recipes at a fixed step count instead of a time budget).
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("-o", "--override", action="append", default=[], help="config key=value after the preset")
     args = parser.parse_args()
     runs = []
     with tempfile.TemporaryDirectory() as folder:
         for seed in range(args.seeds):
             out = Path(folder) / f"demo{seed}"
             config = resolve_config(
-                preset="demo", flags={"train.out": str(out), "train.seed": seed}, overrides=["train.progress=false"]
+                preset="demo",
+                flags={"train.out": str(out), "train.seed": seed},
+                overrides=["train.progress=false", *args.override],
             )
             started = time.perf_counter()
             result = run_training(config)
@@ -58,6 +64,7 @@ def main() -> None:
         "ratio_std": round(statistics.stdev(ratios), 4) if len(ratios) > 1 else 0.0,
         "worst_class_balance": max(run["max_min_class_ratio"] for run in runs),
         "max_wall_seconds": max(run["wall_seconds"] for run in runs),
+        "overrides": args.override,
     }
     print(json.dumps({"summary": summary, "runs": runs}, indent=None if args.json else 2))
 

@@ -169,11 +169,11 @@ def test_evaluation_hook_keeps_best_and_stops_early(tmp_path) -> None:
 def test_lr_schedule_factor_hand_values() -> None:
     from polemos.train.loop import lr_schedule_factor
 
-    assert lr_schedule_factor("constant", 5, 10, 0.0) == 1.0
-    assert lr_schedule_factor("cosine", 0, 10, 0.1) == pytest.approx(1.0)
-    assert lr_schedule_factor("cosine", 5, 10, 0.1) == pytest.approx(0.55)  # 0.1 + 0.9 * (1 + cos(pi/2)) / 2
-    assert lr_schedule_factor("cosine", 10, 10, 0.1) == pytest.approx(0.1)
-    assert lr_schedule_factor("cosine", 20, 10, 0.0) == pytest.approx(0.0)  # past the end: stays at the final rate
+    assert lr_schedule_factor("constant", 0.5, 0.0) == 1.0
+    assert lr_schedule_factor("cosine", 0.0, 0.1) == pytest.approx(1.0)
+    assert lr_schedule_factor("cosine", 0.5, 0.1) == pytest.approx(0.55)  # 0.1 + 0.9 * (1 + cos(pi/2)) / 2
+    assert lr_schedule_factor("cosine", 1.0, 0.1) == pytest.approx(0.1)
+    assert lr_schedule_factor("cosine", 2.0, 0.0) == pytest.approx(0.0)  # past the end: stays at the final rate
 
 
 def test_cosine_schedule_sets_optimizer_rates(tmp_path) -> None:
@@ -186,3 +186,15 @@ def test_cosine_schedule_sets_optimizer_rates(tmp_path) -> None:
     factor = 0.25 + 0.75 * 0.5 * (1 + torch.cos(torch.tensor(3 * torch.pi / 4)).item())
     assert trainer.optimizer_generator.param_groups[0]["lr"] == pytest.approx(config.game.lr_generator * factor)
     assert trainer.optimizer_discriminator.param_groups[0]["lr"] == pytest.approx(2e-3 * factor)
+
+
+def test_cosine_schedule_follows_the_time_budget(tmp_path, monkeypatch) -> None:
+    config = make_config(tmp_path / "run", "game.lr_schedule=cosine", "train.max_time=100", steps=1000)
+    trainer = make_trainer(config)
+    clock = iter(float(second) for second in range(50, 100_000, 50))  # reads 50 s, 100 s, ...
+    monkeypatch.setattr("polemos.train.loop.time.perf_counter", lambda: next(clock))
+    trainer._start_time = 0.0
+    trainer.step = 10  # 1 % of the steps, but the (fake) clock says 50 % then 100 % of the time budget
+    assert trainer._progress() == pytest.approx(0.5)
+    trainer._apply_lr_scale()
+    assert trainer.optimizer_generator.param_groups[0]["lr"] == pytest.approx(0.0)

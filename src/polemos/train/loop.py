@@ -79,17 +79,16 @@ def make_fabric(config: RunConfig) -> Fabric:
         ) from None
 
 
-def lr_schedule_factor(schedule: str, step: int, total_steps: int, final: float) -> float:
-    """The learning-rate multiplier at ``step`` of ``total_steps``.
+def lr_schedule_factor(schedule: str, progress: float, final: float) -> float:
+    """The learning-rate multiplier at ``progress`` (0 at the start of training, 1 at its end).
 
     ``"constant"`` gives 1; ``"cosine"`` gives ``final + (1 - final) (1 + cos(pi t)) / 2`` with
-    ``t = min(step / total_steps, 1)`` (Loshchilov & Hutter 2017, https://arxiv.org/abs/1608.03983, one cycle).
+    ``t = min(progress, 1)`` (Loshchilov & Hutter 2017, https://arxiv.org/abs/1608.03983, one cycle).
     """
     if schedule == "constant":
         return 1.0
     if schedule == "cosine":
-        progress = min(step / max(total_steps, 1), 1.0)
-        return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
     raise ValueError(f"unknown lr schedule {schedule!r}")
 
 
@@ -132,6 +131,7 @@ class Trainer:
         )
         self.step = 0
         self.lr_scale = 1.0  # lowered by divergence rollbacks
+        self._start_time: float | None = None  # set by fit()
         self.health = HealthMonitor(config.health)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self._real_diversity: float | None = None
@@ -432,10 +432,18 @@ class Trainer:
             )
         self._interval = (time.perf_counter(), self.step)
 
+    def _progress(self) -> float:
+        """Share of the training budget used: steps of ``train.steps``, or time of ``train.max_time`` if later."""
+        train = self.config.train
+        progress = self.step / train.steps
+        if train.max_time is not None and self._start_time is not None:
+            progress = max(progress, (time.perf_counter() - self._start_time) / train.max_time)
+        return progress
+
     def _apply_lr_scale(self) -> None:
         """Sets both learning rates to base x rollback scale x schedule factor at the current step."""
         game = self.config.game
-        factor = self.lr_scale * lr_schedule_factor(game.lr_schedule, self.step, self.config.train.steps, game.lr_final)
+        factor = self.lr_scale * lr_schedule_factor(game.lr_schedule, self._progress(), game.lr_final)
         for optimizer, base in (
             (self.optimizer_generator, game.lr_generator),
             (self.optimizer_discriminator, game.lr_discriminator),
