@@ -39,7 +39,9 @@ class ModelConfig(_Section):
     architecture: str = "dcgan"  # a registered image model: dcgan, resnet
     latent_dim: int = Field(64, ge=1, le=4096)  # size of the latent vector z
     width: int = Field(64, ge=1, le=1024)  # base channel count of G and D
-    spectral_norm: bool = True  # spectral normalization on every layer of D
+    # Spectral normalization on every layer of D; None: the modality's choice (images: on; points: off, because a
+    # 1-Lipschitz D cannot separate points a few sigma apart when modes are 0.01 wide — docs/benchmarks.md §4).
+    spectral_norm: bool | None = None
 
 
 class GameConfig(_Section):

@@ -103,3 +103,16 @@ def test_evaluation_during_training_records_protocol_and_keeps_best(tmp_path) ->
     assert evals[0]["extractor_id"] != "pixels"  # digits are labelled: a domain classifier was trained
     assert (out / "extractor" / "domain.safetensors").is_file()
     assert (out / "checkpoints" / "best.pt").is_file()
+
+
+def _has_spectral_norm(module: torch.nn.Module) -> bool:
+    return any(torch.nn.utils.parametrize.is_parametrized(layer) for layer in module.modules())
+
+
+@pytest.mark.parametrize(("override", "expected"), [((), True), (("model.spectral_norm=false",), False)])
+def test_spectral_norm_default_is_on_for_images(override, expected) -> None:
+    config = resolve_config(overrides=["model.width=8", *override])
+    assert config.model.spectral_norm is (None if not override else False)  # None: the modality decides
+    task = build_image_task(config, progress=False)
+    assert _has_spectral_norm(task.discriminator) is expected
+    assert task.metadata["spectral_norm"] is expected

@@ -39,6 +39,7 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
             f"data.conditional is on but {data.source!r} has no class labels; "
             "use a folder with one sub-folder per class, labelled arrays, or set data.conditional=false"
         )
+    spectral_norm = True if config.model.spectral_norm is None else config.model.spectral_norm  # images: on
     generator, discriminator = build_image_models(
         config.model.architecture,
         latent_dim=config.model.latent_dim,
@@ -46,12 +47,13 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
         channels=data.channels,
         width=config.model.width,
         num_classes=num_classes,
-        spectral_norm=config.model.spectral_norm,
+        spectral_norm=spectral_norm,
     )
     augment = DiffAugment(config.game.augment) if config.game.augment else None
     metadata: dict[str, Any] = {
         "modality": "images",
         "architecture": config.model.architecture,
+        "spectral_norm": spectral_norm,
         "resolution": data.resolution,
         "channels": data.channels,
         "width": config.model.width,

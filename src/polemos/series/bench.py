@@ -1,4 +1,6 @@
-"""Benchmarks ``stocks``, ``sines`` (TimeGAN protocol, BENCHMARKS.md §5) and ``sp500-facts`` (§6).
+"""Benchmarks ``stocks``, ``sines`` (TimeGAN protocol, BENCHMARKS.md §5), ``sp500-facts`` (§6), ``ff-panel``
+(a multi-factor panel: cross-asset correlation) and ``scenarios`` (context-conditional scenarios, scored with
+proper scoring rules).
 
 Each ``run`` returns ``{"benchmark", "protocol", "results"}``; the protocol records every setting behind
 the numbers (budgets, iterations, seeds, machine). ``quick=True`` is a reduced protocol for smoke runs and is
@@ -14,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
+from scipy import stats
 
 from polemos.bench import BENCHMARKS
 from polemos.errors import PolemosError
 from polemos.series import baselines, data, metrics
 from polemos.series.model import SeriesGAN
 
-__all__ = ["run_sines", "run_sp500_facts", "run_stocks"]
+__all__ = ["load_fama_french", "run_ff_panel", "run_scenarios", "run_sines", "run_sp500_facts", "run_stocks"]
 
 _DEFAULT_STOCKS = Path(__file__).resolve().parents[4] / "shared" / "data" / "stocks" / "stock_data.csv"
 # the benchmark's published reference numbers (BENCHMARKS.md §5 table)
@@ -40,6 +44,14 @@ def _machine() -> dict[str, Any]:
     }
 
 
+def _training_budget(time_budget: float | None, budget: float | None, quick: bool, quick_default: float) -> float:
+    """Training seconds per seed: ``time_budget`` (scripts) or ``budget`` (``polemos bench --budget``) or a default."""
+    chosen = time_budget if time_budget is not None else budget
+    if chosen is not None:
+        return float(chosen)
+    return quick_default if quick else 600.0
+
+
 def _timegan_benchmark(
     name: str,
     windows: np.ndarray,
@@ -52,7 +64,7 @@ def _timegan_benchmark(
     model_options: dict[str, Any],
 ) -> dict[str, Any]:
     torch.set_num_threads(threads)
-    budget = time_budget if time_budget is not None else (60.0 if quick else 600.0)
+    budget = _training_budget(time_budget, None, quick, 60.0)
     disc_iterations = discriminative_iterations or (500 if quick else 2000)
     pred_iterations = predictive_iterations or (1000 if quick else 5000)
     discriminative, predictive, trainings = [], [], []
@@ -98,6 +110,7 @@ def run_stocks(
     quick: bool = False,  # reduced protocol: 60 s training, 500/1000 scoring iterations
     data_path: str | Path | None = None,  # stock_data.csv; default ../shared/data/stocks/stock_data.csv
     time_budget: float | None = None,  # training seconds per seed (default 600, quick 60)
+    budget: float | None = None,  # the same, as passed by `polemos bench stocks --budget S`
     discriminative_iterations: int | None = None,  # default 2000 (quick 500)
     predictive_iterations: int | None = None,  # default 5000 (quick 1000)
     threads: int = 2,  # torch CPU threads
@@ -113,7 +126,7 @@ def run_stocks(
         windows,
         seeds,
         quick,
-        time_budget,
+        time_budget if time_budget is not None else budget,
         discriminative_iterations,
         predictive_iterations,
         threads,
@@ -126,6 +139,7 @@ def run_sines(
     seeds: int = 3,
     quick: bool = False,
     time_budget: float | None = None,
+    budget: float | None = None,
     discriminative_iterations: int | None = None,
     predictive_iterations: int | None = None,
     threads: int = 2,
@@ -138,7 +152,7 @@ def run_sines(
         windows,
         seeds,
         quick,
-        time_budget,
+        time_budget if time_budget is not None else budget,
         discriminative_iterations,
         predictive_iterations,
         threads,
@@ -167,6 +181,7 @@ def run_sp500_facts(
     steps: int | None = None,  # steps per path (default 4000)
     window: int = 64,  # GAN training window, in days
     time_budget: float | None = None,  # training seconds per seed (default 600, quick 60)
+    budget: float | None = None,  # the same, as passed by `polemos bench sp500-facts --budget S`
     threads: int = 2,  # torch CPU threads
     **model_options: Any,  # SeriesGANConfig overrides
 ) -> dict[str, Any]:
@@ -175,7 +190,7 @@ def run_sp500_facts(
     model_options = {**_SP500_MODEL, **model_options}
     n_paths = paths or (100 if quick else 500)
     length = steps or (1000 if quick else 4000)
-    budget = time_budget if time_budget is not None else (60.0 if quick else 600.0)
+    budget = _training_budget(time_budget, budget, quick, 60.0)
     prices = load_sp500_prices()
     returns = data.log_returns(prices)
     max_lag = min(250, length - 2)
@@ -242,11 +257,412 @@ def run_sp500_facts(
     }
 
 
+# ----------------------------------------------------------------------------------------------------
+# ff-panel: a multi-factor panel, cross-asset correlation and per-factor stylized facts
+
+FAMA_FRENCH_FACTORS = ("Mkt-RF", "SMB", "HML")
+# a small network: the panel has about 1,100 monthly rows, so about 1,100 training windows
+_PANEL_MODEL = {"hidden": 32, "discriminator_channels": 32, "batch_size": 64}
+_STYLIZED_KEYS = ("acf_r", "acf_abs", "acf_squared", "leverage")
+
+
+def load_fama_french() -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """The monthly Fama-French 3 factors shipped with ``arch`` (``arch.data.frenchdata``), offline.
+
+    Returns:
+        ``(returns (T, 3), factor names, months "YYYY-MM")``: Mkt-RF, SMB and HML monthly returns as fractions
+        (the file holds percent), 1926-07 to 2018-11 in arch 8 (1,109 months). The risk-free rate is left out.
+
+    Raises:
+        PolemosError: If ``arch`` is not installed.
+    """
+    try:
+        from arch.data import frenchdata
+    except ImportError:
+        raise PolemosError("ff-panel needs the arch package (it ships the factors); `pip install arch`") from None
+    frame = frenchdata.load()
+    index = frame.index
+    codes = np.asarray(index.asi8 if isinstance(index, pd.DatetimeIndex) else index, dtype=np.int64)
+    if codes.max() < 10**7:  # arch parses the YYYYMM stamps as nanoseconds after 1970: the integer is the month
+        months = tuple(f"{code // 100}-{code % 100:02d}" for code in codes)
+    else:
+        months = tuple(f"{stamp.year}-{stamp.month:02d}" for stamp in pd.DatetimeIndex(index))
+    returns = frame[list(FAMA_FRENCH_FACTORS)].to_numpy(dtype=np.float64) / 100.0
+    return returns, FAMA_FRENCH_FACTORS, months
+
+
+def _pairs(names: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    return [(i, j, f"{names[i]}/{names[j]}") for i in range(len(names)) for j in range(i + 1, len(names))]
+
+
+def _summaries(records: list[dict[str, float]]) -> dict[str, dict[str, Any]]:
+    """Per-key mean ± std over seeds of a list of flat per-seed records."""
+    return {key: vars(metrics.repeated([record[key] for record in records])) for key in records[0]}
+
+
+def _panel_scores(
+    real: np.ndarray,  # (T, F) real panel
+    generated: np.ndarray,  # (P, T', F) generated paths
+    names: tuple[str, ...],  # the F column names
+    horizons: tuple[int, ...],  # EMD horizons, in steps
+    max_lag: int,  # ACF / leverage lags
+) -> dict[str, float]:
+    """Flat record of one method and seed: correlation errors, pairwise correlations, per-factor facts."""
+    record = {
+        "cross_correlation_error": metrics.cross_correlation_error(real, generated),
+        # co-movement of volatility: the same error on |r|
+        "abs_cross_correlation_error": metrics.cross_correlation_error(np.abs(real), np.abs(generated)),
+        # rank correlation: the dependence without the weight Pearson gives to joint extreme months
+        "rank_cross_correlation_error": metrics.cross_correlation_error(real, generated, method="spearman"),
+    }
+    correlation = np.corrcoef(generated.reshape(-1, len(names)), rowvar=False)
+    for i, j, pair in _pairs(names):
+        record[f"corr {pair}"] = float(correlation[i, j])
+    facts_by_factor = [
+        metrics.stylized_facts(real[:, column], generated[:, :, column], horizons=horizons, max_lag=max_lag)
+        for column in range(len(names))
+    ]
+    for name, facts in zip(names, facts_by_factor, strict=True):
+        for key in _STYLIZED_KEYS:
+            record[f"{name} {key}"] = float(getattr(facts, key))
+        for horizon in horizons:
+            record[f"{name} emd_{horizon}"] = facts.emd[horizon]
+    # the mean over factors, for a one-line comparison
+    for key in _STYLIZED_KEYS:
+        record[f"mean {key}"] = float(np.mean([getattr(facts, key) for facts in facts_by_factor]))
+    for horizon in horizons:
+        record[f"mean emd_{horizon}"] = float(np.mean([facts.emd[horizon] for facts in facts_by_factor]))
+    return record
+
+
+@BENCHMARKS.register(
+    "ff-panel", "Fama-French 3-factor panel: cross-correlation, stylized facts vs CCC-GARCH, bootstrap"
+)
+def run_ff_panel(
+    seeds: int = 3,  # GAN models trained (one per seed); the baselines are re-sampled with the same seeds
+    quick: bool = False,  # reduced protocol: 5 s training, 50 paths x 300 months
+    paths: int | None = None,  # generated paths per method (default 200)
+    steps: int | None = None,  # months per path (default: the real series' length, 1,109)
+    window: int = 24,  # GAN training window, in months
+    max_lag: int = 24,  # ACF / leverage lags 1..max_lag, in months
+    time_budget: float | None = None,  # training seconds per seed (default 600, quick 5)
+    budget: float | None = None,  # the same, as passed by `polemos bench ff-panel --budget S`
+    threads: int = 2,  # torch CPU threads
+    **model_options: Any,  # SeriesGANConfig overrides
+) -> dict[str, Any]:
+    """Monthly Fama-French factors (Mkt-RF, SMB, HML) as one multivariate panel; baselines in the same run.
+
+    Protocol: the 3 factor series (monthly returns as fractions, ``arch.data.frenchdata``) are modelled jointly.
+    SeriesGAN is trained in returns mode (QuantGAN preprocessing per factor, ``returns_input="log-returns"``: the
+    factor returns are used as they are) on windows of ``window`` months, then generates ``paths`` paths of
+    ``steps`` months. Baselines fitted or resampled on the same data: a joint moving-block bootstrap (blocks of
+    dates, Politis-White length), a joint i.i.d. bootstrap of rows, and constant-conditional-correlation
+    GARCH(1,1)-normal and GJR-GARCH(1,1)-t (per-factor GARCH, shocks correlated with the empirical correlation
+    of the standardised residuals; Student-t margins through a Gaussian copula). Scores against the real panel:
+    cross-correlation error ``||corr(real) - corr(generated)||_F`` of r, of |r| and of the ranks of r (Spearman;
+    pooled over paths and steps), the generated pairwise correlations, and per factor the QuantGAN stylized-fact
+    scores (ACF of r, |r|, r^2 and leverage over lags 1..``max_lag``; EMD of 1-, 3- and 12-month summed returns).
+    The reference ``real halves`` is the cross-correlation error between the first and second halves of the
+    real data: how much the target itself moves over time. Both bootstraps reproduce the correlation by
+    construction (they copy whole dates), so they bound what a generator can reach on that score.
+    In this panel the positive Pearson correlations of HML with the other factors come from a few extreme
+    months (mostly before 1940): their rank correlations are near 0, so a model that reproduces the
+    dependence of typical months but not joint extremes (per-factor transforms, a Gaussian copula) misses
+    them; compare the Spearman error.
+    """
+    torch.set_num_threads(threads)
+    model_options = {**_PANEL_MODEL, **model_options}
+    returns, names, months = load_fama_french()
+    n_paths = paths or (50 if quick else 200)
+    length = steps or (300 if quick else len(returns))
+    budget = _training_budget(time_budget, budget, quick, 5.0)
+    horizons = tuple(h for h in (1, 3, 12) if h < length)
+    max_lag = min(max_lag, length - 2)
+    block_length = baselines.optimal_block_length(returns)
+    ccc_normal = baselines.fit_ccc_garch(returns, asymmetric=False, student_t=False)
+    ccc_gjr_t = baselines.fit_ccc_garch(returns, asymmetric=True, student_t=True)
+    per_method: dict[str, list[dict[str, float]]] = {}
+    trainings = []
+    for seed in range(seeds):
+        start = time.perf_counter()
+        gan = SeriesGAN(seed=seed, **model_options).fit(
+            pd.DataFrame(returns, columns=list(names)),
+            window=window,
+            returns=True,
+            returns_input="log-returns",  # the factor returns are modelled as they are
+            steps=10**9,
+            time_budget=budget,
+        )
+        summary = gan.summary
+        assert summary is not None
+        trainings.append({"seed": seed, "steps": summary.steps, "seconds": round(time.perf_counter() - start, 1)})
+        generated = {
+            "SeriesGAN": gan.sample(n_paths, length=length, seed=seed + 1000),
+            "block bootstrap (joint)": baselines.block_bootstrap_paths(returns, n_paths, length, block_length, seed),
+            "iid bootstrap (joint rows)": baselines.iid_bootstrap_paths(returns, n_paths, length, seed=seed),
+            "CCC-GARCH(1,1)-normal": baselines.ccc_garch_paths(ccc_normal, n_paths, length, seed=seed),
+            "CCC-GJR-GARCH(1,1)-t": baselines.ccc_garch_paths(ccc_gjr_t, n_paths, length, seed=seed),
+        }
+        for method, method_paths in generated.items():
+            per_method.setdefault(method, []).append(_panel_scores(returns, method_paths, names, horizons, max_lag))
+    table = {method: _summaries(records) for method, records in per_method.items()}
+    real_correlation = np.corrcoef(returns, rowvar=False)
+    real_rank_correlation = stats.spearmanr(returns).correlation
+    half = len(returns) // 2
+    real_halves = metrics.cross_correlation_error(returns[:half], returns[half:])
+
+    def mean(method: str, key: str) -> float:
+        return table[method][key]["mean"]
+
+    checks = {
+        f"cross-correlation error below {baseline}": mean("SeriesGAN", "cross_correlation_error")
+        < mean(baseline, "cross_correlation_error")
+        for baseline in table
+        if baseline != "SeriesGAN"
+    }
+    checks.update(
+        {
+            f"rank cross-correlation error below {baseline}": mean("SeriesGAN", "rank_cross_correlation_error")
+            < mean(baseline, "rank_cross_correlation_error")
+            for baseline in ("CCC-GARCH(1,1)-normal", "CCC-GJR-GARCH(1,1)-t")
+        }
+    )
+    checks["cross-correlation error below the real halves' difference"] = (
+        mean("SeriesGAN", "cross_correlation_error") < real_halves
+    )
+    for baseline in ("CCC-GJR-GARCH(1,1)-t", "block bootstrap (joint)"):
+        for key in ("acf_abs", "acf_squared", "leverage"):
+            checks[f"beats {baseline} on mean {key}"] = mean("SeriesGAN", f"mean {key}") < mean(baseline, f"mean {key}")
+    return {
+        "benchmark": "ff-panel",
+        "protocol": {
+            "reduced": quick or n_paths < 200 or length < len(returns) or seeds < 3 or budget < 600,
+            "data": f"arch.data.frenchdata monthly {', '.join(names)} (percent / 100), {months[0]} to {months[-1]}",
+            "months": len(returns),
+            "paths": n_paths,
+            "steps": length,
+            "max_lag": max_lag,
+            "horizons_months": list(horizons),
+            "emd": "Wasserstein-1 between pooled overlapping k-month summed returns, per factor",
+            "cross_correlation_error": "Frobenius norm of corr(real) - corr(generated), steps and paths pooled; "
+            "also on |r| and on ranks (Spearman)",
+            "seeds": seeds,
+            "gan_window": window,
+            "training_budget_seconds": budget,
+            "block_length": block_length,
+            "block_length_rule": "Politis-White circular length of r^2, largest over factors (arch.bootstrap)",
+            "ccc_garch": "per-factor GARCH by arch on percent returns, shocks ~ Gaussian copula with the "
+            "standardised residuals' correlation, t margins for the -t model, 500 burn-in steps",
+            "model": {"class": "SeriesGAN", "returns": True, "returns_input": "log-returns", **model_options},
+            "machine": _machine(),
+        },
+        "results": {
+            "real": {
+                **{f"corr {pair}": float(real_correlation[i, j]) for i, j, pair in _pairs(names)},
+                **{f"rank corr {pair}": float(real_rank_correlation[i, j]) for i, j, pair in _pairs(names)},
+                "cross_correlation_error real halves": real_halves,
+            },
+            "methods": table,
+            "checks": checks,
+            "training": trainings,
+        },
+    }
+
+
+# ----------------------------------------------------------------------------------------------------
+# scenarios: the next H steps given the last L, scored with proper scoring rules on held-out contexts
+
+_SCENARIO_DATASETS = ("sp500", "stocks")
+
+
+def _scenario_prices(dataset: str, data_path: str | Path | None) -> tuple[np.ndarray, str]:
+    """Daily prices ``(T + 1,)`` in time order and their description."""
+    if dataset == "sp500":
+        return load_sp500_prices("1999-01-01", "2018-12-31"), "arch.data.sp500 Adj Close, 1999-01-04 to 2018-12-31"
+    if dataset == "stocks":
+        path = Path(data_path) if data_path is not None else _DEFAULT_STOCKS
+        if not path.is_file():
+            raise PolemosError(f"stock data not found at {path}; pass data_path=... (TimeGAN's stock_data.csv)")
+        table = data.load_series_table(path, columns=["Adj_Close"], nan_policy="raise")
+        # the file runs from about 50 to about 1,200 (GOOG 2004-2019): its row order is already oldest first
+        return table.values[:, 0], "stock_data.csv Adj_Close (GOOG), rows in file order"
+    raise PolemosError(f"unknown scenarios dataset {dataset!r}; use one of {', '.join(_SCENARIO_DATASETS)}")
+
+
+def _scenario_scores(scenarios: np.ndarray, targets: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """Scores of scenarios ``(M, K, H)`` against targets ``(M, H)``, both in percent; plus per-origin energy."""
+    per_step = scenarios.transpose(0, 2, 1)  # (M, H, K)
+    cumulative, cumulative_target = scenarios.sum(axis=2), targets.sum(axis=1)  # H-step log return
+    energy = metrics.energy_score(scenarios, targets)
+    crps_steps = metrics.crps_ensemble(per_step, targets)
+    lower, upper = np.quantile(per_step, [0.05, 0.95], axis=-1)
+    record = {
+        "energy_score": float(energy.mean()),
+        "crps_per_step": float(crps_steps.mean()),
+        "crps_cumulative": float(metrics.crps_ensemble(cumulative, cumulative_target).mean()),
+        "coverage_50_per_step": metrics.interval_coverage(per_step, targets, 0.5),
+        "coverage_90_per_step": metrics.interval_coverage(per_step, targets, 0.9),
+        "coverage_90_cumulative": metrics.interval_coverage(cumulative, cumulative_target, 0.9),
+        "width_90_per_step": float((upper - lower).mean()),
+    }
+    for step, value in enumerate(crps_steps.mean(axis=0), start=1):
+        record[f"crps_step_{step}"] = float(value)
+    return record, energy
+
+
+@BENCHMARKS.register("scenarios", "Context scenarios (next H days given the last L): energy score, CRPS, coverage")
+def run_scenarios(
+    seeds: int = 3,  # GAN models trained (one per seed); the baselines are re-sampled with the same seeds
+    quick: bool = False,  # reduced protocol: 5 s training, 50 scenarios, an origin every 4 H days
+    dataset: str = "sp500",  # "sp500" (arch.data.sp500) or "stocks" (GOOG Adj_Close of stock_data.csv)
+    data_path: str | Path | None = None,  # stock_data.csv for dataset="stocks"
+    context_length: int = 40,  # L: given days
+    horizon: int = 10,  # H: generated days
+    scenarios: int | None = None,  # K scenarios per origin (default 200, quick 50)
+    origin_stride: int | None = None,  # days between forecast origins (default H: disjoint targets; quick 4 H)
+    train_fraction: float = 0.8,  # leading share of the returns used for training; origins lie after it
+    time_budget: float | None = None,  # training seconds per seed (default 600, quick 5)
+    budget: float | None = None,  # the same, as passed by `polemos bench scenarios --budget S`
+    threads: int = 2,  # torch CPU threads
+    **model_options: Any,  # SeriesGANConfig overrides
+) -> dict[str, Any]:
+    """Quality of context-conditional scenarios on held-out time: proper scores against baselines, same run.
+
+    Protocol: daily log returns ``r`` (T of them) are split in time at ``s = floor(train_fraction T)``.
+    SeriesGAN is trained in returns mode on windows of ``L + H`` days of the training prices only (so its
+    QuantGAN scaling sees no test data) with ``context_length = L``. Forecast origins are
+    ``t = s, s + stride, ...`` with ``t + H <= T``: the context is ``r[t-L:t]`` (it may reach back into the
+    training period; targets never do) and the target is ``r[t:t+H]``. Every method draws ``K`` scenarios of the
+    ``H`` next returns per origin:
+
+    * ``SeriesGAN``: the model given the true context;
+    * ``SeriesGAN, random contexts``: the same model, each scenario given a context drawn at random from the
+      training period, i.e. a sample of the model's unconditional law of the next ``H`` days (does the
+      context help?);
+    * ``historical bootstrap``: ``K`` random contiguous ``H``-day blocks of training returns (unconditional);
+    * ``GJR-GARCH(1,1)-t``: fitted on the training returns, its variance filtered through all returns before
+      ``t`` with the parameters fixed, then simulated ``H`` days (a classical conditional model).
+
+    Scores, in percent log-return units, averaged over origins (lower is better unless stated): the energy
+    score of the ``H``-vector (Gneiting & Raftery 2007), the CRPS per step (mean and by step), the CRPS of the
+    ``H``-day cumulative return, the empirical coverage of the central 50 % and 90 % intervals per step and of
+    the cumulative return (calibrated: 0.5 / 0.9), and the mean width of the 90 % per-step interval. For each
+    baseline the paired per-origin energy-score difference ``SeriesGAN - baseline`` is reported with a naive
+    standard error (origins treated as independent; volatility clustering makes it optimistic).
+    """
+    torch.set_num_threads(threads)
+    model_options = {**_SP500_MODEL, **model_options}
+    n_scenarios = scenarios or (50 if quick else 200)
+    stride = origin_stride or (4 * horizon if quick else horizon)
+    budget = _training_budget(time_budget, budget, quick, 5.0)
+    if not 0.0 < train_fraction < 1.0:
+        raise PolemosError(f"train_fraction must be in (0, 1), got {train_fraction}")
+    prices, description = _scenario_prices(dataset, data_path)
+    returns = data.log_returns(prices)
+    split = int(train_fraction * len(returns))
+    if split < context_length + horizon + 1:
+        raise PolemosError(f"{split} training returns are too few for windows of {context_length + horizon} days")
+    origins = np.arange(max(split, context_length), len(returns) - horizon + 1, stride)
+    if len(origins) == 0:
+        raise PolemosError("no forecast origin after the split; lower train_fraction, horizon or origin_stride")
+    contexts = np.stack([returns[t - context_length : t] for t in origins])  # (M, L)
+    targets = np.stack([returns[t : t + horizon] for t in origins])  # (M, H)
+    garch_fit = baselines.fit_garch(returns[:split], asymmetric=True, student_t=True)
+    per_method: dict[str, list[dict[str, float]]] = {}
+    differences: dict[str, list[dict[str, float]]] = {}
+    trainings = []
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        start = time.perf_counter()
+        gan = SeriesGAN(seed=seed, **model_options).fit(
+            prices[: split + 1, None],  # training prices only: the returns scaling sees no test data
+            window=context_length + horizon,
+            returns=True,
+            context_length=context_length,
+            steps=10**9,
+            time_budget=budget,
+        )
+        summary = gan.summary
+        assert summary is not None
+        trainings.append({"seed": seed, "steps": summary.steps, "seconds": round(time.perf_counter() - start, 1)})
+        count = len(origins) * n_scenarios
+        given = np.repeat(contexts, n_scenarios, axis=0)[:, :, None]
+        random_ends = rng.integers(context_length, split + 1, size=count)  # training contexts r[u-L:u]
+        random_contexts = np.stack([returns[end - context_length : end] for end in random_ends])[:, :, None]
+        block_starts = rng.integers(0, split - horizon + 1, size=(len(origins), n_scenarios))
+        generated = {
+            "SeriesGAN": gan.sample(count, context=given, seed=seed + 1000)[:, :, 0],
+            "SeriesGAN, random contexts": gan.sample(count, context=random_contexts, seed=seed + 2000)[:, :, 0],
+            "historical bootstrap": returns[block_starts[:, :, None] + np.arange(horizon)],
+            "GJR-GARCH(1,1)-t": baselines.garch_forecast_paths(
+                garch_fit, returns, origins, n_scenarios, horizon, seed=seed
+            ),
+        }
+        energies = {}
+        for method, values in generated.items():
+            scenario_set = values.reshape(len(origins), n_scenarios, horizon) * 100.0  # percent
+            record, energies[method] = _scenario_scores(scenario_set, targets * 100.0)
+            per_method.setdefault(method, []).append(record)
+        for method in generated:
+            if method == "SeriesGAN":
+                continue
+            difference = energies["SeriesGAN"] - energies[method]
+            differences.setdefault(method, []).append(
+                {"mean": float(difference.mean()), "se": float(difference.std(ddof=1) / np.sqrt(len(difference)))}
+            )
+    table = {method: _summaries(records) for method, records in per_method.items()}
+
+    def mean(method: str, key: str) -> float:
+        return table[method][key]["mean"]
+
+    checks = {
+        f"energy score below {baseline}": mean("SeriesGAN", "energy_score") < mean(baseline, "energy_score")
+        for baseline in table
+        if baseline != "SeriesGAN"
+    }
+    checks["90% per-step coverage within 0.85-0.95"] = 0.85 <= mean("SeriesGAN", "coverage_90_per_step") <= 0.95
+    return {
+        "benchmark": "scenarios",
+        "protocol": {
+            "reduced": quick or n_scenarios < 200 or stride > horizon or seeds < 3 or budget < 600,
+            "data": f"{description}, daily log returns",
+            "returns": len(returns),
+            "train_returns": split,
+            "origins": len(origins),
+            "first_origin": int(origins[0]),
+            "origin_stride": stride,
+            "context_length": context_length,
+            "horizon": horizon,
+            "scenarios_per_origin": n_scenarios,
+            "units": "percent log returns",
+            "energy_score": "E||X - y|| - E||X - X'|| / 2 over the H-vector, empirical law of the K scenarios",
+            "seeds": seeds,
+            "training_budget_seconds": budget,
+            "garch": {"model": "GJR-GARCH(1,1)-t fitted on the training returns", **vars(garch_fit)},
+            "model": {"class": "SeriesGAN", "returns": True, "context_length": context_length, **model_options},
+            "machine": _machine(),
+        },
+        "results": {
+            "methods": table,
+            "energy_difference_vs_seriesgan": {
+                method: {
+                    "mean": vars(metrics.repeated([r["mean"] for r in records])),
+                    "se": [r["se"] for r in records],
+                }
+                for method, records in differences.items()
+            },
+            "checks": checks,
+            "training": trainings,
+        },
+    }
+
+
 def script_main(name: str, argv: list[str] | None = None) -> None:
     """Command-line wrapper shared by the ``benchmarks/series_*.py`` scripts (same as ``polemos bench NAME``)."""
     import argparse
     import json
-    from pathlib import Path
+
+    import yaml
 
     parser = argparse.ArgumentParser(description=f"Runs the {name!r} benchmark and prints its JSON record.")
     parser.add_argument("--seeds", type=int, default=3, help="models trained, one per seed")
@@ -254,9 +670,18 @@ def script_main(name: str, argv: list[str] | None = None) -> None:
     parser.add_argument("--time-budget", type=float, default=None, help="training seconds per seed")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON record here")
+    parser.add_argument(
+        "--option", "-o", action="append", default=[], help="extra key=value argument (YAML value), repeatable"
+    )
     args = parser.parse_args(argv)
+    options = {}
+    for text in args.option:
+        if "=" not in text:
+            raise PolemosError(f"--option {text!r} is not of the form key=value")
+        key, value = text.split("=", 1)
+        options[key.strip()] = yaml.safe_load(value)
     record = BENCHMARKS.get(name)(
-        seeds=args.seeds, quick=args.quick, time_budget=args.time_budget, threads=args.threads
+        seeds=args.seeds, quick=args.quick, time_budget=args.time_budget, threads=args.threads, **options
     )
     text = json.dumps(record, indent=2)
     if args.out is not None:

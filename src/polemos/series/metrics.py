@@ -5,7 +5,9 @@
 * :func:`stylized_facts` follows QuantGAN's scores (BENCHMARKS.md §6; Wiese et al. 2020,
   https://arxiv.org/abs/1907.06673): EMD of k-day cumulative returns, ACF scores of r, |r|, r^2 and the
   leverage score, each an L2 norm over lags 1..250;
-* :func:`cross_correlation_error` compares the contemporaneous correlation matrices of panels.
+* :func:`cross_correlation_error` compares the contemporaneous correlation matrices of panels;
+* :func:`crps_ensemble`, :func:`energy_score` and :func:`interval_coverage` score scenario ensembles against the
+  value that happened (proper scoring rules; Gneiting & Raftery 2007, https://doi.org/10.1198/016214506000001437).
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ __all__ = [
     "StylizedFacts",
     "autocorrelation",
     "cross_correlation_error",
+    "crps_ensemble",
     "cumulative_returns",
     "discriminative_score",
+    "energy_score",
+    "interval_coverage",
     "leverage_correlation",
     "predictive_score",
     "repeated",
@@ -320,16 +325,20 @@ def stylized_facts(
     )
 
 
-def cross_correlation_error(real: np.ndarray, generated: np.ndarray) -> float:
+def cross_correlation_error(real: np.ndarray, generated: np.ndarray, method: str = "pearson") -> float:
     """Frobenius norm of the difference of the features' correlation matrices, over all steps pooled.
 
     Args:
         real: ``(T, F)`` or ``(N, T, F)`` real values (e.g. multi-asset returns).
         generated: ``(T', F)`` or ``(M, T', F)`` generated values.
+        method: ``"pearson"`` (linear correlation; sensitive to joint extremes) or ``"spearman"`` (correlation
+            of the ranks; invariant to increasing transforms of each feature).
 
     Returns:
         ``||corr(real) - corr(generated)||_F``; 0 for identical correlation structure.
     """
+    if method not in ("pearson", "spearman"):
+        raise PolemosError(f"unknown correlation method {method!r}; use 'pearson' or 'spearman'")
     real_flat = np.asarray(real, dtype=np.float64).reshape(-1, np.shape(real)[-1])
     generated_flat = np.asarray(generated, dtype=np.float64).reshape(-1, np.shape(generated)[-1])
     if real_flat.shape[1] != generated_flat.shape[1]:
@@ -338,5 +347,97 @@ def cross_correlation_error(real: np.ndarray, generated: np.ndarray) -> float:
         raise PolemosError("cross-correlation needs at least two features")
     real_flat = real_flat[np.isfinite(real_flat).all(axis=1)]
     generated_flat = generated_flat[np.isfinite(generated_flat).all(axis=1)]
+    if method == "spearman":  # Pearson correlation of the per-feature ranks (ties get their mean rank)
+        real_flat = stats.rankdata(real_flat, axis=0)
+        generated_flat = stats.rankdata(generated_flat, axis=0)
     difference = np.corrcoef(real_flat, rowvar=False) - np.corrcoef(generated_flat, rowvar=False)
     return float(np.linalg.norm(difference))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Proper scoring rules for scenario ensembles
+
+
+def _pair_denominator(members: int, fair: bool) -> int:
+    if members < (2 if fair else 1):
+        raise PolemosError(f"an ensemble needs at least {2 if fair else 1} members, got {members}")
+    # fair: the unbiased U-statistic over distinct pairs (Ferro 2014); else the empirical law's V-statistic
+    return members * (members - 1) if fair else members * members
+
+
+def crps_ensemble(
+    ensemble: np.ndarray,  # (..., K) ensemble members (scenarios) per forecast
+    observation: np.ndarray | float,  # (...) the values that happened
+    fair: bool = False,  # divide the spread term by K (K - 1) instead of K^2
+) -> np.ndarray:
+    """Continuous ranked probability score of an ensemble: ``E|X - y| - E|X - X'| / 2`` (lower is better).
+
+    ``X, X'`` are independent draws from the ensemble's empirical law; the pair sum uses the sorted members,
+    ``sum_{k,l} |x_k - x_l| = 2 sum_i (2 i - K - 1) x_(i)``. For ``K = 1`` the CRPS is the absolute error.
+
+    Returns:
+        Array of shape ``observation.shape`` (a 0-d array for a single forecast), in the units of the data.
+    """
+    members = np.sort(np.asarray(ensemble, dtype=np.float64), axis=-1)
+    observed = np.asarray(observation, dtype=np.float64)
+    if members.shape[:-1] != observed.shape:
+        raise PolemosError(f"ensemble {members.shape} must be observation {observed.shape} plus a member axis")
+    count = members.shape[-1]
+    denominator = _pair_denominator(count, fair)
+    absolute_error = np.abs(members - observed[..., None]).mean(axis=-1)
+    weights = 2.0 * np.arange(1, count + 1) - count - 1.0
+    pair_sum = 2.0 * (members * weights).sum(axis=-1)
+    return absolute_error - pair_sum / (2.0 * denominator)
+
+
+def energy_score(
+    ensemble: np.ndarray,  # (..., K, D) ensemble members, each a D-vector (e.g. the next H steps, flattened)
+    observation: np.ndarray,  # (..., D) the vectors that happened
+    fair: bool = False,  # divide the spread term by K (K - 1) instead of K^2
+) -> np.ndarray:
+    """Energy score ``E||X - y|| - E||X - X'|| / 2`` with Euclidean norms (lower is better).
+
+    The multivariate generalisation of the CRPS (equal to it for ``D = 1``); it is proper for the joint law of
+    the ``D`` components, so it rewards scenarios whose steps co-move as the real ones do.
+
+    Returns:
+        Array of shape ``observation.shape[:-1]``.
+    """
+    members = np.asarray(ensemble, dtype=np.float64)
+    observed = np.asarray(observation, dtype=np.float64)
+    if members.ndim < 2 or members.shape[:-2] + members.shape[-1:] != observed.shape:
+        raise PolemosError(f"ensemble {members.shape} must be (..., K, D) for observations {observed.shape} (..., D)")
+    count, dimension = members.shape[-2:]
+    denominator = _pair_denominator(count, fair)
+    flat_members = members.reshape(-1, count, dimension)
+    flat_observed = observed.reshape(-1, dimension)
+    scores = np.empty(len(flat_members))
+    for index, (forecast, value) in enumerate(zip(flat_members, flat_observed, strict=True)):
+        error = np.linalg.norm(forecast - value, axis=1).mean()
+        # ||x_k - x_l||^2 = |x_k|^2 + |x_l|^2 - 2 <x_k, x_l>, clipped at 0 against rounding
+        squared = (forecast**2).sum(axis=1)
+        gram = squared[:, None] + squared[None, :] - 2.0 * forecast @ forecast.T
+        spread = np.sqrt(np.maximum(gram, 0.0)).sum()
+        scores[index] = error - spread / (2.0 * denominator)
+    return scores.reshape(observed.shape[:-1])
+
+
+def interval_coverage(
+    ensemble: np.ndarray,  # (..., K) ensemble members per forecast
+    observation: np.ndarray | float,  # (...) the values that happened
+    level: float = 0.9,  # nominal probability of the central interval
+) -> float:
+    """Fraction of observations inside the ensemble's central ``level`` interval (closed, empirical quantiles).
+
+    The interval runs from the ``(1 - level) / 2`` to the ``(1 + level) / 2`` quantile of the members (linear
+    interpolation, ``numpy.quantile``'s default). A calibrated forecaster covers about ``level``. Coverage alone
+    is not a proper score (wide intervals always cover): read it with the interval width or the CRPS.
+    """
+    if not 0.0 < level < 1.0:
+        raise PolemosError(f"level must be in (0, 1), got {level}")
+    members = np.asarray(ensemble, dtype=np.float64)
+    observed = np.asarray(observation, dtype=np.float64)
+    if members.shape[:-1] != observed.shape:
+        raise PolemosError(f"ensemble {members.shape} must be observation {observed.shape} plus a member axis")
+    lower, upper = np.quantile(members, [(1.0 - level) / 2.0, (1.0 + level) / 2.0], axis=-1)
+    return float(((observed >= lower) & (observed <= upper)).mean())

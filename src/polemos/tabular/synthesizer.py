@@ -44,6 +44,7 @@ from polemos.tabular.transformer import Bounds, ColumnModel, TableTransformer
 __all__ = ["FitReport", "TabularConfig", "TabularGAN"]
 
 FORMAT_VERSION = 1
+LR_SCHEDULES = ("constant", "cosine")
 _WEIGHTS_FILE = "generator.safetensors"
 _CONFIG_FILE = "model.json"
 
@@ -65,6 +66,9 @@ class TabularConfig:
     betas: tuple[float, float] = (0.5, 0.9)  # Adam betas
     weight_decay: float = 1e-6  # Adam weight decay of both networks
     discriminator_steps: int = 1  # discriminator updates per generator update
+    discriminator_dropout: float = 0.5  # dropout after each hidden layer of the discriminator
+    condition_discriminator: bool = True  # also feed the conditional vector to the discriminator (as CTGAN)
+    lr_schedule: str = "constant"  # "constant" or "cosine": learning rates decay to 0 over the epochs or budget
     temperature: float = 0.2  # gumbel-softmax temperature of one-hot outputs during training
     ema_half_life_samples: float | None = None  # sample with an EMA of the generator (half-life in rows)
     max_categories: int = 100  # one-hot cap per categorical column; rarer categories share an "other" slot
@@ -79,6 +83,10 @@ class TabularConfig:
             raise PolemosError(
                 f"batch_size {self.batch_size} must be a positive multiple of pac {self.pac}; change one of them"
             )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise PolemosError(f"unknown lr_schedule {self.lr_schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
+        if not 0.0 <= self.discriminator_dropout < 1.0:
+            raise PolemosError(f"discriminator_dropout {self.discriminator_dropout} must lie in [0, 1); e.g. 0.0")
 
 
 @dataclass(frozen=True)
@@ -270,7 +278,14 @@ class TabularGAN:
         layout = self.transformer.layout
         data_dim, cond_dim = self.transformer.width, sampler.cond_dim
         generator = Generator(config.noise_dim, cond_dim, config.generator_hidden, data_dim)
-        discriminator = Discriminator(data_dim + cond_dim, config.discriminator_hidden, config.pac)
+        critic_cond_dim = cond_dim if config.condition_discriminator else 0
+        discriminator = Discriminator(
+            data_dim + critic_cond_dim, config.discriminator_hidden, config.pac, config.discriminator_dropout
+        )
+
+        def critic_input(rows: Tensor, cond_vector: Tensor) -> Tensor:
+            return torch.cat([rows, cond_vector], dim=1) if config.condition_discriminator else rows
+
         activation = OutputActivation(layout)
         generator_optimizer = torch.optim.Adam(
             generator.parameters(),
@@ -302,6 +317,16 @@ class TabularGAN:
             if now + reserve_steps * step_seconds >= deadline:
                 stopped_by = "time_budget"
                 break
+            if config.lr_schedule == "cosine":
+                # lr * (1 + cos(pi * t)) / 2, t = the fraction of the steps or of the budget already used
+                done = min(1.0, max(steps / total_steps, (now - loop_start) / max(deadline - loop_start, 1e-9)))
+                factor = 0.5 * (1.0 + math.cos(math.pi * done))
+                for optimizer, base_lr in (
+                    (generator_optimizer, config.generator_lr),
+                    (discriminator_optimizer, config.discriminator_lr),
+                ):
+                    for group in optimizer.param_groups:
+                        group["lr"] = base_lr * factor
             for _ in range(config.discriminator_steps):
                 cond = sampler.sample_conditions(batch, rng)
                 noise = torch.randn(batch, config.noise_dim, generator=rng)
@@ -311,8 +336,8 @@ class TabularGAN:
                 permutation = torch.randperm(batch, generator=rng)
                 real_cond = CondBatch(cond.vector[permutation], cond.column[permutation], cond.slot[permutation])
                 real = table[sampler.sample_rows(real_cond, rng)]
-                real_inputs = torch.cat([real, real_cond.vector], dim=1)
-                fake_inputs = torch.cat([fake, cond.vector], dim=1)
+                real_inputs = critic_input(real, real_cond.vector)
+                fake_inputs = critic_input(fake, cond.vector)
                 d_real_logits = discriminator(real_inputs)
                 d_fake_logits = discriminator(fake_inputs)
                 d_loss = adversarial.discriminator(d_real_logits, d_fake_logits)
@@ -331,12 +356,12 @@ class TabularGAN:
             noise = torch.randn(batch, config.noise_dim, generator=rng)
             raw = generator(noise, cond.vector)
             fake = activation(raw, config.temperature)
-            d_fake_logits = discriminator(torch.cat([fake, cond.vector], dim=1))
+            d_fake_logits = discriminator(critic_input(fake, cond.vector))
             d_real_for_generator = None
             if adversarial.generator_needs_real:
                 real_cond = sampler.sample_conditions(batch, rng)
                 real = table[sampler.sample_rows(real_cond, rng)]
-                d_real_for_generator = discriminator(torch.cat([real, real_cond.vector], dim=1)).detach()
+                d_real_for_generator = discriminator(critic_input(real, real_cond.vector)).detach()
             g_adversarial = adversarial.generator(d_fake_logits, d_real_for_generator)
             g_cond = self._cond_loss(raw, cond)
             g_loss = g_adversarial + g_cond
