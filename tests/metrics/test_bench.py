@@ -28,6 +28,14 @@ def test_mixtures_quick_smoke() -> None:
     assert row["steps"] == 40 and sum(row["counts"]) == round(row["high_quality"] * 2_500)
 
 
+def test_mixture_settings_per_dataset() -> None:
+    assert bench.MixtureSettings.for_dataset("ring-8").batch_size == 64
+    assert bench.MixtureSettings.for_dataset("grid-25").batch_size == 256
+    assert bench.MixtureSettings.for_dataset("grid-25", batch_size=32, steps=7).to_dict()["batch_size"] == 32
+    result = bench.run_mixtures(seeds=1, quick=True, dataset="grid-25", steps=2, train_points=512)
+    assert result["protocol"]["settings"]["batch_size"] == 256
+
+
 def test_mixtures_rejects_unknown_settings() -> None:
     from polemos.errors import PolemosError
 
@@ -100,6 +108,7 @@ def test_mnist_quality_quick_smoke(shared_data) -> None:
         values = result["summary"][recipe]
         assert values["fid"] > 0 and 0.0 <= values["precision"] <= 1.0
     assert result["protocol"]["generated"] == 200 and result["protocol"]["reduced"] is True
+    assert result["protocol"]["config_overrides"] == ["model.width=32"]
 
 
 def test_mean_std_over_seeds_handles_an_infinite_kl() -> None:
