@@ -132,6 +132,7 @@ class Trainer:
         self.step = 0
         self.lr_scale = 1.0  # lowered by divergence rollbacks
         self._start_time: float | None = None  # set by fit()
+        self._time_progress = 0.0  # share of train.max_time used, refreshed every log_every steps
         self.health = HealthMonitor(config.health)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self._real_diversity: float | None = None
@@ -315,6 +316,7 @@ class Trainer:
         )
         start_step = self.step
         self._start_time = time.perf_counter()
+        self._time_progress = 0.0  # train.max_time counts from the start of this fit, as for stopping
         self._interval = (self._start_time, self.step)
         self._stop_reason = ""
         progress = TrainingProgress(total=train.steps, start=self.step, enabled=train.progress and is_main)
@@ -372,8 +374,9 @@ class Trainer:
         else:
             progress.update(self.step, None)
         if train.max_time is not None and self.step % train.log_every == 0 and not last:
-            out_of_time = time.perf_counter() - self._start_time > train.max_time
-            if bool(self.fabric.broadcast(out_of_time, src=0)):
+            elapsed = float(self.fabric.broadcast(time.perf_counter() - self._start_time, src=0))  # rank 0's clock
+            self._time_progress = elapsed / train.max_time  # the lr schedule reads it: the same on every rank
+            if elapsed > train.max_time:
                 self._stop_reason, last = "time", True
         evaluation = self.config.eval
         if evaluation.every is not None and self.task.evaluate is not None and self.step % evaluation.every == 0:
@@ -434,11 +437,7 @@ class Trainer:
 
     def _progress(self) -> float:
         """Share of the training budget used: steps of ``train.steps``, or time of ``train.max_time`` if later."""
-        train = self.config.train
-        progress = self.step / train.steps
-        if train.max_time is not None and self._start_time is not None:
-            progress = max(progress, (time.perf_counter() - self._start_time) / train.max_time)
-        return progress
+        return max(self.step / self.config.train.steps, self._time_progress)
 
     def _apply_lr_scale(self) -> None:
         """Sets both learning rates to base x rollback scale x schedule factor at the current step."""
