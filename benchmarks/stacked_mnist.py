@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--recipe", default="default", help="'default' or a preset name")
     parser.add_argument("--classifier-epochs", type=int, default=None, help="epochs of the digit classifier")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--override", action="append", default=[], help="dotted config override (repeatable)")
     args = parser.parse_args()
     record = run(
@@ -32,6 +33,7 @@ def main() -> None:
         classifier_epochs=args.classifier_epochs,
         overrides=args.override,
         threads=args.threads,
+        first_seed=args.first_seed,
     )
     print(json.dumps(record.get("summary", record)) if args.json else json.dumps(record, indent=2))
 

@@ -116,3 +116,12 @@ def test_mean_std_over_seeds_handles_an_infinite_kl() -> None:
     mean, std = bench._mean_std([0.5, math.inf])
     assert mean == math.inf and math.isnan(std)
     assert bench._mean_std([4.0]) == (4.0, 0.0)
+
+
+@pytest.mark.slow
+def test_stacked_mnist_first_seed(shared_data) -> None:
+    result = bench.run_stacked_mnist(
+        seeds=1, quick=True, budget=1, first_seed=2, train_images=500, overrides=["model.width=8"]
+    )
+    assert [row["seed"] for row in result["per_seed"]] == [2]
+    assert result["protocol"]["first_seed"] == 2

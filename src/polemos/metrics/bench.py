@@ -411,6 +411,7 @@ def run_stacked_mnist(
     recipe: str = "default",
     overrides: Sequence[str] = (),
     threads: int = 1,
+    first_seed: int = 0,
 ) -> dict[str, Any]:
     """Modes covered (of 1,000) and KL(generated class histogram || uniform) over 26,000 samples (§2).
 
@@ -433,6 +434,7 @@ def run_stacked_mnist(
         recipe: ``"default"`` (config defaults) or a preset name (``"dcgan-classic"``...).
         overrides: Extra dotted config overrides.
         threads: torch threads.
+        first_seed: Seeds are ``first_seed .. first_seed + seeds - 1`` (to split seeds over processes).
     """
     from polemos.images.data import ImageData
     from polemos.metrics.mixtures import reverse_kl_to_uniform
@@ -454,7 +456,7 @@ def run_stacked_mnist(
     preset = None if recipe == "default" else recipe
     per_seed = []
     with tempfile.TemporaryDirectory(prefix="polemos-stacked-") as folder:
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             images, _ = stacked_mnist(mnist, train_images, seed=seed)
             data = ImageData(images, torch.zeros(len(images), dtype=torch.int64), (), "stacked-mnist")
             run_dir = Path(folder) / f"seed{seed}"
@@ -505,6 +507,7 @@ def run_stacked_mnist(
             },
             "kl": "KL(q || uniform over 1000) = sum_{q_c > 0} q_c log(1000 q_c), nats",
             "seeds": seeds,
+            "first_seed": first_seed,
             "machine": _machine(threads),
         },
     }
