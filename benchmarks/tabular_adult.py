@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-rows", type=int, default=None, help="subsample the 80%% training split")
     parser.add_argument("--data", type=Path, default=None, help="path to adult.csv")
     parser.add_argument("--no-small-data", action="store_true", help="skip the 1,000-row run")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: OMP_NUM_THREADS or 1)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     arguments = parser.parse_args(argv)
     options: dict = {"log": lambda message: print(message, file=sys.stderr, flush=True)}
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         options["train_rows"] = arguments.train_rows
     if arguments.data is not None:
         options["data_path"] = arguments.data
+    if arguments.threads is not None:
+        options["threads"] = arguments.threads
     if arguments.no_small_data:
         options["small_data"] = False
     result = run(seeds=arguments.seeds, quick=arguments.quick, **options)

@@ -10,6 +10,9 @@ import torch
 
 from polemos.errors import PolemosError
 from polemos.tabular import TabularGAN
+from polemos.tabular import synthesizer as synthesizer_module
+from polemos.tabular.networks import Discriminator
+from polemos.tabular.synthesizer import lr_factor
 
 from .conftest import TINY, make_mixed_frame
 
@@ -143,6 +146,8 @@ def test_missing_values_are_generated(mixed_frame: pd.DataFrame) -> None:
         ({"batch_size": 15, "pac": 10}, "multiple of pac"),
         ({"loss": "nope"}, "unknown loss"),
         ({"foo": 1}, "unknown"),
+        ({"lr_schedule": "linear"}, "unknown lr_schedule"),
+        ({"discriminator_dropout": 1.0}, "discriminator_dropout"),
     ],
 )
 def test_bad_settings_raise(kwargs: dict, message: str) -> None:
@@ -164,6 +169,46 @@ def test_other_games_train(mixed_frame: pd.DataFrame) -> None:
     model = TabularGAN(verbose=False, loss="nonsaturating", penalty="r1", penalty_weight=1.0, **TINY)
     model.fit(mixed_frame, epochs=1)
     assert len(model.sample(10, seed=0)) == 10
+
+
+def test_lr_factor_closed_forms() -> None:
+    assert lr_factor("constant", 0.7) == 1.0
+    assert lr_factor("cosine", 0.0) == pytest.approx(1.0)
+    assert lr_factor("cosine", 0.25) == pytest.approx(0.8535533906)  # (1 + cos(pi / 4)) / 2
+    assert lr_factor("cosine", 0.5) == pytest.approx(0.5)
+    assert lr_factor("cosine", 1.0) == pytest.approx(0.0, abs=1e-12)
+    assert lr_factor("cosine", 3.0) == pytest.approx(0.0, abs=1e-12)  # clamped to the end of training
+    with pytest.raises(PolemosError, match="unknown lr_schedule"):
+        lr_factor("step", 0.5)
+
+
+@pytest.mark.parametrize("condition_discriminator", [True, False])
+def test_critic_options_shape_the_discriminator(
+    mixed_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, condition_discriminator: bool
+) -> None:
+    built: list[Discriminator] = []
+
+    class Recording(Discriminator):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(synthesizer_module, "Discriminator", Recording)
+    model = TabularGAN(
+        verbose=False,
+        condition_discriminator=condition_discriminator,
+        discriminator_dropout=0.0,
+        lr_schedule="cosine",
+        **TINY,
+    ).fit(mixed_frame, epochs=1)
+    (discriminator,) = built
+    cond_dim = sum(span.width for span in model.cond_spans)
+    assert cond_dim > 0
+    row_width = model.transformer.width + (cond_dim if condition_discriminator else 0)
+    first_layer = discriminator.body[0]
+    assert first_layer.in_features == row_width * TINY["pac"]
+    assert not any(isinstance(layer, torch.nn.Dropout) and layer.p > 0 for layer in discriminator.body)
+    assert len(model.sample(20, seed=0)) == 20
 
 
 def test_adult_small_sample_trains(shared_data: Path) -> None:

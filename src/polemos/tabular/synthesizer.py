@@ -41,7 +41,7 @@ from polemos.tabular.sampler import CondBatch, ConditionalSampler, one_hot_condi
 from polemos.tabular.summary import SUMMARY_FILE, TableSummary, summarize_table
 from polemos.tabular.transformer import Bounds, ColumnModel, TableTransformer
 
-__all__ = ["FitReport", "TabularConfig", "TabularGAN"]
+__all__ = ["FitReport", "TabularConfig", "TabularGAN", "lr_factor"]
 
 FORMAT_VERSION = 1
 LR_SCHEDULES = ("constant", "cosine")
@@ -120,6 +120,19 @@ class _Condition:
     value: Any = None  # the requested category (categorical)
     low: float | None = None  # numeric range, in the column's float units
     high: float | None = None
+
+
+def lr_factor(schedule: str, done: float) -> float:
+    """Multiplier of the base learning rates after a fraction ``done`` in [0, 1] of the training.
+
+    ``"constant"``: 1. ``"cosine"``: ``(1 + cos(pi * done)) / 2``, from 1 at the start to 0 at the end.
+    """
+    done = min(max(done, 0.0), 1.0)
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * done))
+    raise PolemosError(f"unknown lr_schedule {schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
 
 
 @contextmanager
@@ -317,10 +330,10 @@ class TabularGAN:
             if now + reserve_steps * step_seconds >= deadline:
                 stopped_by = "time_budget"
                 break
-            if config.lr_schedule == "cosine":
-                # lr * (1 + cos(pi * t)) / 2, t = the fraction of the steps or of the budget already used
-                done = min(1.0, max(steps / total_steps, (now - loop_start) / max(deadline - loop_start, 1e-9)))
-                factor = 0.5 * (1.0 + math.cos(math.pi * done))
+            if config.lr_schedule != "constant":
+                # t = the fraction of the steps or of the budget already used
+                done = max(steps / total_steps, (now - loop_start) / max(deadline - loop_start, 1e-9))
+                factor = lr_factor(config.lr_schedule, done)
                 for optimizer, base_lr in (
                     (generator_optimizer, config.generator_lr),
                     (discriminator_optimizer, config.discriminator_lr),
