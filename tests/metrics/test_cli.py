@@ -17,34 +17,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Matrix is singular:scipy.linalg.
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory):
-    """A DCGAN trained for 3 steps on the 8x8 digits."""
-    import torch
-    from lightning_fabric import Fabric
-
-    from polemos.config import resolve_config
-    from polemos.images.task import build_image_task
-    from polemos.train.loop import Trainer
-
-    out = tmp_path_factory.mktemp("cli") / "run"
-    config = resolve_config(
-        flags={"train.out": str(out), "train.steps": 3, "train.batch_size": 16},
-        overrides=[
-            "model.width=8",
-            "model.latent_dim=8",
-            "game.augment=",
-            "train.accelerator=cpu",
-            "train.devices=1",
-            "train.progress=false",
-            "train.loggers=[jsonl]",
-        ],
-    )
-    torch.manual_seed(0)
-    Trainer(config, build_image_task(config, progress=False), fabric=Fabric(accelerator="cpu", devices=1)).fit()
-    return out
-
-
-@pytest.fixture(scope="module")
 def app() -> typer.Typer:
     application = typer.Typer()
     application.command("eval")(eval_command)

@@ -7,42 +7,16 @@ import shutil
 
 import pytest
 import torch
-from lightning_fabric import Fabric
 
 import polemos
-from polemos.config import resolve_config
 from polemos.errors import PolemosError
 from polemos.images.data import load_images, to_model_range
-from polemos.images.task import build_image_task
 from polemos.metrics.distances import fid_from_features
 from polemos.metrics.evaluate import AUTO_EXTRACTOR_FILE, evaluate_run
 from polemos.metrics.extractors import DomainClassifier
-from polemos.train.loop import Trainer
 
 # pixel features of the 8x8 digits have constant (always blank) border pixels: their covariance is singular
 pytestmark = pytest.mark.filterwarnings("ignore:Matrix is singular:scipy.linalg.LinAlgWarning")
-
-
-@pytest.fixture(scope="module")
-def digits_run(tmp_path_factory) -> object:
-    """A DCGAN trained for 3 steps on the 8x8 digits (its samples are poor, which is fine here)."""
-    out = tmp_path_factory.mktemp("eval") / "run"
-    config = resolve_config(
-        flags={"train.out": str(out), "train.steps": 3, "train.batch_size": 16},
-        overrides=[
-            "model.width=8",
-            "model.latent_dim=8",
-            "game.augment=",
-            "train.accelerator=cpu",
-            "train.devices=1",
-            "train.progress=false",
-            "train.loggers=[jsonl]",
-        ],
-    )
-    torch.manual_seed(0)
-    task = build_image_task(config, progress=False)
-    Trainer(config, task, fabric=Fabric(accelerator="cpu", devices=1)).fit()
-    return out
 
 
 @pytest.fixture
