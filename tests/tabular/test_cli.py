@@ -22,9 +22,13 @@ def data_csv(tmp_path: Path, mixed_frame: pd.DataFrame) -> Path:
 
 def test_fit_sample_eval_round_trip(tmp_path: Path, data_csv: Path) -> None:
     model_dir = tmp_path / "model"
-    result = runner.invoke(app, ["fit", str(data_csv), "--out", str(model_dir), "--epochs", "1", "--quiet"])
+    result = runner.invoke(
+        app, ["fit", str(data_csv), "--out", str(model_dir), "--epochs", "1", "--target", "color", "--quiet"]
+    )
     assert result.exit_code == 0, result.output
-    assert (model_dir / "model.json").is_file()
+    saved_config = json.loads((model_dir / "model.json").read_text())["config"]
+    assert saved_config["target"] == "color"
+    assert saved_config["loss"] == "wasserstein"  # the CLI leaves unset options to TabularConfig
     synth = tmp_path / "synth.csv"
     result = runner.invoke(
         app,
@@ -72,6 +76,7 @@ def test_bad_input_gives_one_line_errors_and_writes_nothing(tmp_path: Path, data
     mixed = tmp_path / "mixed.csv"
     pd.DataFrame({"a": ["1", "2", "3", "x"]}).to_csv(mixed, index=False)
     assert "mixes numbers and text" in str(_error(["fit", str(mixed), "--out", str(out), "--quiet"]))
+    assert "numeric" in str(_error(["fit", str(data_csv), "--out", str(out), "--target", "x", "--quiet"]))
     assert not out.exists()
 
     model_dir = tmp_path / "model"

@@ -93,8 +93,20 @@ def fit(
     ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Passes over the table (default 300).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of preprocessing and training.")] = 0,
-    loss: Annotated[str, typer.Option("--loss", help="Adversarial loss (polemos.game.losses).")] = "wasserstein",
-    penalty: Annotated[str, typer.Option("--penalty", help="Discriminator penalty.")] = "wgan-gp",
+    loss: Annotated[
+        str | None, typer.Option("--loss", help="Adversarial loss (polemos.game.losses; default: TabularConfig's).")
+    ] = None,
+    penalty: Annotated[
+        str | None, typer.Option("--penalty", help="Discriminator penalty (default: TabularConfig's).")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Categorical column a downstream model will predict: generated last, from the other columns, "
+            "by a classifier head trained on the real rows (better train-on-synthetic scores).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Fit a TabularGAN on DATA and save it to --out."""
@@ -102,7 +114,8 @@ def fit(
 
     frame = read_table(data)
     discrete_columns = [name.strip() for name in discrete.split(",") if name.strip()] if discrete else None
-    model = TabularGAN(seed=seed, loss=loss, penalty=penalty, verbose=not quiet)
+    options = {name: value for name, value in (("loss", loss), ("penalty", penalty), ("target", target)) if value}
+    model = TabularGAN(seed=seed, verbose=not quiet, **options)
     model.fit(frame, discrete_columns=discrete_columns, time_budget=time_budget, epochs=epochs)
     model.save(out)
     report = model.report

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from polemos.tabular.layout import ColumnSpan
 
-__all__ = ["Discriminator", "Generator", "OutputActivation"]
+__all__ = ["Discriminator", "Generator", "OutputActivation", "TargetClassifier"]
 
 
 class OutputActivation(nn.Module):
@@ -58,6 +58,16 @@ class OutputActivation(nn.Module):
             activated[:, index.reshape(-1)] = probabilities.reshape(raw.shape[0], -1)
         return activated
 
+    def harden(self, activated: Tensor) -> Tensor:
+        """Replaces every one-hot block of ``activated`` rows by the one-hot of its largest slot (as sampled rows)."""
+        hardened = activated.clone()
+        for width in self.group_widths:
+            index = getattr(self, f"softmax_index_{width}")
+            blocks = activated[:, index]  # (N, spans, width)
+            one_hot = F.one_hot(blocks.argmax(dim=-1), width).to(activated.dtype)
+            hardened[:, index.reshape(-1)] = one_hot.reshape(activated.shape[0], -1)
+        return hardened
+
 
 class _Residual(nn.Module):
     """``[relu(bn(linear(x))), x]``: a dense block that concatenates its input (CTGAN's generator block)."""
@@ -79,10 +89,20 @@ class Generator(nn.Module):
         cond_dim: Size of the conditional vector.
         hidden: Widths of the residual blocks.
         data_dim: Width of the encoded table.
+        target_head: With a target column, the classifier that generates it from the other generated
+            columns (trained on real rows, see :class:`TargetClassifier`); ``None`` otherwise.
     """
 
-    def __init__(self, noise_dim: int, cond_dim: int, hidden: tuple[int, ...], data_dim: int) -> None:
+    def __init__(
+        self,
+        noise_dim: int,
+        cond_dim: int,
+        hidden: tuple[int, ...],
+        data_dim: int,
+        target_head: TargetClassifier | None = None,
+    ) -> None:
         super().__init__()
+        self.target_head = target_head  # generates the target column from the other generated columns
         blocks: list[nn.Module] = []
         width = noise_dim + cond_dim
         for size in hidden:
@@ -131,3 +151,36 @@ class Discriminator(nn.Module):
     def judge_packed(self, packed: Tensor) -> Tensor:
         """Logits for already packed inputs; gradient penalties are taken with respect to packs."""
         return self.body(packed).squeeze(1)
+
+
+class TargetClassifier(nn.Module):
+    """Predicts a categorical target column from the other encoded columns of a row.
+
+    Trained on real rows by cross-entropy, it then *generates* the target of a synthetic row from the row's
+    other generated columns: the label is drawn from its predicted ``P(target | features)``. The adversarial
+    game alone ties labels to features only through the shared latent code, so the categorical draws of the
+    other columns are independent of the label given the code, and a downstream classifier trained on the
+    synthetic rows loses accuracy; drawing the target last, from the drawn features, removes that. (Auxiliary
+    classifiers for tables: CTAB-GAN, Zhao et al. 2021, https://arxiv.org/abs/2102.08369; sequential
+    synthesizers such as synthpop generate every column this way.)
+
+    Args:
+        input_dim: Width of the encoded row without the target's span.
+        hidden: Widths of the hidden layers.
+        classes: Slots of the target's one-hot span.
+        dropout: Dropout after each hidden layer.
+    """
+
+    def __init__(self, input_dim: int, hidden: tuple[int, ...], classes: int, dropout: float = 0.2) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = input_dim
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            width = size
+        layers.append(nn.Linear(width, classes))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, features: Tensor) -> Tensor:
+        """Logits over the target's slots, shape ``(N, classes)``, for features ``(N, input_dim)``."""
+        return self.body(features)

@@ -6,6 +6,9 @@ by default; any loss and penalty of :mod:`polemos.game` can be chosen. The diffe
 preprocessing that takes seconds, a one-hot cap for high-cardinality columns, a wall-clock budget, exact
 conditioning, outputs kept inside the observed ranges and dtypes, a post-training calibration of the
 marginals, bit-for-bit reproducibility with a seed, and a safetensors + JSON format that loads on CPU.
+Told the column a downstream model will predict (``target=``), it draws that column last, from the other
+generated columns, with a classifier head trained on the real rows (:class:`~polemos.tabular.networks.
+TargetClassifier`), which raises train-on-synthetic scores (Adult numbers in docs/benchmarks.md).
 
 Threads: ``fit`` runs torch on ONE intra-op thread (restored afterwards) unless ``OMP_NUM_THREADS`` is set or
 ``num_threads`` is given. These small MLPs gain little from a second thread, and on shared cores a second
@@ -35,8 +38,8 @@ from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
 from polemos.game.penalties import get_penalty
-from polemos.tabular.layout import CondSpan, cond_spans
-from polemos.tabular.networks import Discriminator, Generator, OutputActivation
+from polemos.tabular.layout import ColumnSpan, CondSpan, cond_spans
+from polemos.tabular.networks import Discriminator, Generator, OutputActivation, TargetClassifier
 from polemos.tabular.sampler import CondBatch, ConditionalSampler, one_hot_conditions, sample_data_conditions
 from polemos.tabular.summary import SUMMARY_FILE, TableSummary, summarize_table
 from polemos.tabular.transformer import Bounds, ColumnModel, TableTransformer
@@ -71,6 +74,7 @@ class TabularConfig:
     lr_schedule: str = "constant"  # "constant" or "cosine": learning rates decay to 0 over the epochs or budget
     temperature: float = 0.2  # gumbel-softmax temperature of one-hot outputs during training
     ema_half_life_samples: float | None = None  # sample with an EMA of the generator (half-life in rows)
+    target: str | None = None  # a categorical column predicted downstream: generated last, by a classifier head
     max_categories: int = 100  # one-hot cap per categorical column; rarer categories share an "other" slot
     max_modes: int = 10  # mixture components per continuous column (before pruning)
     max_fit_rows: int = 5_000  # rows used to fit each column's mixture
@@ -161,7 +165,7 @@ class TabularGAN:
         **config: Hyperparameters, see :class:`TabularConfig`.
 
     Example:
-        >>> model = TabularGAN(seed=0).fit(frame, time_budget=60)
+        >>> model = TabularGAN(seed=0, target="income").fit(frame, time_budget=60)
         >>> rows = model.sample(1000, conditions={"sex": "Female", "age": (30, 40)}, seed=1)
     """
 
@@ -191,6 +195,7 @@ class TabularGAN:
         self.generator: Generator | None = None
         self.activation: OutputActivation | None = None
         self.cond_spans: tuple[CondSpan, ...] = ()
+        self._target_split: _TargetSplit | None = None
         self.slot_frequencies: np.ndarray = np.zeros((0, 1))
         self.report: FitReport | None = None
         self.history: list[dict[str, float]] = []
@@ -234,6 +239,14 @@ class TabularGAN:
         if epochs is None and time_budget is None:
             epochs = 300
         config = self.config
+        if config.target is not None:
+            if config.target not in data.columns:
+                valid = ", ".join(map(str, data.columns))
+                raise PolemosError(f"target column {config.target!r} does not exist; valid: {valid}")
+            if any(config.target in group for group in self.fixed_combinations):
+                raise PolemosError(
+                    f"target column {config.target!r} is part of a fixed combination; remove it from the group"
+                )
         with _threads(self.num_threads), torch.random.fork_rng(), self._progress() as progress:
             torch.manual_seed(config.seed)
             prep_task = progress.add_task("preprocessing", total=3) if progress else None
@@ -290,7 +303,13 @@ class TabularGAN:
         assert self.transformer is not None
         layout = self.transformer.layout
         data_dim, cond_dim = self.transformer.width, sampler.cond_dim
-        generator = Generator(config.noise_dim, cond_dim, config.generator_hidden, data_dim)
+        target = self._target_split = _target_split(layout, config.target) if config.target else None
+        target_head = (
+            None
+            if target is None
+            else TargetClassifier(len(target.features), config.discriminator_hidden, target.end - target.start)
+        )
+        generator = Generator(config.noise_dim, cond_dim, config.generator_hidden, data_dim, target_head)
         critic_cond_dim = cond_dim if config.condition_discriminator else 0
         discriminator = Discriminator(
             data_dim + critic_cond_dim, config.discriminator_hidden, config.pac, config.discriminator_dropout
@@ -299,9 +318,10 @@ class TabularGAN:
         def critic_input(rows: Tensor, cond_vector: Tensor) -> Tensor:
             return torch.cat([rows, cond_vector], dim=1) if config.condition_discriminator else rows
 
-        activation = OutputActivation(layout)
+        self.activation = OutputActivation(layout)
+        head_parameters = set(target_head.parameters()) if target_head is not None else set()
         generator_optimizer = torch.optim.Adam(
-            generator.parameters(),
+            [parameter for parameter in generator.parameters() if parameter not in head_parameters],
             lr=config.generator_lr,
             betas=config.betas,
             weight_decay=config.weight_decay,
@@ -316,8 +336,16 @@ class TabularGAN:
         penalty = get_penalty(config.penalty)
         ema = EMA(generator, config.ema_half_life_samples) if config.ema_half_life_samples else None
         table = torch.as_tensor(encoded)
+        if target_head is not None:
+            classifier_optimizer = torch.optim.Adam(
+                target_head.parameters(),
+                lr=config.discriminator_lr,
+                betas=config.betas,
+                weight_decay=config.weight_decay,
+            )
         rng = torch.Generator().manual_seed(config.seed)
         batch = config.batch_size
+        classifier_loss = torch.zeros(())
         self.history = []
         steps = 0
         stopped_by = "epochs"
@@ -344,7 +372,7 @@ class TabularGAN:
                 cond = sampler.sample_conditions(batch, rng)
                 noise = torch.randn(batch, config.noise_dim, generator=rng)
                 with torch.no_grad():
-                    fake = activation(generator(noise, cond.vector), config.temperature)
+                    fake, _ = self._activate(generator, generator(noise, cond.vector), config.temperature)
                 # real rows are drawn for a shuffled copy of the conditions: pairs are not matched row by row
                 permutation = torch.randperm(batch, generator=rng)
                 real_cond = CondBatch(cond.vector[permutation], cond.column[permutation], cond.slot[permutation])
@@ -364,11 +392,19 @@ class TabularGAN:
                 discriminator_optimizer.zero_grad(set_to_none=True)
                 d_loss.backward()
                 discriminator_optimizer.step()
+            if target_head is not None and target is not None:
+                # the target head learns P(target | features) from uniformly drawn real rows (not from the
+                # conditional sampler, whose class balance is skewed on purpose)
+                rows = table[torch.randint(len(table), (batch,), generator=rng)]
+                labels = rows[:, target.start : target.end].argmax(dim=1)
+                classifier_loss = F.cross_entropy(target_head(rows[:, target.features]), labels)
+                classifier_optimizer.zero_grad(set_to_none=True)
+                classifier_loss.backward()
+                classifier_optimizer.step()
 
             cond = sampler.sample_conditions(batch, rng)
             noise = torch.randn(batch, config.noise_dim, generator=rng)
-            raw = generator(noise, cond.vector)
-            fake = activation(raw, config.temperature)
+            fake, raw = self._activate(generator, generator(noise, cond.vector), config.temperature)
             d_fake_logits = discriminator(critic_input(fake, cond.vector))
             d_real_for_generator = None
             if adversarial.generator_needs_real:
@@ -392,14 +428,38 @@ class TabularGAN:
                         "loss/D": float(d_loss.detach()),
                         "loss/G": float(g_adversarial.detach()),
                         "loss/cond": float(g_cond.detach()),
+                        "loss/classifier": float(classifier_loss.detach()),
                     }
                 )
             if progress is not None:
                 progress.advance(task)
         sampling_generator = ema.module if ema is not None else generator
         self.generator = sampling_generator.eval()
-        self.activation = activation
         return steps, stopped_by
+
+    def _activate(self, generator: Generator, raw: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
+        """Activated rows and the raw logits, with the target (if any) drawn last from the other columns.
+
+        The target head reads the other columns as one-hot rows (like the real rows it is trained on) and
+        no gradient flows back through it: the features follow the game and the conditional vector (the
+        discriminator sees both), the label follows the features. Returns ``(rows, raw)``, where ``raw``'s
+        target span holds the head's logits.
+        """
+        assert self.activation is not None
+        rows = self.activation(raw, temperature)
+        target = self._target_split
+        if generator.target_head is None or target is None:
+            return rows, raw
+        # one-hot rows as the head was trained on, detached: the generator cannot move its features to fool
+        # the head into a label (that made off-data rows, e.g. negative x labelled as positive x's class)
+        features = self.activation.harden(rows).detach()
+        logits = generator.target_head(features[:, target.features])
+        rows, raw = rows.clone(), raw.clone()
+        raw[:, target.start : target.end] = logits
+        # Gumbel-softmax of the head's logits; -log(-log(U)) from the global generator (seeded by fit)
+        uniform = torch.rand_like(logits).clamp_(1e-10, 1.0 - 1e-10)
+        rows[:, target.start : target.end] = F.softmax((logits - torch.log(-torch.log(uniform))) / temperature, dim=1)
+        return rows, raw
 
     @torch.no_grad()
     def _calibrate(self, data: pd.DataFrame, encoded: np.ndarray, rounds: int = 3) -> None:
@@ -427,7 +487,11 @@ class TabularGAN:
                 wanted = observed[span.start : span.end]
                 # log(p_observed / p_generated), smoothed and clipped so one round cannot overshoot much
                 delta = np.clip(np.log((wanted + 1e-4) / (generated + 1e-4)), -3.0, 3.0)
-                self.generator.head.bias[span.start : span.end] += torch.as_tensor(delta, dtype=torch.float32)
+                bias = self.generator.head.bias[span.start : span.end]
+                if self._target_split is not None and span.start == self._target_split.start:
+                    assert self.generator.target_head is not None
+                    bias = self.generator.target_head.body[-1].bias  # the target's logits come from its head
+                bias += torch.as_tensor(delta, dtype=torch.float32)
         levels = np.linspace(0.0, 1.0, 201)
         cond = sample_data_conditions(self.cond_spans, self.slot_frequencies, size, rng)
         rows = self._generate(size, cond)
@@ -553,9 +617,10 @@ class TabularGAN:
 
     def _generate(self, size: int, cond: CondBatch) -> np.ndarray:
         """Activated generator output for ``size`` rows (one-hot blocks sampled through Gumbel noise)."""
-        _, generator, activation = self._require_fitted()
+        _, generator, _ = self._require_fitted()
         noise = torch.randn(size, self.config.noise_dim)
-        return activation(generator(noise, cond.vector), temperature=1.0).numpy()
+        rows, _ = self._activate(generator, generator(noise, cond.vector), temperature=1.0)
+        return rows.numpy()
 
     def _draw(self, n: int, conditions: list[_Condition], rng: torch.Generator) -> np.ndarray:
         """Generates encoded rows until ``n`` satisfy every condition."""
@@ -785,13 +850,46 @@ class TabularGAN:
         )
         config = model.config
         cond_dim = sum(span.width for span in model.cond_spans)
-        generator = Generator(config.noise_dim, cond_dim, config.generator_hidden, model.transformer.width)
+        target = model._target_split = _target_split(model.transformer.layout, config.target) if config.target else None
+        target_head = (
+            None
+            if target is None
+            else TargetClassifier(len(target.features), config.discriminator_hidden, target.end - target.start)
+        )
+        generator = Generator(config.noise_dim, cond_dim, config.generator_hidden, model.transformer.width, target_head)
         generator.load_state_dict(load_file(directory / _WEIGHTS_FILE, device="cpu"))
         model.generator = generator.eval()
         model.activation = OutputActivation(model.transformer.layout)
         model.report = FitReport(**state["report"]) if state.get("report") else None
         model.real_summary = _read_summary(directory / SUMMARY_FILE)
         return model
+
+
+@dataclass(frozen=True)
+class _TargetSplit:
+    """Where the target's one-hot span sits in the encoded row, and the columns the classifier reads."""
+
+    start: int
+    end: int
+    features: Tensor  # indices of every encoded column outside the target's span
+
+
+def _target_split(layout: tuple[ColumnSpan, ...], target: str) -> _TargetSplit:
+    """The target's category span and the feature columns; a one-line error when it cannot be a target."""
+    spans = [span for span in layout if span.column == target]
+    if not spans:  # fit checked that it exists: a constant column has no encoded span
+        raise PolemosError(f"target column {target!r} has a single value; there is nothing to predict, unset target")
+    if len(spans) != 1 or spans[0].kind != "category":
+        raise PolemosError(
+            f"target column {target!r} is numeric; the auxiliary classifier needs a categorical target: "
+            "pass it in discrete_columns or leave target unset"
+        )
+    span = spans[0]
+    if span.width < 2:
+        raise PolemosError(f"target column {target!r} has a single value; there is nothing to predict, unset target")
+    width = layout[-1].end
+    features = torch.tensor([index for index in range(width) if not span.start <= index < span.end])
+    return _TargetSplit(span.start, span.end, features)
 
 
 def _read_summary(path: Path) -> TableSummary | None:
