@@ -29,7 +29,7 @@ def test_mixtures_quick_smoke() -> None:
 
 
 def test_mixture_settings_per_dataset() -> None:
-    assert bench.MixtureSettings.for_dataset("ring-8").batch_size == 64
+    assert bench.MixtureSettings.for_dataset("ring-8").batch_size == 256
     assert bench.MixtureSettings.for_dataset("grid-25").batch_size == 256
     assert bench.MixtureSettings.for_dataset("grid-25", batch_size=32, steps=7).to_dict()["batch_size"] == 32
     result = bench.run_mixtures(seeds=1, quick=True, dataset="grid-25", steps=2, train_points=512)
