@@ -294,3 +294,9 @@ def test_bad_targets_raise(mixed_frame: pd.DataFrame, target: str, message: str)
     with pytest.raises(PolemosError, match=message):
         model.fit(mixed_frame, epochs=1)
     assert model.generator is None  # nothing fitted half-way
+
+
+def test_target_head_is_reproducible(mixed_frame: pd.DataFrame) -> None:
+    first = TabularGAN(verbose=False, seed=4, target="color", **TINY).fit(mixed_frame, epochs=1)
+    second = TabularGAN(verbose=False, seed=4, target="color", **TINY).fit(mixed_frame, epochs=1)
+    pd.testing.assert_frame_equal(first.sample(200, seed=5), second.sample(200, seed=5))
