@@ -75,6 +75,17 @@ class SeriesGANConfig:
         betas: Adam betas for both networks.
         ema_half_life: Half-life of the generator's weight average, in samples (0 disables it).
         label_dim: Size of the label embedding of a conditional generator.
+        slow_noise_timescales: Time scales (steps) of extra slowly varying AR(1) noise inputs of the generator
+            (:func:`~polemos.series.networks.slow_noise`); empty: none. Long paths get persistent drivers
+            (volatility regimes) beyond the training window.
+        critic_magnitude: Whether the discriminator also reads ``|x|`` (volatility clustering made explicit).
+        critic_statistics_lags: Lags of per-window statistics (autocorrelation of ``|x|``, ``corr(x_t,
+            |x_{t+k}|)``, log mean square) the discriminator also reads
+            (:func:`~polemos.series.networks.window_statistics`); lags at or beyond the window are dropped;
+            empty: none. Full-length windows only.
+        burn_in: Steps the generator runs before the window the discriminator judges, in training and in
+            :meth:`SeriesGAN.sample`, so the judged steps come from a warmed-up state as in long paths
+            (unconditional full-length windows only; 0: none).
     """
 
     hidden: int = 64
@@ -91,6 +102,10 @@ class SeriesGANConfig:
     betas: tuple[float, float] = (0.5, 0.99)
     ema_half_life: float = 20_000.0
     label_dim: int = 8
+    slow_noise_timescales: tuple[float, ...] = ()
+    critic_magnitude: bool = False
+    critic_statistics_lags: tuple[int, ...] = ()
+    burn_in: int = 0
 
 
 @dataclass(frozen=True)
@@ -182,7 +197,17 @@ class SeriesGAN:
             raise PolemosError(
                 f"unknown SeriesGAN option(s) {', '.join(sorted(unknown))}; valid: {', '.join(asdict(base))}"
             )
-        self.config = SeriesGANConfig(**{**asdict(base), **overrides})
+        merged = {**asdict(base), **overrides}
+        merged["betas"] = tuple(merged["betas"])
+        merged["slow_noise_timescales"] = tuple(float(tau) for tau in merged["slow_noise_timescales"])
+        merged["critic_statistics_lags"] = tuple(int(lag) for lag in merged["critic_statistics_lags"])
+        self.config = SeriesGANConfig(**merged)
+        if any(tau <= 0 for tau in self.config.slow_noise_timescales):
+            raise PolemosError(
+                f"slow_noise_timescales must be positive step counts, got {self.config.slow_noise_timescales}"
+            )
+        if self.config.burn_in < 0:
+            raise PolemosError(f"burn_in must be a non-negative number of steps, got {self.config.burn_in}")
         get_loss(self.config.loss)  # fail early on unknown names
         get_penalty(self.config.penalty)
         self.seed = seed
@@ -302,6 +327,14 @@ class SeriesGAN:
             raise PolemosError(f"context_length must be in [0, {length - 1}] for windows of {length} steps")
         if prepared.mask is not None and context_length > 0:
             raise PolemosError("context conditioning needs full-length windows; pad-free data or context_length=0")
+        if config.critic_statistics_lags and prepared.mask is not None:
+            raise PolemosError("critic_statistics_lags needs full-length windows; set it to () for masked data")
+        if any(lag < 1 for lag in config.critic_statistics_lags):
+            raise PolemosError(f"critic_statistics_lags must be positive, got {config.critic_statistics_lags}")
+        if config.burn_in > 0 and (context_length > 0 or prepared.mask is not None):
+            raise PolemosError(
+                "burn_in applies to unconditional full-length windows; set burn_in=0 for context or masked data"
+            )
         label_array = None
         num_labels = 0
         if labels is not None:
@@ -325,9 +358,16 @@ class SeriesGAN:
             config.label_dim,
             output,
             context=context_length > 0,
+            slow_timescales=config.slow_noise_timescales,
         )
         discriminator = ConvDiscriminator(
-            features, length, config.discriminator_channels, num_labels, masked=mask is not None
+            features,
+            length,
+            config.discriminator_channels,
+            num_labels,
+            masked=mask is not None,
+            magnitude=config.critic_magnitude,
+            statistics_lags=[lag for lag in config.critic_statistics_lags if lag < length],
         )
         ema = EMA(generator, config.ema_half_life) if config.ema_half_life > 0 else None
         loss = get_loss(config.loss)
@@ -340,7 +380,8 @@ class SeriesGAN:
 
         def generate(batch_real: Tensor, batch_labels: Tensor | None, batch_mask: Tensor | None) -> Tensor:
             context = batch_real[:, :context_length] if context_length else None
-            fake = generator(len(batch_real), horizon, batch_labels, context)
+            # with a burn-in the discriminator judges only the last `horizon` steps
+            fake = generator(len(batch_real), config.burn_in + horizon, batch_labels, context)[:, config.burn_in :]
             if context is not None:
                 fake = torch.cat([context, fake], dim=1)
             if batch_mask is not None:
@@ -487,16 +528,17 @@ class SeriesGAN:
                 raise PolemosError(f"labels must be {n} integers in [0, {meta['num_labels'] - 1}]")
         elif labels is not None:
             raise PolemosError("this model is unconditional; drop labels or fit with labels")
+        burn_in = self.config.burn_in if context_tensor is None else 0  # burn-in models never take a context
         chunks = []
         for begin in range(0, n, batch_size):
             end = min(n, begin + batch_size)
             chunks.append(
                 generator(
                     end - begin,
-                    length,
+                    burn_in + length,
                     label_tensor[begin:end] if label_tensor is not None else None,
                     context_tensor[begin:end] if context_tensor is not None else None,
-                ).numpy()
+                )[:, burn_in:].numpy()
             )
         values = self._to_data_space(np.concatenate(chunks).astype(np.float64))
         if meta["lengths"] is not None and context is None:
@@ -525,7 +567,12 @@ class SeriesGAN:
             str(directory / "generator.safetensors"),
         )
         record = {
-            "config": {**asdict(self.config), "betas": list(self.config.betas)},
+            "config": {
+                **asdict(self.config),
+                "betas": list(self.config.betas),
+                "slow_noise_timescales": list(self.config.slow_noise_timescales),
+                "critic_statistics_lags": list(self.config.critic_statistics_lags),
+            },
             "meta": self.meta,
             "summary": asdict(self.summary) if self.summary is not None else None,
         }
@@ -555,6 +602,8 @@ class SeriesGAN:
         record = json.loads(config_path.read_text())
         config_fields = record["config"]
         config_fields["betas"] = tuple(config_fields["betas"])
+        config_fields["slow_noise_timescales"] = tuple(config_fields.get("slow_noise_timescales", ()))
+        config_fields["critic_statistics_lags"] = tuple(config_fields.get("critic_statistics_lags", ()))
         model = cls(SeriesGANConfig(**config_fields), seed=record["meta"].get("seed", 0))
         meta = record["meta"]
         if meta.get("format_version") != _FORMAT_VERSION:
@@ -569,6 +618,7 @@ class SeriesGAN:
             config.label_dim,
             meta["output"],
             context=meta["context_length"] > 0,
+            slow_timescales=config.slow_noise_timescales,
         )
         generator.load_state_dict(load_file(str(weights_path)))
         model.generator = generator.eval()

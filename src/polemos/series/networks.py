@@ -12,6 +12,8 @@ gradient penalties computed from ``logits.sum()`` are per-sample.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -36,6 +38,10 @@ class RecurrentGenerator(nn.Module):
             ``"volatility"``: ``x_t = mu(h_t) + sigma(h_t) * eps_t`` with fresh shocks ``eps_t ~ N(0, 1)`` that the
             GRU reads at the next step, a GARCH-like path from past shocks to today's scale (for returns).
         context: Whether a context encoder is built (scenario generation).
+        slow_timescales: Time scales ``tau`` (in steps) of extra slowly varying noise inputs: per scale a
+            stationary Gaussian AR(1) ``s_t = phi s_{t-1} + sqrt(1 - phi^2) e_t`` with ``phi = exp(-1 / tau)``,
+            read by the GRU at every step. They give long paths persistent drivers (e.g. volatility regimes)
+            that a GRU trained on short windows does not learn to carry itself. Empty: none (the default).
     """
 
     def __init__(
@@ -48,8 +54,11 @@ class RecurrentGenerator(nn.Module):
         label_dim: int = 8,
         output: str = "sigmoid",
         context: bool = False,
+        slow_timescales: Sequence[float] = (),
     ) -> None:
         super().__init__()
+        if any(tau <= 0 for tau in slow_timescales):
+            raise ValueError(f"slow_timescales must be positive numbers of steps, got {tuple(slow_timescales)}")
         if output not in ("sigmoid", "linear", "volatility"):
             raise ValueError(f"output must be 'sigmoid', 'linear' or 'volatility', got {output!r}")
         self.features, self.hidden, self.layers, self.noise_dim = features, hidden, layers, noise_dim
@@ -60,7 +69,9 @@ class RecurrentGenerator(nn.Module):
         context_dim = hidden if context else 0
         self.initial_state = nn.Linear(noise_dim + self.label_dim + context_dim, layers * hidden)
         self.shock_dim = features if output == "volatility" else 0
-        self.gru = nn.GRU(noise_dim + self.label_dim + self.shock_dim, hidden, num_layers=layers, batch_first=True)
+        self.slow_timescales = tuple(float(tau) for tau in slow_timescales)
+        inputs = noise_dim + self.label_dim + self.shock_dim + len(self.slow_timescales)
+        self.gru = nn.GRU(inputs, hidden, num_layers=layers, batch_first=True)
         self.head = nn.Linear(hidden, 2 * features if output == "volatility" else features)
 
     def forward(
@@ -94,6 +105,8 @@ class RecurrentGenerator(nn.Module):
         if self.output == "volatility":
             shocks = torch.randn(batch, steps + 1, self.features, **options)
             parts.append(shocks[:, :-1])  # the GRU at step t reads the shock of step t - 1
+        if self.slow_timescales:
+            parts.append(slow_noise(batch, steps, self.slow_timescales, **options))
         hidden_states, _ = self.gru(torch.cat(parts, dim=2), initial)
         raw = self.head(hidden_states)
         if self.output == "sigmoid":
@@ -102,6 +115,30 @@ class RecurrentGenerator(nn.Module):
             mean, raw_scale = raw.chunk(2, dim=2)
             return mean + F.softplus(raw_scale) * shocks[:, 1:]  # mu_t + sigma_t * eps_t
         return raw
+
+
+def slow_noise(
+    batch: int,  # number of sequences
+    steps: int,  # steps per sequence
+    timescales: Sequence[float],  # tau per channel, in steps
+    device: torch.device | None = None,
+    dtype: torch.dtype | None = None,
+) -> Tensor:
+    """Stationary unit-variance Gaussian AR(1) noise ``(batch, steps, len(timescales))``.
+
+    ``s_0 ~ N(0, 1)`` and ``s_t = phi s_{t-1} + sqrt(1 - phi^2) e_t`` with ``phi = exp(-1 / tau)``, so
+    ``corr(s_t, s_{t+k}) = exp(-k / tau)`` at every ``t``.
+    """
+    phi = torch.exp(-1.0 / torch.tensor(list(timescales), device=device, dtype=torch.float64)).to(dtype)
+    innovation_scale = torch.sqrt(1.0 - phi.square())
+    innovations = torch.randn(batch, steps, len(timescales), device=device, dtype=dtype)
+    values = torch.empty_like(innovations)
+    state = innovations[:, 0]  # the stationary distribution N(0, 1)
+    values[:, 0] = state
+    for step in range(1, steps):
+        state = phi * state + innovation_scale * innovations[:, step]
+        values[:, step] = state
+    return values
 
 
 class ConvDiscriminator(nn.Module):
@@ -113,16 +150,35 @@ class ConvDiscriminator(nn.Module):
         channels: Convolution channels.
         num_labels: Number of static label classes (0: unconditional).
         masked: Whether a mask channel is appended (variable-length data).
+        magnitude: Whether ``|x|`` is appended to the inputs as extra channels (makes volatility clustering,
+            a pattern of magnitudes, directly visible to the first convolution).
+        statistics_lags: Lags ``k`` (each smaller than ``window``) of per-window statistics fed to the logit
+            through a small layer: per feature the autocorrelation of ``|x|`` at lag ``k``, the correlation
+            ``corr(x_t, |x_{t+k}|)`` (leverage) and the log mean square (see :func:`window_statistics`).
+            Empty: none (the default). Not available with masks.
     """
 
     def __init__(
-        self, features: int, window: int, channels: int = 64, num_labels: int = 0, masked: bool = False
+        self,
+        features: int,
+        window: int,
+        channels: int = 64,
+        num_labels: int = 0,
+        masked: bool = False,
+        magnitude: bool = False,
+        statistics_lags: Sequence[int] = (),
     ) -> None:
         super().__init__()
+        if statistics_lags and masked:
+            raise ValueError("statistics_lags needs full-length windows; it is not available with masks")
+        if any(not 0 < lag < window for lag in statistics_lags):
+            raise ValueError(f"statistics_lags must lie in [1, {window - 1}], got {tuple(statistics_lags)}")
         self.masked = masked
+        self.magnitude = magnitude
+        self.statistics_lags = tuple(int(lag) for lag in statistics_lags)
         kernel = 5
         layers: list[nn.Module] = []
-        in_channels = features + (1 if masked else 0)
+        in_channels = features * (2 if magnitude else 1) + (1 if masked else 0)
         dilation, receptive_field = 1, 1
         while True:
             layers += [
@@ -135,12 +191,20 @@ class ConvDiscriminator(nn.Module):
             if receptive_field >= window or len(layers) >= 20:
                 break
         self.body = nn.Sequential(*layers)
-        self.logit = nn.Linear(2 * channels, 1)
-        self.label_projection = nn.Embedding(num_labels, 2 * channels) if num_labels > 0 else None
+        pooled_dim = 2 * channels
+        self.statistics_layer = None
+        if self.statistics_lags:
+            statistics_dim = features * (2 * len(self.statistics_lags) + 1)
+            self.statistics_layer = nn.Sequential(nn.Linear(statistics_dim, channels), nn.LeakyReLU(0.2))
+            pooled_dim += channels
+        self.logit = nn.Linear(pooled_dim, 1)
+        self.label_projection = nn.Embedding(num_labels, pooled_dim) if num_labels > 0 else None
 
     def forward(self, windows: Tensor, mask: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
         """Logits ``(N,)`` for windows ``(N, T, F)``; ``mask`` ``(N, T)`` is 1 on observed steps."""
         inputs = windows.transpose(1, 2)  # (N, F, T)
+        if self.magnitude:
+            inputs = torch.cat([inputs, inputs.abs()], dim=1)
         if self.masked:
             if mask is None:
                 raise ValueError("this discriminator was built for masked data; pass mask")
@@ -155,9 +219,36 @@ class ConvDiscriminator(nn.Module):
         second = (hidden.square() * weights).sum(dim=2) / count
         spread = (second - mean.square()).clamp_min(1e-8).sqrt()
         pooled = torch.cat([mean, spread], dim=1)
+        if self.statistics_layer is not None:
+            statistics = window_statistics(windows, self.statistics_lags)
+            pooled = torch.cat([pooled, self.statistics_layer(statistics)], dim=1)
         logits = self.logit(pooled).squeeze(1)
         if self.label_projection is not None:
             if labels is None:
                 raise ValueError("this discriminator is conditional; pass labels")
             logits = logits + (self.label_projection(labels) * pooled).sum(dim=1)
         return logits
+
+
+def window_statistics(windows: Tensor, lags: Sequence[int]) -> Tensor:
+    """Per-window volatility statistics ``(N, F * (2 * len(lags) + 1))`` of windows ``(N, T, F)``.
+
+    Per feature and lag ``k``: the autocorrelation of ``a = |x|`` (``sum_t (a_t - m)(a_{t+k} - m) / sum_t
+    (a_t - m)^2``, ``m`` the window mean, the biased estimator), then per lag the correlation between ``x_t``
+    and ``a_{t+k}`` (both centred on their window means over the overlapping steps), and last
+    ``log(mean_t x_t^2)``.
+    """
+    magnitude = windows.abs()
+    centred_magnitude = magnitude - magnitude.mean(dim=1, keepdim=True)
+    magnitude_energy = centred_magnitude.square().sum(dim=1).clamp_min(1e-8)  # (N, F)
+    autocorrelations, leverages = [], []
+    for lag in lags:
+        autocorrelations.append(
+            (centred_magnitude[:, :-lag] * centred_magnitude[:, lag:]).sum(dim=1) / magnitude_energy
+        )
+        leading = windows[:, :-lag] - windows[:, :-lag].mean(dim=1, keepdim=True)
+        following = magnitude[:, lag:] - magnitude[:, lag:].mean(dim=1, keepdim=True)
+        denominator = (leading.square().sum(dim=1) * following.square().sum(dim=1)).clamp_min(1e-8).sqrt()
+        leverages.append((leading * following).sum(dim=1) / denominator)
+    log_scale = torch.log(windows.square().mean(dim=1).clamp_min(1e-8))
+    return torch.cat([*autocorrelations, *leverages, log_scale], dim=1)
