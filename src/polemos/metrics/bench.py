@@ -140,8 +140,7 @@ class MixtureSettings:
         256; ring-8 reached 93.1 % against 95.6 % with 256 (5 seeds each, docs/benchmarks.md §4). No dataset
         needs its own settings today; the method stays the one place to put them.
         """
-        per_dataset: dict[str, dict[str, int]] = {}
-        return cls(**{**per_dataset.get(dataset, {}), **overrides})
+        return cls(**overrides)
 
 
 def train_mixture(

@@ -303,13 +303,8 @@ class TabularGAN:
         assert self.transformer is not None
         layout = self.transformer.layout
         data_dim, cond_dim = self.transformer.width, sampler.cond_dim
-        target = self._target_split = _target_split(layout, config.target) if config.target else None
-        target_head = (
-            None
-            if target is None
-            else TargetClassifier(len(target.features), config.discriminator_hidden, target.end - target.start)
-        )
-        generator = Generator(config.noise_dim, cond_dim, config.generator_hidden, data_dim, target_head)
+        generator = self._build_generator(cond_dim)
+        target, target_head = self._target_split, generator.target_head
         critic_cond_dim = cond_dim if config.condition_discriminator else 0
         discriminator = Discriminator(
             data_dim + critic_cond_dim, config.discriminator_hidden, config.pac, config.discriminator_dropout
@@ -436,6 +431,18 @@ class TabularGAN:
         sampling_generator = ema.module if ema is not None else generator
         self.generator = sampling_generator.eval()
         return steps, stopped_by
+
+    def _build_generator(self, cond_dim: int) -> Generator:
+        """A fresh generator for the fitted layout, with a target head when ``config.target`` is set."""
+        assert self.transformer is not None
+        config, layout = self.config, self.transformer.layout
+        target = self._target_split = _target_split(layout, config.target) if config.target else None
+        target_head = (
+            None
+            if target is None
+            else TargetClassifier(len(target.features), config.discriminator_hidden, target.end - target.start)
+        )
+        return Generator(config.noise_dim, cond_dim, config.generator_hidden, self.transformer.width, target_head)
 
     def _activate(self, generator: Generator, raw: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
         """Activated rows and the raw logits, with the target (if any) drawn last from the other columns.
@@ -848,15 +855,8 @@ class TabularGAN:
             if model.cond_spans
             else np.zeros((0, 1))
         )
-        config = model.config
         cond_dim = sum(span.width for span in model.cond_spans)
-        target = model._target_split = _target_split(model.transformer.layout, config.target) if config.target else None
-        target_head = (
-            None
-            if target is None
-            else TargetClassifier(len(target.features), config.discriminator_hidden, target.end - target.start)
-        )
-        generator = Generator(config.noise_dim, cond_dim, config.generator_hidden, model.transformer.width, target_head)
+        generator = model._build_generator(cond_dim)
         generator.load_state_dict(load_file(directory / _WEIGHTS_FILE, device="cpu"))
         model.generator = generator.eval()
         model.activation = OutputActivation(model.transformer.layout)
