@@ -99,28 +99,8 @@ def fake_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
-def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_digits_trainer) -> Path:
     """A real image run, shared by the report and browser tests: 6 steps of an 8-wide DCGAN on the bundled
     8x8 digits (a few seconds)."""
-    from lightning_fabric import Fabric
-
-    from polemos.config import resolve_config
-    from polemos.images.task import build_image_task
-    from polemos.train.loop import Trainer
-
     out = tmp_path_factory.mktemp("report") / "tiny_run"
-    config = resolve_config(
-        flags={"train.out": str(out), "train.steps": 6, "train.batch_size": 8},
-        overrides=[
-            "model.width=8",
-            "train.log_every=2",
-            "train.sample_every=3",
-            "train.progress=false",
-            "train.loggers=[jsonl]",
-            "train.accelerator=cpu",
-            "train.devices=1",
-        ],
-    )
-    task = build_image_task(config, progress=False)
-    Trainer(config, task, fabric=Fabric(accelerator="cpu", devices=1)).fit()
-    return out
+    return tiny_digits_trainer(out, 6, 8, ["train.log_every=2", "train.sample_every=3"])
