@@ -113,3 +113,23 @@ def test_user_errors_are_polemos_errors(tmp_path) -> None:
     assert isinstance(result.exception, PolemosError) and "non-numeric" in str(result.exception)
     result = runner.invoke(app, ["sample", str(tmp_path / "nothing"), "--out", str(tmp_path / "s.npy")])
     assert isinstance(result.exception, PolemosError) and "does not hold a saved SeriesGAN" in str(result.exception)
+
+
+def test_fit_options_set_config_fields_and_defaults_come_from_the_config(tmp_path) -> None:
+    csv = tmp_path / "prices.csv"
+    _write_prices(csv)
+    model = tmp_path / "model"
+    base = ["fit", str(csv), "--out", str(model), "--columns", "a", "--returns", "--window", "16", "--steps", "4"]
+    tiny = ["-o", "hidden=8", "-o", "layers=1", "-o", "discriminator_channels=8", "-o", "batch_size=16"]
+    result = runner.invoke(app, [*base, *tiny, "-o", "slow_noise_timescales=[5, 20]", "-o", "calibrate_scale=true"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((model / "config.json").read_text())["config"]
+    assert config["hidden"] == 8 and config["slow_noise_timescales"] == [5.0, 20.0] and config["calibrate_scale"]
+    # loss and penalty not given: the SeriesGANConfig defaults, not a second copy in the CLI
+    from polemos.series.model import SeriesGANConfig
+
+    assert config["loss"] == SeriesGANConfig().loss and config["penalty"] == SeriesGANConfig().penalty
+    result = runner.invoke(app, [*base, "-o", "hiden=8"])
+    assert isinstance(result.exception, PolemosError) and "unknown SeriesGAN option(s) hiden" in str(result.exception)
+    result = runner.invoke(app, [*base, "-o", "hidden"])
+    assert isinstance(result.exception, PolemosError) and "KEY=VALUE" in str(result.exception)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -14,12 +13,6 @@ from polemos.series.model import SeriesGAN, SeriesGANConfig
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator, slow_noise, window_statistics
 
 TINY = {"hidden": 8, "layers": 1, "noise_dim": 2, "discriminator_channels": 8, "batch_size": 16}
-
-
-def _prices(length: int = 300, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    returns = 0.01 * rng.standard_t(4, size=length)
-    return pd.DataFrame({"close": 100.0 * np.exp(np.cumsum(returns))})
 
 
 def test_defaults_leave_the_options_off() -> None:
@@ -110,9 +103,9 @@ def test_statistics_critic() -> None:
         ConvDiscriminator(1, window=16, statistics_lags=(16,))
 
 
-def test_burn_in_sampling_drops_the_warm_up_steps() -> None:
+def test_burn_in_sampling_drops_the_warm_up_steps(prices) -> None:
     gan = SeriesGAN(seed=0, burn_in=7, slow_noise_timescales=(20,), critic_magnitude=True, **TINY)
-    gan.fit(_prices(), window=16, returns=True, steps=3)
+    gan.fit(prices(), window=16, returns=True, steps=3)
     samples = gan.sample(4, length=50, seed=11)
     assert samples.shape == (4, 50, 1) and np.isfinite(samples).all()
     # the returned path is the tail of a burn_in + length run of the generator, mapped back to returns
@@ -121,10 +114,10 @@ def test_burn_in_sampling_drops_the_warm_up_steps() -> None:
         full = gan.generator(4, 57).numpy().astype(np.float64)
     np.testing.assert_allclose(samples, gan._to_data_space(full[:, 7:]), rtol=1e-6, atol=1e-9)
     with pytest.raises(PolemosError, match="burn_in"):
-        SeriesGAN(seed=0, burn_in=4, **TINY).fit(_prices(), window=16, returns=True, context_length=4, steps=1)
+        SeriesGAN(seed=0, burn_in=4, **TINY).fit(prices(), window=16, returns=True, context_length=4, steps=1)
 
 
-def test_long_path_options_round_trip(tmp_path) -> None:
+def test_long_path_options_round_trip(tmp_path, prices) -> None:
     gan = SeriesGAN(
         seed=0,
         burn_in=5,
@@ -133,7 +126,7 @@ def test_long_path_options_round_trip(tmp_path) -> None:
         critic_statistics_lags=(1, 8, 64),  # 64 is beyond the window: dropped
         **TINY,
     )
-    gan.fit(_prices(), window=16, returns=True, steps=2)
+    gan.fit(prices(), window=16, returns=True, steps=2)
     gan.save(tmp_path / "model")
     loaded = SeriesGAN.load(tmp_path / "model")
     assert loaded.config == gan.config and loaded.config.slow_noise_timescales == (10.0, 100.0)

@@ -117,3 +117,43 @@ def test_ff_panel_quick_script(tmp_path, capsys) -> None:
     assert record["protocol"]["training_budget_seconds"] == 0.5
     assert record["protocol"]["gan_window"] == 12  # from -o window=12
     assert '"ff-panel"' in capsys.readouterr().out
+
+
+def test_volatility_head_draws_shocks_with_the_learnt_correlation() -> None:
+    import torch
+
+    from polemos.series.networks import RecurrentGenerator
+
+    generator = RecurrentGenerator(2, hidden=8, layers=1, noise_dim=2, output="volatility")
+    single = RecurrentGenerator(1, hidden=8, layers=1, noise_dim=2, output="volatility")
+    assert single.shock_mixing is None and single.shock_correlation_factor() is None
+    torch.testing.assert_close(generator.shock_correlation_factor(), torch.eye(2))  # starts independent
+    with torch.no_grad():
+        generator.head.weight.zero_()  # mean 0 and a constant scale: the output is the shock, scaled
+        generator.head.bias.zero_()
+        generator.shock_mixing.copy_(torch.tensor([[5.0, 7.0], [1.6, 1.2]]))  # tril, rows -> (1, 0), (0.8, 0.6)
+    factor = generator.shock_correlation_factor()
+    torch.testing.assert_close(factor, torch.tensor([[1.0, 0.0], [0.8, 0.6]]))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        output = generator(2000, 20).reshape(-1, 2)
+    assert float(torch.corrcoef(output.T)[0, 1]) == pytest.approx(0.8, abs=0.02)
+    assert output.std(dim=0).tolist() == pytest.approx([0.6931, 0.6931], abs=0.01)  # softplus(0) = log 2
+
+
+def test_panel_models_saved_before_correlated_shocks_still_load(tmp_path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from polemos.series.model import SeriesGAN
+
+    rng = np.random.default_rng(0)
+    prices = 100 * np.exp(np.cumsum(0.01 * rng.standard_normal((120, 2)), axis=0))
+    gan = SeriesGAN(seed=0, **TINY).fit(prices, window=12, returns=True, steps=3)
+    folder = gan.save(tmp_path / "model")
+    weights = load_file(str(folder / "generator.safetensors"))
+    # an older file: no shock_mixing key, i.e. independent shocks (the identity the new parameter starts at)
+    assert weights.pop("shock_mixing").shape == (2, 2)
+    save_file(weights, str(folder / "generator.safetensors"))
+    loaded = SeriesGAN.load(folder)
+    assert loaded.generator.shock_correlation_factor().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert loaded.sample(3, length=10, seed=1).shape == (3, 10, 2)

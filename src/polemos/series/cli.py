@@ -64,6 +64,20 @@ def read_samples(path: Path) -> np.ndarray:
     return samples
 
 
+def _config_options(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` strings as a dict; VALUE is parsed as JSON when it can be (numbers, lists, true/false)."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        if not separator or not key.strip():
+            raise PolemosError(f"--option expects KEY=VALUE (e.g. hidden=32), got {pair!r}")
+        try:
+            options[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            options[key.strip()] = text  # a bare string such as a loss name
+    return options
+
+
 @app.command()
 def fit(
     data: Annotated[Path, typer.Argument(help="CSV file, one row per time step.")],
@@ -80,17 +94,27 @@ def fit(
     time_budget: Annotated[float | None, typer.Option(help="Stop training after S seconds.")] = None,
     nan_policy: Annotated[str, typer.Option(help="drop-windows | ffill | interpolate | raise")] = "drop-windows",
     time_column: Annotated[str | None, typer.Option(help="Time-stamp column (default: auto-detect).")] = None,
-    loss: Annotated[str, typer.Option(help="Adversarial loss name.")] = "nonsaturating",
-    penalty: Annotated[str, typer.Option(help="Gradient penalty name.")] = "r1",
+    loss: Annotated[str | None, typer.Option(help="Adversarial loss name (default: SeriesGANConfig's).")] = None,
+    penalty: Annotated[str | None, typer.Option(help="Gradient penalty name (default: SeriesGANConfig's).")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-o",
+            help="Any SeriesGANConfig field as KEY=VALUE, VALUE in JSON (e.g. -o hidden=32 -o select_every=100).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Fit a SeriesGAN on DATA and save it to --out."""
     from polemos.series.data import load_series_table
     from polemos.series.model import SeriesGAN
 
+    options = _config_options(option or [])
+    options.update({name: value for name, value in (("loss", loss), ("penalty", penalty)) if value})
     table = load_series_table(data, columns=_columns(columns), time_column=time_column, nan_policy=nan_policy)
     frame = pd.DataFrame(table.values, columns=list(table.columns))
-    gan = SeriesGAN(seed=seed, loss=loss, penalty=penalty).fit(
+    gan = SeriesGAN(seed=seed, **options).fit(
         frame,
         window=window,
         stride=stride,
