@@ -32,6 +32,9 @@ def test_mixture_settings_per_dataset() -> None:
     assert bench.MixtureSettings.for_dataset("ring-8").batch_size == 256
     assert bench.MixtureSettings.for_dataset("grid-25").batch_size == 256
     assert bench.MixtureSettings.for_dataset("grid-25", batch_size=32, steps=7).to_dict()["batch_size"] == 32
+    assert bench.MixtureSettings.for_dataset("ring-8").steps == 6_000
+    assert bench.MixtureSettings.for_dataset("grid-25").steps == 12_000  # 25 modes: twice the steps
+    assert bench.MixtureSettings.for_dataset("grid-25", steps=7).steps == 7
     result = bench.run_mixtures(seeds=1, quick=True, dataset="grid-25", steps=2, train_points=512)
     assert result["protocol"]["settings"]["batch_size"] == 256
 

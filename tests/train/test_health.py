@@ -27,6 +27,7 @@ def make_trainer(out, *overrides: str, steps: int = 12) -> Trainer:
             "train.checkpoint_every=4",
             "train.sample_every=1000",
             "train.loggers=[jsonl]",
+            "game.lr_schedule=constant",  # rates are compared with the base rate x the rollback scale
             *overrides,
         ],
     )

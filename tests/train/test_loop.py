@@ -111,7 +111,8 @@ def test_gradient_clipping_happens_after_backward_and_before_the_step(tmp_path) 
 
 
 def test_resume_is_bit_exact(tmp_path) -> None:
-    extra = ("game.penalty=r1", "game.penalty_every=2", "game.n_critic=2")
+    # constant rate: a schedule over train.steps changes when a resume extends the steps (4 -> 8)
+    extra = ("game.penalty=r1", "game.penalty_every=2", "game.n_critic=2", "game.lr_schedule=constant")
     straight = make_trainer(make_config(tmp_path / "straight", *extra, steps=8))
     straight.fit()
 
@@ -190,7 +191,12 @@ def test_cosine_schedule_sets_optimizer_rates(tmp_path) -> None:
 
 def test_cosine_schedule_follows_the_time_budget(tmp_path, monkeypatch) -> None:
     config = make_config(
-        tmp_path / "run", "game.lr_schedule=cosine", "train.max_time=100", "train.log_every=2", steps=1000
+        tmp_path / "run",
+        "game.lr_schedule=cosine",
+        "game.lr_final=0",
+        "train.max_time=100",
+        "train.log_every=2",
+        steps=1000,
     )
     trainer = make_trainer(config)
     clock = iter(float(second) for second in range(0, 100_000, 20))  # every clock read advances 20 s
@@ -200,3 +206,28 @@ def test_cosine_schedule_follows_the_time_budget(tmp_path, monkeypatch) -> None:
     assert trainer._progress() > 1.0  # the time budget, not the steps, drives the schedule:
     # by steps alone (< 10 % done) the factor would still be > 0.97; by time it was near lr_final = 0 at the end
     assert trainer.optimizer_generator.param_groups[0]["lr"] < 0.2 * config.game.lr_generator
+
+
+def test_unset_schedule_comes_from_the_modality_and_is_recorded(tmp_path) -> None:
+    from polemos.config import RunConfig
+    from polemos.points import POINTS_LR_SCHEDULE
+
+    config = make_config(tmp_path / "run", steps=4)
+    assert config.game.lr_schedule is None and config.game.lr_final is None  # unset: the modality decides
+    trainer = make_trainer(config)
+    assert (trainer.config.game.lr_schedule, trainer.config.game.lr_final) == POINTS_LR_SCHEDULE == ("cosine", 0.1)
+    trainer.fit()
+    saved = RunConfig.model_validate(json.loads((tmp_path / "run" / "config.json").read_text()))
+    assert (saved.game.lr_schedule, saved.game.lr_final) == ("cosine", 0.1)  # the run folder shows what ran
+    factor = 0.1 + 0.9 * 0.5 * (1 + torch.cos(torch.tensor(3 * torch.pi / 4)).item())  # last of 4 steps
+    assert trainer.optimizer_generator.param_groups[0]["lr"] == pytest.approx(config.game.lr_generator * factor)
+    # an explicit setting wins over the modality's
+    explicit = make_trainer(make_config(tmp_path / "other", "game.lr_schedule=constant", steps=4))
+    assert explicit.config.game.lr_schedule == "constant" and explicit.config.game.lr_final == 0.1
+    explicit.fit()
+    assert explicit.optimizer_generator.param_groups[0]["lr"] == pytest.approx(config.game.lr_generator)
+
+
+@pytest.mark.parametrize("preset", ["dcgan-classic", "minimax-2014", "wgan-gp"])
+def test_paper_presets_keep_a_constant_rate_on_every_modality(preset) -> None:
+    assert resolve_config(preset=preset).game.lr_schedule == "constant"

@@ -92,6 +92,16 @@ def lr_schedule_factor(schedule: str, progress: float, final: float) -> float:
     raise ValueError(f"unknown lr schedule {schedule!r}")
 
 
+def with_task_defaults(config: RunConfig, task: GanTask) -> RunConfig:
+    """``config`` with the game settings it leaves unset (None) taken from the task's modality defaults."""
+    game = config.game
+    defaults = {"lr_schedule": task.lr_schedule, "lr_final": task.lr_final}
+    unset = {name: value for name, value in defaults.items() if getattr(game, name) is None}
+    if not unset:
+        return config
+    return config.model_copy(update={"game": game.model_copy(update=unset)})
+
+
 class Trainer:
     """Trains a :class:`GanTask` with the game described by a :class:`RunConfig`.
 
@@ -102,6 +112,7 @@ class Trainer:
     """
 
     def __init__(self, config: RunConfig, task: GanTask, fabric: Fabric | None = None) -> None:
+        config = with_task_defaults(config, task)
         self.config = config
         self.task = task
         if fabric is None:

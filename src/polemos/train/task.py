@@ -32,6 +32,8 @@ class GanTask:
         metadata: JSON-serialisable facts needed to rebuild the generator for sampling (kind, sizes, classes).
         evaluate: ``evaluate(generator, step) -> records`` for evaluation during training, or None; each record
             is a dict with at least ``metric`` and ``value`` plus its protocol (extractor, N, split, ...).
+        lr_schedule: The modality's learning-rate schedule, used when ``game.lr_schedule`` is unset.
+        lr_final: The modality's final learning-rate fraction, used when ``game.lr_final`` is unset.
     """
 
     generator: nn.Module
@@ -44,6 +46,8 @@ class GanTask:
     augment: Callable[[Tensor], Tensor] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     evaluate: Callable[[nn.Module, int], list[dict[str, Any]]] | None = None
+    lr_schedule: str = "constant"
+    lr_final: float = 0.0
 
     def sample_latent(self, count: int, device: torch.device, generator: torch.Generator | None = None) -> Tensor:
         """Standard normal latents ``z ~ N(0, I)``."""
