@@ -95,3 +95,14 @@ def test_selection_and_calibration_need_one_returns_series(option, prices) -> No
 def test_selection_rejects_empty_draws(prices) -> None:
     with pytest.raises(PolemosError, match="select_paths"):
         SeriesGAN(seed=0, select_every=5, select_paths=0, **TINY).fit(prices(), window=16, returns=True, steps=2)
+
+
+def test_selection_checks_leave_the_training_trajectory_unchanged(prices) -> None:
+    selected = SeriesGAN(seed=0, select_every=5, **TINY, **SELECT).fit(prices(), window=16, returns=True, steps=10)
+    plain = SeriesGAN(seed=0, **TINY, **SELECT).fit(prices(), window=16, returns=True, steps=10)
+    assert selected.summary is not None and selected.summary.selection[-1][0] == 10
+    # the plain run's final state scores exactly what the selecting run's last check (step 10) scored
+    selector = _FactsSelector(np.diff(np.log(prices()["close"].to_numpy()))[:, None], selected.config)
+    assert selector.check(10, plain.generator, plain._to_data_space) == pytest.approx(
+        selected.summary.selection[-1][1], abs=1e-5
+    )

@@ -25,7 +25,7 @@ import functools
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -723,14 +723,16 @@ class _FactsSelector:
         self.best_step: int | None = None
         self.best_state: dict[str, Tensor] | None = None
         self.history: list[tuple[int, float]] = []
-        self.rng_seed = 0
 
     @torch.no_grad()
-    def check(self, step: int, generator: RecurrentGenerator, to_data_space: Any) -> float:
-        """Scores ``generator`` (fixed noise seed per check, so the global RNG of training is untouched)."""
+    def check(
+        self, step: int, generator: RecurrentGenerator, to_data_space: Callable[[np.ndarray], np.ndarray]
+    ) -> float:
+        """Scores ``generator`` on paths of a fixed noise seed (the same for every check: states are compared on
+        equal noise), drawn in a forked RNG so that training's random stream is untouched."""
         config = self.config
         with torch.random.fork_rng():
-            torch.manual_seed(self.rng_seed)
+            torch.manual_seed(0)
             was_training = generator.training
             generator.eval()
             paths = generator(config.select_paths, config.burn_in + config.select_length)[:, config.burn_in :]
