@@ -672,11 +672,7 @@ class SeriesGAN:
             context=meta["context_length"] > 0,
             slow_timescales=config.slow_noise_timescales,
         )
-        state = load_file(str(weights_path))
-        if generator.shock_mixing is not None and "shock_mixing" not in state:
-            # saved before shocks were correlated: independent shocks, exactly as that model was trained
-            state["shock_mixing"] = torch.eye(meta["features"])
-        generator.load_state_dict(state)
+        generator.load_state_dict(load_file(str(weights_path)))
         model.generator = generator.eval()
         model.meta = meta
         if record.get("summary"):

@@ -37,10 +37,6 @@ class RecurrentGenerator(nn.Module):
         output: ``"sigmoid"`` for data scaled to [0, 1], ``"linear"`` for standardised data, or
             ``"volatility"``: ``x_t = mu(h_t) + sigma(h_t) * eps_t`` with fresh shocks ``eps_t ~ N(0, 1)`` that the
             GRU reads at the next step, a GARCH-like path from past shocks to today's scale (for returns).
-            With several features the shocks are correlated, ``eps_t = L u_t`` with ``u_t ~ N(0, I)`` and a
-            learnt lower-triangular ``L`` whose rows have unit norm (so each shock keeps unit variance and
-            ``corr(eps_i, eps_j) = L_i . L_j``; initialised to the identity): the multivariate analogue of a
-            constant-correlation GARCH, without which cross-asset correlation could only come from the means.
         context: Whether a context encoder is built (scenario generation).
         slow_timescales: Time scales ``tau`` (in steps) of extra slowly varying noise inputs: per scale a
             stationary Gaussian AR(1) ``s_t = phi s_{t-1} + sqrt(1 - phi^2) e_t`` with ``phi = exp(-1 / tau)``,
@@ -77,15 +73,6 @@ class RecurrentGenerator(nn.Module):
         inputs = noise_dim + self.label_dim + self.shock_dim + len(self.slow_timescales)
         self.gru = nn.GRU(inputs, hidden, num_layers=layers, batch_first=True)
         self.head = nn.Linear(hidden, 2 * features if output == "volatility" else features)
-        correlated = output == "volatility" and features > 1
-        self.shock_mixing = nn.Parameter(torch.eye(features)) if correlated else None
-
-    def shock_correlation_factor(self) -> Tensor | None:
-        """``L``: lower-triangular with unit-norm rows (``L L^T`` is the shocks' correlation), or None."""
-        if self.shock_mixing is None:
-            return None
-        lower = torch.tril(self.shock_mixing)
-        return lower / lower.norm(dim=1, keepdim=True).clamp_min(1e-8)
 
     def forward(
         self,
@@ -117,9 +104,6 @@ class RecurrentGenerator(nn.Module):
         parts = [noise, embedded.unsqueeze(1).expand(batch, steps, self.label_dim)]
         if self.output == "volatility":
             shocks = torch.randn(batch, steps + 1, self.features, **options)
-            factor = self.shock_correlation_factor()
-            if factor is not None:
-                shocks = shocks @ factor.T  # eps_t = L u_t
             parts.append(shocks[:, :-1])  # the GRU at step t reads the shock of step t - 1
         if self.slow_timescales:
             parts.append(slow_noise(batch, steps, self.slow_timescales, **options))
