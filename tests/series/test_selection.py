@@ -106,3 +106,8 @@ def test_selection_checks_leave_the_training_trajectory_unchanged(prices) -> Non
     assert selector.check(10, plain.generator, plain._to_data_space) == pytest.approx(
         selected.summary.selection[-1][1], abs=1e-5
     )
+
+
+def test_negative_select_every_is_refused_at_construction() -> None:
+    with pytest.raises(PolemosError, match="select_every must be a number of steps >= 0"):
+        SeriesGAN(select_every=-5)

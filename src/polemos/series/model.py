@@ -230,6 +230,8 @@ class SeriesGAN:
             )
         if self.config.burn_in < 0:
             raise PolemosError(f"burn_in must be a non-negative number of steps, got {self.config.burn_in}")
+        if self.config.select_every < 0:
+            raise PolemosError(f"select_every must be a number of steps >= 0 (0: off), got {self.config.select_every}")
         get_loss(self.config.loss)  # fail early on unknown names
         get_penalty(self.config.penalty)
         self.seed = seed
