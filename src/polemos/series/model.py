@@ -362,15 +362,14 @@ class SeriesGAN:
                 "burn_in applies to unconditional full-length windows; set burn_in=0 for context or masked data"
             )
         selecting = config.select_every > 0
-        if (selecting or config.calibrate_scale) and (
-            prepared.series is None or context_length > 0 or labels is not None
-        ):
-            raise PolemosError(
-                "select_every and calibrate_scale need returns=True on one series, without context or labels; "
-                "set select_every=0 and calibrate_scale=False"
-            )
-        if (selecting or config.calibrate_scale) and (config.select_paths < 1 or config.select_length < 8):
-            raise PolemosError("select_paths must be >= 1 and select_length >= 8 steps")
+        if selecting or config.calibrate_scale:  # both draw long unconditional paths and compare with the series
+            if prepared.series is None or context_length > 0 or labels is not None:
+                raise PolemosError(
+                    "select_every and calibrate_scale need returns=True on one series, without context or labels; "
+                    "set select_every=0 and calibrate_scale=False"
+                )
+            if config.select_paths < 1 or config.select_length < 8:
+                raise PolemosError("select_paths must be >= 1 and select_length >= 8 steps")
         label_array = None
         num_labels = 0
         if labels is not None:
@@ -698,7 +697,7 @@ def _read_summary(path: Path) -> SeriesSummary | None:
 
 def _facts_curves(paths: np.ndarray, max_lag: int) -> np.ndarray:
     """ACF of |r|, ACF of r^2 and corr(r_t, r_{t+k}^2) at lags 1..max_lag, stacked ``(3, max_lag)``."""
-    from polemos.series.metrics import autocorrelation, leverage_correlation
+    from polemos.series.metrics import autocorrelation, leverage_correlation  # imports scipy: only when selecting
 
     return np.stack(
         [
