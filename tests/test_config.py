@@ -85,3 +85,18 @@ def test_parse_override_and_valid_keys() -> None:
 def test_json_round_trip() -> None:
     config = resolve_config(preset="dcgan-classic")
     assert RunConfig.model_validate_json(config.to_json()) == config
+
+
+def test_parse_key_value_reads_yaml_values_and_names_the_form() -> None:
+    from polemos.config import parse_key_value
+    from polemos.errors import PolemosError
+
+    assert parse_key_value(" steps =12000") == ("steps", 12000)
+    assert parse_key_value("lags=[1, 2]") == ("lags", [1, 2])
+    assert parse_key_value("flag=true") == ("flag", True)
+    assert parse_key_value("loss=hinge") == ("loss", "hinge")
+    assert parse_key_value("text=a: b: c") == ("text", "a: b: c")  # not valid YAML: kept as written
+    with pytest.raises(PolemosError, match=r"'steps' is not of the form --option key=value, e\.g\. steps=100"):
+        parse_key_value("steps", "--option key=value", "steps=100")
+    with pytest.raises(PolemosError, match="not of the form"):
+        parse_key_value("=3")

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from polemos.config import PRESETS, RunConfig, resolve_config
+from polemos.config import PRESETS, RunConfig, parse_key_value, resolve_config
 from polemos.errors import PolemosError
 
 app = typer.Typer(
@@ -272,7 +272,6 @@ def bench(
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Run a benchmark and print its results with their protocol."""
-    import yaml
 
     from polemos.bench import load_benchmarks
 
@@ -281,10 +280,8 @@ def bench(
         raise PolemosError(f"--seeds must be at least 1 (got {seeds})")
     options: dict[str, Any] = {"dataset": dataset, "budget": budget}
     for text in option or []:
-        if "=" not in text:
-            raise PolemosError(f"--option {text!r} is not of the form key=value")
-        key, value = text.split("=", 1)
-        options[key.strip()] = yaml.safe_load(value)
+        key, value = parse_key_value(text, "--option key=value", "steps=100")
+        options[key] = value
     options = {key: value for key, value in options.items() if value is not None}
     if seeds is not None:
         options["seeds"] = seeds

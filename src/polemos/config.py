@@ -259,19 +259,28 @@ def valid_keys(section: str = "") -> list[str]:
     return ["preset"] + [f"{name}.{key}" for name, cls in sections.items() for key in cls.model_fields]
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Parses ``section.key=value`` (value in YAML syntax) into a key path and a value."""
-    if "=" not in text:
-        raise PolemosError(f"override {text!r} is not of the form section.key=value, e.g. game.n_critic=5")
-    key, raw_value = text.split("=", 1)
-    path = [part for part in key.strip().split(".") if part]
-    if key.strip() not in valid_keys():
-        raise PolemosError(f"unknown config key {key.strip()!r}; valid keys: {', '.join(valid_keys())}")
+def parse_key_value(text: str, form: str = "key=value", example: str = "steps=100") -> tuple[str, Any]:
+    """Splits ``key=value`` and reads the value in YAML syntax (numbers, lists, true/false; other words stay text).
+
+    Raises:
+        PolemosError: Naming ``form`` and ``example`` when ``text`` has no ``=`` or no key.
+    """
+    key, separator, raw_value = text.partition("=")
+    if not separator or not key.strip():
+        raise PolemosError(f"{text!r} is not of the form {form}, e.g. {example}")
     try:
         value = yaml.safe_load(raw_value) if raw_value.strip() else ""
     except yaml.YAMLError:
         value = raw_value
-    return path, value
+    return key.strip(), value
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parses ``section.key=value`` (value in YAML syntax) into a key path and a value."""
+    key, value = parse_key_value(text, "section.key=value", "game.n_critic=5")
+    if key not in valid_keys():
+        raise PolemosError(f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}")
+    return [part for part in key.split(".") if part], value
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

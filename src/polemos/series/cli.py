@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from polemos.config import parse_key_value
 from polemos.errors import PolemosError
 
 app = typer.Typer(
@@ -64,20 +65,6 @@ def read_samples(path: Path) -> np.ndarray:
     return samples
 
 
-def _config_options(pairs: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` strings as a dict; VALUE is parsed as JSON when it can be (numbers, lists, true/false)."""
-    options: dict[str, object] = {}
-    for pair in pairs:
-        key, separator, text = pair.partition("=")
-        if not separator or not key.strip():
-            raise PolemosError(f"--option expects KEY=VALUE (e.g. hidden=32), got {pair!r}")
-        try:
-            options[key.strip()] = json.loads(text)
-        except json.JSONDecodeError:
-            options[key.strip()] = text  # a bare string such as a loss name
-    return options
-
-
 @app.command()
 def fit(
     data: Annotated[Path, typer.Argument(help="CSV file, one row per time step.")],
@@ -101,7 +88,7 @@ def fit(
         typer.Option(
             "--option",
             "-o",
-            help="Any SeriesGANConfig field as KEY=VALUE, VALUE in JSON (e.g. -o hidden=32 -o select_every=100).",
+            help="Any SeriesGANConfig field as KEY=VALUE, VALUE in YAML (e.g. -o hidden=32 -o select_every=100).",
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -110,7 +97,7 @@ def fit(
     from polemos.series.data import load_series_table
     from polemos.series.model import SeriesGAN
 
-    options = _config_options(option or [])
+    options = dict(parse_key_value(text, "--option KEY=VALUE", "hidden=32") for text in option or [])
     options.update({name: value for name, value in (("loss", loss), ("penalty", penalty)) if value})
     table = load_series_table(data, columns=_columns(columns), time_column=time_column, nan_policy=nan_policy)
     frame = pd.DataFrame(table.values, columns=list(table.columns))
