@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--override", action="append", default=[], help="dotted config override (repeatable)")
     for name in ("steps", "batch-size", "width", "depth", "pack", "latent-dim", "train-points"):
         parser.add_argument(f"--{name}", type=int, default=None, help="points-task setting")
+    parser.add_argument("--runs-dir", default=None, help="keep the run folders here (default: temporary)")
     args = parser.parse_args()
     settings = {
         key: getattr(args, key)
@@ -38,6 +39,7 @@ def main() -> None:
         recipe=args.recipe,
         overrides=args.override,
         threads=args.threads,
+        runs_dir=args.runs_dir,
         **settings,
     )
     print(json.dumps(record["summary"]) if args.json else json.dumps(record, indent=2))

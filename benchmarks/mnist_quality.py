@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--width", type=int, default=32, help="DCGAN base width of both recipes")
     parser.add_argument("-o", "--override", action="append", default=[], help="config key=value for every run")
+    parser.add_argument("--runs-dir", default=None, help="keep the run folders here (default: temporary)")
     args = parser.parse_args()
     record = run(
         seeds=args.seeds,
@@ -37,6 +38,7 @@ def main() -> None:
         threads=args.threads,
         width=args.width,
         overrides=tuple(args.override),
+        runs_dir=args.runs_dir,
     )
     print(json.dumps(record.get("summary", record)) if args.json else json.dumps(record, indent=2))
 

@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--override", action="append", default=[], help="dotted config override (repeatable)")
+    parser.add_argument("--runs-dir", default=None, help="keep the run folders here (default: temporary)")
     args = parser.parse_args()
     record = run(
         seeds=args.seeds,
@@ -34,6 +35,7 @@ def main() -> None:
         overrides=args.override,
         threads=args.threads,
         first_seed=args.first_seed,
+        runs_dir=args.runs_dir,
     )
     print(json.dumps(record.get("summary", record)) if args.json else json.dumps(record, indent=2))
 

@@ -48,6 +48,18 @@ def test_mixtures_rejects_unknown_settings() -> None:
         bench.run_mixtures(seeds=1, quick=True, colour=3)
 
 
+def test_runs_dir_keeps_the_run_folders_and_never_overwrites_them(tmp_path) -> None:
+    from polemos.errors import PolemosError
+
+    runs = tmp_path / "runs"
+    bench.run_mixtures(seeds=1, quick=True, steps=2, train_points=512, runs_dir=str(runs))
+    checkpoint = runs / "seed0" / "checkpoints" / "last.pt"
+    assert checkpoint.is_file() and (runs / "seed0" / "config.json").is_file()
+    written = checkpoint.read_bytes()
+    with pytest.raises(PolemosError, match="already holds the run 'seed0'"):
+        bench.run_mixtures(seeds=1, quick=True, steps=2, train_points=512, runs_dir=str(runs))
+    assert checkpoint.read_bytes() == written
+
 def test_stacked_mnist_classes_from_hand_made_digits() -> None:
     # three "digits" (classes 4, 0, 7) as uniform images; a stacked image's class is 100 d0 + 10 d1 + d2
     images = torch.stack([torch.full((1, 8, 8), value, dtype=torch.uint8) for value in (40, 0, 70)])

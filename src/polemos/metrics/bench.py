@@ -9,6 +9,7 @@ smoke runs, labelled ``"reduced": true``; its numbers are not comparable with pu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -17,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,26 @@ def _common_overrides(threads: int) -> list[str]:
         "train.loggers=[jsonl]",
         f"train.num_threads={threads}",
     ]
+
+
+@contextlib.contextmanager
+def _runs_folder(prefix: str, runs_dir: str | None, names: Sequence[str]) -> Iterator[Path]:
+    """The folder of a benchmark's run folders: temporary (deleted after) unless ``runs_dir`` keeps them.
+
+    Fails before any training when a run folder in ``runs_dir`` already holds a run, so nothing is overwritten.
+    """
+    if runs_dir is None:
+        with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+            yield Path(folder)
+        return
+    folder = Path(runs_dir).expanduser()
+    taken = [name for name in names if (folder / name / "checkpoints" / "last.pt").exists()]
+    if taken:
+        raise PolemosError(
+            f"runs_dir {str(folder)!r} already holds the run {taken[0]!r}; choose an empty or new folder"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -210,6 +231,7 @@ def run_mixtures(
     recipe: str = "default",
     overrides: Sequence[str] = (),
     threads: int = 1,
+    runs_dir: str | None = None,
     **settings: int,
 ) -> dict[str, Any]:
     """Modes captured, share of high-quality samples and reverse KL over seeds (BENCHMARKS.md §1).
@@ -231,6 +253,7 @@ def run_mixtures(
         recipe: ``"default"`` (config defaults), ``"default-lr2e-4"`` or ``"minimax-2014"``.
         overrides: Extra dotted config overrides applied after the recipe.
         threads: torch threads.
+        runs_dir: Keep each seed's run folder (``seed0``...) here; by default they are temporary.
         **settings: Fields of :class:`MixtureSettings` (steps, batch_size, width, depth, latent_dim, pack,
             train_points).
     """
@@ -246,10 +269,10 @@ def run_mixtures(
         raise PolemosError(f"{error}; valid settings: {', '.join(MixtureSettings().to_dict())}") from None
     torch.set_num_threads(threads)
     per_seed = []
-    with tempfile.TemporaryDirectory(prefix="polemos-mixtures-") as folder:
+    with _runs_folder("polemos-mixtures-", runs_dir, [f"seed{seed}" for seed in range(seeds)]) as folder:
         for seed in range(seeds):
             points, seconds, steps = train_mixture(
-                dataset, recipe, seed, mixture_settings, Path(folder) / f"seed{seed}", overrides, threads
+                dataset, recipe, seed, mixture_settings, folder / f"seed{seed}", overrides, threads
             )
             scores = mixture_scores(points, means, sigma)
             per_seed.append(
@@ -415,6 +438,7 @@ def run_stacked_mnist(
     overrides: Sequence[str] = (),
     threads: int = 1,
     first_seed: int = 0,
+    runs_dir: str | None = None,
 ) -> dict[str, Any]:
     """Modes covered (of 1,000) and KL(generated class histogram || uniform) over 26,000 samples (§2).
 
@@ -438,6 +462,7 @@ def run_stacked_mnist(
         overrides: Extra dotted config overrides.
         threads: torch threads.
         first_seed: Seeds are ``first_seed .. first_seed + seeds - 1`` (to split seeds over processes).
+        runs_dir: Keep each seed's run folder (``seed0``...) here; by default they are temporary.
     """
     from polemos.images.data import ImageData
     from polemos.metrics.mixtures import reverse_kl_to_uniform
@@ -458,11 +483,12 @@ def run_stacked_mnist(
     classifier_seconds = time.perf_counter() - started
     preset = None if recipe == "default" else recipe
     per_seed = []
-    with tempfile.TemporaryDirectory(prefix="polemos-stacked-") as folder:
-        for seed in range(first_seed, first_seed + seeds):
+    seed_range = range(first_seed, first_seed + seeds)
+    with _runs_folder("polemos-stacked-", runs_dir, [f"seed{seed}" for seed in seed_range]) as folder:
+        for seed in seed_range:
             images, _ = stacked_mnist(mnist, train_images, seed=seed)
             data = ImageData(images, torch.zeros(len(images), dtype=torch.int64), (), "stacked-mnist")
-            run_dir = Path(folder) / f"seed{seed}"
+            run_dir = folder / f"seed{seed}"
             result = _train_image_run(data, run_dir, preset, seed, budget, steps, threads, str(path), overrides)
             import polemos
 
@@ -534,6 +560,7 @@ def run_mnist_quality(
     threads: int = 1,
     width: int = 32,
     overrides: Sequence[str] = (),
+    runs_dir: str | None = None,
 ) -> dict[str, Any]:
     """FID, KID, precision/recall, density/coverage of each recipe after the same training time (§3).
 
@@ -553,6 +580,8 @@ def run_mnist_quality(
         width: Base channel count of both recipes' DCGANs (32 fits ~1,100 steps in 600 s on one thread;
             the config default 64 fits ~350).
         overrides: Extra ``key=value`` config overrides applied to every recipe.
+        runs_dir: Keep the run folders (``default-seed0``...), the extractor and the feature cache here; by
+            default they are temporary.
     """
     from polemos.config import PRESETS
     from polemos.metrics.evaluate import evaluate_run
@@ -573,11 +602,12 @@ def run_mnist_quality(
     per_seed: list[dict[str, Any]] = []
     value_keys = ("fid", "kid", "precision", "recall", "density", "coverage")
     run_overrides = [f"model.width={width}", *overrides]
-    with tempfile.TemporaryDirectory(prefix="polemos-mnist-quality-") as folder:
-        extractor_path = classifier.save(Path(folder) / "mnist-classifier.safetensors")
+    names = [f"{recipe}-seed{seed}" for recipe in recipes for seed in range(seeds)]
+    with _runs_folder("polemos-mnist-quality-", runs_dir, names) as folder:
+        extractor_path = classifier.save(folder / "mnist-classifier.safetensors")
         for recipe in recipes:
             for seed in range(seeds):
-                run_dir = Path(folder) / f"{recipe}-seed{seed}"
+                run_dir = folder / f"{recipe}-seed{seed}"
                 preset = None if recipe == "default" else recipe
                 result = _train_image_run(
                     mnist, run_dir, preset, seed, budget, steps, threads, str(path), run_overrides
@@ -589,7 +619,7 @@ def run_mnist_quality(
                     extractor=str(extractor_path),
                     seed=seed,
                     progress=False,
-                    cache_dir=Path(folder) / "cache",
+                    cache_dir=folder / "cache",
                 )
                 values = {record.metric: record.value for record in records}
                 per_seed.append(
