@@ -60,6 +60,7 @@ def test_runs_dir_keeps_the_run_folders_and_never_overwrites_them(tmp_path) -> N
         bench.run_mixtures(seeds=1, quick=True, steps=2, train_points=512, runs_dir=str(runs))
     assert checkpoint.read_bytes() == written
 
+
 def test_stacked_mnist_classes_from_hand_made_digits() -> None:
     # three "digits" (classes 4, 0, 7) as uniform images; a stacked image's class is 100 d0 + 10 d1 + d2
     images = torch.stack([torch.full((1, 8, 8), value, dtype=torch.uint8) for value in (40, 0, 70)])
@@ -92,6 +93,24 @@ def test_stacked_classes_combine_the_three_channels() -> None:
     assert bench.stacked_classes(_ThresholdClassifier(), images).tolist() == [903]
 
 
+def test_stacked_kl_parts_split_marginal_imbalance_from_dependence() -> None:
+    every_class = torch.arange(1000)
+    parts = bench.stacked_kl_parts(every_class)
+    assert parts["marginal_kl"] == pytest.approx([0.0] * 3, abs=1e-12)
+    assert parts["total_correlation"] == pytest.approx(0.0, abs=1e-12)
+    # the same digit in the three channels: balanced marginals, KL = log(1000 / 10), all of it dependence
+    same_digit = torch.arange(10).repeat(7) * 111
+    parts = bench.stacked_kl_parts(same_digit)
+    assert parts["marginal_kl"] == pytest.approx([0.0] * 3, abs=1e-12)
+    assert parts["total_correlation"] == pytest.approx(math.log(100))
+    # the first digit always 0, the others independent and uniform: KL = log 10, all of it channel 0
+    first_zero = every_class[:100]
+    parts = bench.stacked_kl_parts(first_zero)
+    assert parts["marginal_kl"] == pytest.approx([math.log(10), 0.0, 0.0], abs=1e-12)
+    assert parts["total_correlation"] == pytest.approx(0.0, abs=1e-12)
+    assert parts["digit_share"][0][0] == 1.0 and parts["digit_share"][1] == pytest.approx([0.1] * 10)
+
+
 def test_mnist_benchmarks_skip_without_data(monkeypatch, tmp_path, capsys) -> None:
     monkeypatch.setenv(bench.SHARED_DATA_ENV, str(tmp_path))
     for run in (bench.run_stacked_mnist, bench.run_mnist_quality):
@@ -114,6 +133,8 @@ def test_stacked_mnist_quick_smoke(shared_data) -> None:
     assert protocol["reduced"] is True and protocol["generated_samples"] == 2_600
     assert protocol["classifier"]["validation_accuracy"] > 0.5
     assert 1 <= summary["modes"] <= 1000 and 0.0 <= summary["kl"] <= math.log(1000)
+    (row,) = result["per_seed"]
+    assert sum(row["marginal_kl"]) + row["total_correlation"] == pytest.approx(row["kl"])
 
 
 @pytest.mark.slow
