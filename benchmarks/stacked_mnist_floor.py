@@ -21,6 +21,7 @@ from polemos.metrics.bench import (
     _mnist_or_skip,
     _train_digit_classifier,
     stacked_classes,
+    stacked_kl_parts,
     stacked_mnist,
 )
 from polemos.metrics.mixtures import reverse_kl_to_uniform
@@ -53,6 +54,9 @@ def main() -> None:
                     "kl_true_labels": reverse_kl_to_uniform(torch.bincount(classes, minlength=1000)),
                     "kl_classifier": reverse_kl_to_uniform(torch.bincount(predicted, minlength=1000)),
                     "stacked_accuracy": float((predicted == classes).float().mean()),
+                    "kl_parts_classifier": {
+                        key: value for key, value in stacked_kl_parts(predicted).items() if key != "digit_share"
+                    },
                     "seconds": time.perf_counter() - started,
                 }
             )
