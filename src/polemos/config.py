@@ -42,6 +42,9 @@ class ModelConfig(_Section):
     # Spectral normalization on every layer of D; None: the modality's choice (images: on; points: off, because a
     # 1-Lipschitz D cannot separate points a few sigma apart when modes are 0.01 wide — docs/benchmarks.md §4).
     spectral_norm: bool | None = None
+    # PacGAN packing (images, unconditional): D judges groups of `pack` samples, which penalises unequal mode
+    # frequencies; train.batch_size must be divisible by it. 1: off.
+    pack: int = Field(1, ge=1, le=16)
 
 
 class GameConfig(_Section):

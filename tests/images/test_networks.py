@@ -13,6 +13,7 @@ from polemos.images.networks import (
     ConditionalBatchNorm2d,
     DCGANDiscriminator,
     DCGANGenerator,
+    PackedDiscriminator,
     ResNetDiscriminator,
     ResNetGenerator,
     build_image_models,
@@ -209,3 +210,30 @@ def test_wrong_input_shapes_raise() -> None:
         generator(torch.randn(2, LATENT_DIM + 1))
     with pytest.raises(ValueError, match=r"\(N, 3, 8, 8\)"):
         discriminator(torch.zeros(2, 3, 16, 16))
+
+
+@pytest.mark.parametrize("name", ["dcgan", "resnet"])
+def test_packed_discriminator_judges_groups_of_consecutive_images(name: str) -> None:
+    torch.manual_seed(0)
+    _, discriminator = build_image_models(name, latent_dim=8, resolution=8, channels=3, width=8, pack=2)
+    assert isinstance(discriminator, PackedDiscriminator)
+    discriminator.eval()  # no power-iteration update between the calls compared
+    images = torch.randn(6, 3, 8, 8)
+    logits = discriminator(images)
+    assert logits.shape == (6,)
+    assert torch.equal(logits[0::2], logits[1::2])  # one logit per pair, shared by both members
+    # the pair (0, 1) is the inner D's 6-channel image [x0, x1]
+    pair = torch.cat([images[0], images[1]])[None]
+    assert torch.allclose(logits[0], discriminator.discriminator(pair, None)[0])
+    swapped = discriminator(images[[1, 0, 2, 3, 4, 5]])
+    assert not torch.allclose(swapped[0], logits[0])  # order within a pair is part of the input
+    assert torch.equal(swapped[2:], logits[2:])
+    with pytest.raises(ValueError, match="not divisible"):
+        discriminator(images[:5])
+
+
+def test_packing_needs_an_unconditional_model() -> None:
+    with pytest.raises(PolemosError, match="model.pack needs an unconditional model"):
+        build_image_models("dcgan", latent_dim=8, resolution=8, channels=1, width=8, num_classes=3, pack=2)
+    _, discriminator = build_image_models("dcgan", latent_dim=8, resolution=8, channels=1, width=8, pack=1)
+    assert not isinstance(discriminator, PackedDiscriminator)

@@ -116,3 +116,12 @@ def test_spectral_norm_default_is_on_for_images(override, expected) -> None:
     task = build_image_task(config, progress=False)
     assert _has_spectral_norm(task.discriminator) is expected
     assert task.metadata["spectral_norm"] is expected
+
+
+def test_packed_discriminator_trains_and_batch_size_must_divide(tmp_path) -> None:
+    _, task = train_small(tmp_path / "run", "model.pack=4")
+    assert task.discriminator.pack == 4
+    assert polemos.load(tmp_path / "run").sample(3, seed=0).shape == (3, 1, 8, 8)  # G is unchanged by packing
+    with pytest.raises(PolemosError, match="train.batch_size 8 is not divisible by model.pack 3"):
+        train_small(tmp_path / "other", "model.pack=3")
+    assert not (tmp_path / "other").exists()

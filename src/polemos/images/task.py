@@ -40,6 +40,11 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
             "use a folder with one sub-folder per class, labelled arrays, or set data.conditional=false"
         )
     spectral_norm = True if config.model.spectral_norm is None else config.model.spectral_norm  # images: on
+    if config.train.batch_size % config.model.pack:
+        raise PolemosError(
+            f"train.batch_size {config.train.batch_size} is not divisible by model.pack {config.model.pack}; "
+            "choose a batch size that is a multiple of it"
+        )
     generator, discriminator = build_image_models(
         config.model.architecture,
         latent_dim=config.model.latent_dim,
@@ -48,6 +53,7 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
         width=config.model.width,
         num_classes=num_classes,
         spectral_norm=spectral_norm,
+        pack=config.model.pack,
     )
     augment = DiffAugment(config.game.augment) if config.game.augment else None
     metadata: dict[str, Any] = {
