@@ -55,7 +55,9 @@ def main() -> None:
                     "kl_classifier": reverse_kl_to_uniform(torch.bincount(predicted, minlength=1000)),
                     "stacked_accuracy": float((predicted == classes).float().mean()),
                     "kl_parts_classifier": {
-                        key: value for key, value in stacked_kl_parts(predicted).items() if key != "digit_share"
+                        key: value
+                        for key, value in stacked_kl_parts(predicted).items()
+                        if key not in ("kl", "digit_share")
                     },
                     "seconds": time.perf_counter() - started,
                 }

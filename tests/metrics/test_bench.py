@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -52,9 +53,10 @@ def test_runs_dir_keeps_the_run_folders_and_never_overwrites_them(tmp_path) -> N
     from polemos.errors import PolemosError
 
     runs = tmp_path / "runs"
-    bench.run_mixtures(seeds=1, quick=True, steps=2, train_points=512, runs_dir=str(runs))
+    bench.run_mixtures(seeds=1, quick=True, steps=2, train_points=512, pack=2, runs_dir=str(runs))
     checkpoint = runs / "seed0" / "checkpoints" / "last.pt"
-    assert checkpoint.is_file() and (runs / "seed0" / "config.json").is_file()
+    assert checkpoint.is_file()
+    assert json.loads((runs / "seed0" / "config.json").read_text())["model"]["pack"] == 2  # the setting, recorded
     written = checkpoint.read_bytes()
     with pytest.raises(PolemosError, match="already holds the run 'seed0'"):
         bench.run_mixtures(seeds=1, quick=True, steps=2, train_points=512, runs_dir=str(runs))
@@ -101,6 +103,7 @@ def test_stacked_kl_parts_split_marginal_imbalance_from_dependence() -> None:
     # the same digit in the three channels: balanced marginals, KL = log(1000 / 10), all of it dependence
     same_digit = torch.arange(10).repeat(7) * 111
     parts = bench.stacked_kl_parts(same_digit)
+    assert parts["kl"] == pytest.approx(math.log(100))
     assert parts["marginal_kl"] == pytest.approx([0.0] * 3, abs=1e-12)
     assert parts["total_correlation"] == pytest.approx(math.log(100))
     # the first digit always 0, the others independent and uniform: KL = log 10, all of it channel 0

@@ -194,6 +194,7 @@ def train_mixture(
             "train.steps": settings.steps,
             "train.batch_size": settings.batch_size,
             "train.seed": seed,
+            "model.pack": settings.pack,  # recorded in the run's config.json
         },
         overrides=[
             *recipe_overrides,
@@ -211,7 +212,7 @@ def train_mixture(
         width=settings.width,
         depth=settings.depth,
         spectral_norm=config.model.spectral_norm,
-        pack=settings.pack,
+        pack=config.model.pack,
     )
     trainer = Trainer(config, task, fabric=Fabric(accelerator="cpu", devices=1))
     result = trainer.fit()
@@ -438,7 +439,7 @@ def stacked_kl_parts(classes: torch.Tensor) -> dict[str, Any]:
         classes: (N,) classes in 0..999, as returned by :func:`stacked_classes`.
 
     Returns:
-        ``{"marginal_kl": [3 floats], "total_correlation": float, "digit_share": [3 lists of 10 shares]}``.
+        ``{"kl": float, "marginal_kl": [3 floats], "total_correlation": float, "digit_share": [3 x 10 shares]}``.
     """
     from polemos.metrics.mixtures import reverse_kl_to_uniform
 
@@ -447,6 +448,7 @@ def stacked_kl_parts(classes: torch.Tensor) -> dict[str, Any]:
     marginal = [reverse_kl_to_uniform(histogram) for histogram in histograms]
     total = reverse_kl_to_uniform(torch.bincount(classes, minlength=1000))
     return {
+        "kl": total,
         "marginal_kl": marginal,
         "total_correlation": total - sum(marginal),
         "digit_share": [(histogram / histogram.sum()).tolist() for histogram in histograms],
@@ -492,7 +494,6 @@ def run_stacked_mnist(
         runs_dir: Keep each seed's run folder (``seed0``...) here; by default they are temporary.
     """
     from polemos.images.data import ImageData
-    from polemos.metrics.mixtures import reverse_kl_to_uniform
 
     path, skipped = _mnist_or_skip("stacked-mnist")
     if skipped is not None:
@@ -533,8 +534,7 @@ def run_stacked_mnist(
                 {
                     "seed": seed,
                     "modes": int((histogram > 0).sum()),
-                    "kl": reverse_kl_to_uniform(histogram),
-                    **stacked_kl_parts(classes),
+                    **stacked_kl_parts(classes),  # kl and its parts
                     "train_seconds": result.seconds,
                     "steps": result.step,
                     "sample_and_classify_seconds": time.perf_counter() - evaluation_started,
