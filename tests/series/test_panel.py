@@ -117,3 +117,8 @@ def test_ff_panel_quick_script(tmp_path, capsys) -> None:
     assert record["protocol"]["training_budget_seconds"] == 0.5
     assert record["protocol"]["gan_window"] == 12  # from -o window=12
     assert '"ff-panel"' in capsys.readouterr().out
+
+
+def test_benchmark_script_refuses_an_option_without_a_value() -> None:
+    with pytest.raises(PolemosError, match="not of the form --option key=value"):
+        bench.script_main("ff-panel", ["--quick", "-o", "window"])

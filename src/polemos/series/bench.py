@@ -688,7 +688,7 @@ def script_main(name: str, argv: list[str] | None = None) -> None:
     import argparse
     import json
 
-    import yaml
+    from polemos.config import parse_key_value
 
     parser = argparse.ArgumentParser(description=f"Runs the {name!r} benchmark and prints its JSON record.")
     parser.add_argument("--seeds", type=int, default=3, help="models trained, one per seed")
@@ -700,12 +700,7 @@ def script_main(name: str, argv: list[str] | None = None) -> None:
         "--option", "-o", action="append", default=[], help="extra key=value argument (YAML value), repeatable"
     )
     args = parser.parse_args(argv)
-    options = {}
-    for text in args.option:
-        if "=" not in text:
-            raise PolemosError(f"--option {text!r} is not of the form key=value")
-        key, value = text.split("=", 1)
-        options[key.strip()] = yaml.safe_load(value)
+    options = dict(parse_key_value(text, "--option key=value", "paths=200") for text in args.option)
     record = BENCHMARKS.get(name)(
         seeds=args.seeds, quick=args.quick, time_budget=args.time_budget, threads=args.threads, **options
     )
