@@ -610,9 +610,7 @@ class SeriesGAN:
         values = self._to_data_space(generated)
         covariance_map = meta.get("covariance_calibration")
         if covariance_map is not None:  # the affine map of calibrate_covariance, in data units
-            values = (values - np.asarray(covariance_map["generated_mean"])) @ np.asarray(
-                covariance_map["matrix"]
-            ) + np.asarray(covariance_map["real_mean"])
+            values = values @ np.asarray(covariance_map["matrix"]) + np.asarray(covariance_map["shift"])
         if meta["lengths"] is not None and context is None:
             probabilities = np.asarray(meta["lengths"], dtype=np.float64)
             drawn = rng.choice(len(probabilities), size=n, p=probabilities / probabilities.sum())
@@ -801,7 +799,7 @@ def _psd_power(matrix: np.ndarray, power: float) -> np.ndarray:
 
 
 def _covariance_calibration(generated: np.ndarray, real: np.ndarray) -> dict[str, list]:
-    """The affine map ``(x - generated_mean) @ matrix + real_mean`` giving ``generated`` the mean and covariance of
+    """The affine map ``x @ matrix + shift`` giving ``generated`` the mean and covariance of
     ``real`` (rows with NaN dropped). ``matrix`` is the optimal-transport map between Gaussians with the two
     covariances, ``A = C_g^{-1/2} (C_g^{1/2} C_r C_g^{1/2})^{1/2} C_g^{-1/2}``: symmetric, so ``A C_g A = C_r``.
     """
@@ -815,8 +813,6 @@ def _covariance_calibration(generated: np.ndarray, real: np.ndarray) -> dict[str
     root = _psd_power(generated_covariance, 0.5)
     inverse_root = _psd_power(generated_covariance, -0.5)
     matrix = inverse_root @ _psd_power(root @ real_covariance @ root, 0.5) @ inverse_root
-    return {
-        "matrix": ((matrix + matrix.T) / 2).tolist(),
-        "generated_mean": generated.mean(axis=0).tolist(),
-        "real_mean": real.mean(axis=0).tolist(),
-    }
+    matrix = (matrix + matrix.T) / 2
+    # (x - generated_mean) @ matrix + real_mean, with the constant part folded into one shift
+    return {"matrix": matrix.tolist(), "shift": (real.mean(axis=0) - generated.mean(axis=0) @ matrix).tolist()}
