@@ -20,9 +20,10 @@ from polemos.metrics.bench import (
     _load_mnist,
     _mnist_or_skip,
     _train_digit_classifier,
-    stacked_classes,
+    confident_share,
     stacked_kl_parts,
     stacked_mnist,
+    stacked_predictions,
 )
 from polemos.metrics.mixtures import reverse_kl_to_uniform
 
@@ -45,7 +46,7 @@ def main() -> None:
         classifier, accuracy = _train_digit_classifier(mnist, epochs, None)
         for seed in args.seeds:
             images, classes = stacked_mnist(mnist, STACKED_MNIST_SAMPLES, seed=seed)
-            predicted = stacked_classes(classifier, images)
+            predicted, top_probabilities = stacked_predictions(classifier, images)
             rows.append(
                 {
                     "classifier_epochs": epochs,
@@ -54,6 +55,7 @@ def main() -> None:
                     "kl_true_labels": reverse_kl_to_uniform(torch.bincount(classes, minlength=1000)),
                     "kl_classifier": reverse_kl_to_uniform(torch.bincount(predicted, minlength=1000)),
                     "stacked_accuracy": float((predicted == classes).float().mean()),
+                    "confident_share": confident_share(top_probabilities),
                     "kl_parts_classifier": {
                         key: value
                         for key, value in stacked_kl_parts(predicted).items()

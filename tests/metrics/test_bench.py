@@ -95,6 +95,27 @@ def test_stacked_classes_combine_the_three_channels() -> None:
     assert bench.stacked_classes(_ThresholdClassifier(), images).tolist() == [903]
 
 
+class _UnsureClassifier:
+    """Puts probability 0.6 on digit round(mean pixel * 9) and 0.4 on the next digit."""
+
+    def probabilities(self, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+        digit = ((images.mean(dim=(1, 2, 3)) + 1) / 2 * 9).round().long()
+        return 0.6 * torch.nn.functional.one_hot(digit, 10) + 0.4 * torch.nn.functional.one_hot((digit + 1) % 10, 10)
+
+
+def test_stacked_predictions_return_the_classes_and_each_channels_confidence() -> None:
+    images = torch.stack(
+        [torch.full((8, 8), 1.0), torch.full((8, 8), -1.0), torch.full((8, 8), 3 / 9 * 2 - 1)]
+    ).unsqueeze(0)
+    classes, top = bench.stacked_predictions(_UnsureClassifier(), images)
+    assert classes.tolist() == [903]
+    assert top.shape == (1, 3) and top.flatten().tolist() == pytest.approx([0.6] * 3)
+    assert bench.confident_share(top) == 0.0
+    assert bench.confident_share(top, threshold=0.5) == 1.0
+    sure = bench.stacked_predictions(_ThresholdClassifier(), images)[1]
+    assert bench.confident_share(torch.cat([top, sure])) == 0.5
+
+
 def test_stacked_kl_parts_split_marginal_imbalance_from_dependence() -> None:
     every_class = torch.arange(1000)
     parts = bench.stacked_kl_parts(every_class)
@@ -138,6 +159,7 @@ def test_stacked_mnist_quick_smoke(shared_data) -> None:
     assert 1 <= summary["modes"] <= 1000 and 0.0 <= summary["kl"] <= math.log(1000)
     (row,) = result["per_seed"]
     assert sum(row["marginal_kl"]) + row["total_correlation"] == pytest.approx(row["kl"])
+    assert 0.0 <= row["confident_share"] <= 1.0
 
 
 @pytest.mark.slow

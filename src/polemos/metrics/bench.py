@@ -40,6 +40,7 @@ __all__ = [
 
 GENERATED_MIXTURE_SAMPLES = 2_500  # BENCHMARKS.md §1
 STACKED_MNIST_SAMPLES = 26_000  # BENCHMARKS.md §2
+STACKED_CONFIDENCE = 0.9  # a classified digit counts as recognisable above this top softmax probability
 SHARED_DATA_ENV = "POLEMOS_SHARED_DATA"  # folder holding mnist/ (the project's ../shared/data by default)
 
 
@@ -419,13 +420,29 @@ def stacked_mnist(mnist: Any, count: int, seed: int) -> tuple[torch.Tensor, torc
     return images.contiguous(), digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
 
 
+def stacked_predictions(
+    classifier: Any, images: torch.Tensor, batch_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each channel of stacked images classified as a digit by ``classifier``, with the classifier's confidence.
+
+    Returns:
+        The 1,000-way classes (N,) = 100 d0 + 10 d1 + d2, and the top softmax probability of each channel (N, 3).
+    """
+    probabilities = [
+        classifier.probabilities(images[:, channel : channel + 1], batch_size=batch_size) for channel in range(3)
+    ]
+    top, digits = torch.stack(probabilities, dim=1).max(dim=2)  # (N, 3) each
+    return digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2], top
+
+
 def stacked_classes(classifier: Any, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """The 1,000-way class of stacked images: each channel classified as a digit by ``classifier``."""
-    digits = [
-        classifier.probabilities(images[:, channel : channel + 1], batch_size=batch_size).argmax(dim=1)
-        for channel in range(3)
-    ]
-    return digits[0] * 100 + digits[1] * 10 + digits[2]
+    return stacked_predictions(classifier, images, batch_size)[0]
+
+
+def confident_share(top_probabilities: torch.Tensor, threshold: float = STACKED_CONFIDENCE) -> float:
+    """Share of classified digits whose top softmax probability exceeds ``threshold``: how recognisable they are."""
+    return float((top_probabilities > threshold).double().mean())
 
 
 def stacked_kl_parts(classes: torch.Tensor) -> dict[str, Any]:
@@ -528,13 +545,14 @@ def run_stacked_mnist(
                     for index, start in enumerate(range(0, samples, 1000))
                 ]
             )
-            classes = stacked_classes(classifier, generated)
+            classes, top_probabilities = stacked_predictions(classifier, generated)
             histogram = torch.bincount(classes, minlength=1000)
             per_seed.append(
                 {
                     "seed": seed,
                     "modes": int((histogram > 0).sum()),
                     **stacked_kl_parts(classes),  # kl and its parts
+                    "confident_share": confident_share(top_probabilities),
                     "train_seconds": result.seconds,
                     "steps": result.step,
                     "sample_and_classify_seconds": time.perf_counter() - evaluation_started,
@@ -564,6 +582,7 @@ def run_stacked_mnist(
             },
             "kl": "KL(q || uniform over 1000) = sum_{q_c > 0} q_c log(1000 q_c), nats",
             "kl_parts": "KL = sum of the 3 channels' digit-marginal KLs to uniform over 10 + total correlation",
+            "confident_share": f"share of generated channels whose top classifier probability > {STACKED_CONFIDENCE}",
             "seeds": seeds,
             "first_seed": first_seed,
             "machine": _machine(threads),
