@@ -1,6 +1,6 @@
 """Runs the `stacked-mnist` benchmark (BENCHMARKS.md §2: modes covered of 1,000 and KL) and prints JSON.
 
-Usage: `.venv/bin/python benchmarks/stacked_mnist.py [--seeds 3] [--quick] [--json] [--budget S]
+Usage: `.venv/bin/python benchmarks/stacked_mnist.py [--seeds 3] [--quick] [--json] [--budget S] [--steps N]
 [--recipe default|dcgan-classic|...] [--classifier-epochs E]` (the same as `polemos bench stacked-mnist`).
 Needs ../shared/data/mnist or POLEMOS_SHARED_DATA; prints a skip record otherwise.
 """
@@ -19,6 +19,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="reduced protocol (smoke run, not comparable)")
     parser.add_argument("--json", action="store_true", help="print the summary only, as one JSON line")
     parser.add_argument("--budget", type=float, default=None, help="training seconds per seed (default 600)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="cap on generator steps (default 100,000: the budget ends the run)"
+    )
     parser.add_argument("--recipe", default="default", help="'default' or a preset name")
     parser.add_argument("--classifier-epochs", type=int, default=None, help="epochs of the digit classifier")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -30,6 +33,7 @@ def main() -> None:
         seeds=args.seeds,
         quick=args.quick,
         budget=args.budget,
+        **({} if args.steps is None else {"steps": args.steps}),
         recipe=args.recipe,
         classifier_epochs=args.classifier_epochs,
         overrides=args.override,

@@ -182,7 +182,9 @@ def test_mean_std_over_seeds_handles_an_infinite_kl() -> None:
 @pytest.mark.slow
 def test_stacked_mnist_first_seed(shared_data) -> None:
     result = bench.run_stacked_mnist(
-        seeds=1, quick=True, budget=1, first_seed=2, train_images=500, overrides=["model.width=8"]
+        seeds=1, quick=True, budget=60, steps=3, first_seed=2, train_images=500, overrides=["model.width=8"]
     )
     assert [row["seed"] for row in result["per_seed"]] == [2]
+    # the step cap ends the run well before the 60 s budget
+    assert result["per_seed"][0]["steps"] == 3 and result["protocol"]["training_steps_cap"] == 3
     assert result["protocol"]["first_seed"] == 2

@@ -586,6 +586,7 @@ def run_stacked_mnist(
             "recipe": recipe,
             "overrides": list(overrides),
             "training_budget_seconds": budget,
+            "training_steps_cap": steps,
             "generated_samples": samples,
             "classifier": {
                 "id": classifier.id,
