@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the summary only, as one JSON line")
     parser.add_argument("--budget", type=float, default=None, help="training seconds per seed (default 600)")
     parser.add_argument(
-        "--steps", type=int, default=None, help="cap on generator steps (default 100,000: the budget ends the run)"
+        "--steps", type=int, default=None, help="cap on generator steps (by default the budget ends the run)"
     )
     parser.add_argument("--recipe", default="default", help="'default' or a preset name")
     parser.add_argument("--classifier-epochs", type=int, default=None, help="epochs of the digit classifier")
