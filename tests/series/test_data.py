@@ -29,6 +29,8 @@ def test_make_windows_drops_nan_windows_only() -> None:
 def test_series_shorter_than_window_is_a_clear_error() -> None:
     with pytest.raises(PolemosError, match="shorter than the window"):
         data.make_windows(np.zeros((5, 2)), window=24)
+    with pytest.raises(PolemosError, match="the series has 1 step, shorter"):
+        data.make_windows(np.zeros((1, 2)), window=4)
 
 
 def test_timegan_windows_protocol() -> None:

@@ -247,8 +247,8 @@ def make_windows(
     length = values.shape[0]
     if length < window:
         raise PolemosError(
-            f"the series has {length} steps, shorter than the window of {window}; use a shorter window "
-            "or a longer series"
+            f"the series has {length} step{'' if length == 1 else 's'}, shorter than the window of {window}; "
+            "use a shorter window or a longer series"
         )
     windows = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)[::stride]
     windows = np.ascontiguousarray(np.moveaxis(windows, -1, 1))  # (N, F, window) -> (N, window, F)
