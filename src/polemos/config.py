@@ -45,6 +45,9 @@ class ModelConfig(_Section):
     # PacGAN packing (images, unconditional): D judges groups of `pack` samples, which penalises unequal mode
     # frequencies; train.batch_size must be divisible by it. 1: off.
     pack: int = Field(1, ge=1, le=16)
+    # Minibatch standard deviation (images): D sees how much groups of this many samples vary, appended as one
+    # feature map before its last layers (Karras et al. 2018). Mixes samples like batch norm. 0: off.
+    minibatch_std: int = Field(0, ge=0, le=64)
 
 
 class GameConfig(_Section):

@@ -13,6 +13,7 @@ from polemos.images.networks import (
     ConditionalBatchNorm2d,
     DCGANDiscriminator,
     DCGANGenerator,
+    MinibatchStd,
     PackedDiscriminator,
     ResNetDiscriminator,
     ResNetGenerator,
@@ -237,3 +238,44 @@ def test_packing_needs_an_unconditional_model() -> None:
         build_image_models("dcgan", latent_dim=8, resolution=8, channels=1, width=8, num_classes=3, pack=2)
     _, discriminator = build_image_models("dcgan", latent_dim=8, resolution=8, channels=1, width=8, pack=1)
     assert not isinstance(discriminator, PackedDiscriminator)
+
+
+def test_minibatch_std_appends_the_group_spread_computed_by_hand() -> None:
+    features = torch.randn(6, 2, 3, 3)
+    out = MinibatchStd(3)(features)
+    assert out.shape == (6, 3, 3, 3)
+    assert torch.equal(out[:, :2], features)
+    # groups are samples {0, 2, 4} and {1, 3, 5} (member-major reshape); spread = mean over C, H, W of the std
+    for group in ([0, 2, 4], [1, 3, 5]):
+        expected = (features[group].var(dim=0, unbiased=False) + 1e-8).sqrt().mean()
+        for member in group:
+            assert torch.allclose(out[member, 2], expected.expand(3, 3))
+    identical = MinibatchStd(2)(torch.ones(4, 1, 2, 2))
+    assert torch.allclose(identical[:, 1], torch.full((4, 2, 2), 1e-4))  # no spread: sqrt(eps)
+
+
+def test_minibatch_std_uses_the_largest_group_that_divides_the_batch() -> None:
+    features = torch.randn(5, 1, 1, 1)
+    out = MinibatchStd(4)(features)  # 5 is prime: groups of 1, zero spread
+    assert torch.allclose(out[:, 1], torch.full((5, 1, 1), 1e-4))
+    out = MinibatchStd(4)(torch.randn(6, 1, 1, 1))  # groups of 3
+    assert out[0, 1].item() == out[2, 1].item() == out[4, 1].item()
+    with pytest.raises(PolemosError, match=">= 2"):
+        MinibatchStd(1)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_minibatch_std_discriminator_sees_the_rest_of_its_group(name: str) -> None:
+    torch.manual_seed(0)
+    _, discriminator = build_image_models(name, LATENT_DIM, 8, 3, width=WIDTH, minibatch_std=2)
+    discriminator.eval()  # no power-iteration update between the calls compared
+    images = torch.randn(4, 3, 8, 8)
+    logits = discriminator(images)
+    assert logits.shape == (4,)
+    changed = images.clone()
+    changed[2] = torch.randn(3, 8, 8)  # sample 2 shares a group with sample 0 (groups {0, 2} and {1, 3})
+    other = discriminator(changed)
+    assert not torch.allclose(other[0], logits[0])
+    assert torch.allclose(other[[1, 3]], logits[[1, 3]])
+    _, plain = build_image_models(name, LATENT_DIM, 8, 3, width=WIDTH)
+    assert sum(p.numel() for p in discriminator.parameters()) > sum(p.numel() for p in plain.parameters())

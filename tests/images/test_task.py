@@ -118,6 +118,16 @@ def test_spectral_norm_default_is_on_for_images(override, expected) -> None:
     assert task.metadata["spectral_norm"] is expected
 
 
+def test_minibatch_std_discriminator_trains_and_a_group_of_1_is_refused(tmp_path) -> None:
+    config, task = train_small(tmp_path / "run", "model.minibatch_std=4")
+    assert config.model.minibatch_std == 4
+    assert task.discriminator.minibatch_std.group_size == 4
+    assert polemos.load(tmp_path / "run").sample(3, seed=0).shape == (3, 1, 8, 8)
+    with pytest.raises(PolemosError, match="minibatch-std group size must be >= 2"):
+        train_small(tmp_path / "other", "model.minibatch_std=1")
+    assert not (tmp_path / "other").exists()
+
+
 def test_packed_discriminator_trains_and_batch_size_must_divide(tmp_path) -> None:
     _, task = train_small(tmp_path / "run", "model.pack=4")
     assert task.discriminator.pack == 4

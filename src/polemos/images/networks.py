@@ -45,6 +45,7 @@ __all__ = [
     "DCGANDiscriminator",
     "DCGANGenerator",
     "ImageModelSpec",
+    "MinibatchStd",
     "PackedDiscriminator",
     "ResNetDiscriminator",
     "ResNetGenerator",
@@ -209,6 +210,39 @@ class _ProjectionHead(nn.Module):
         return logits
 
 
+class MinibatchStd(nn.Module):
+    """Appends one feature map: how much a group of samples varies (Karras et al. 2018, §3).
+
+    The batch is split into groups of ``group_size`` samples (the largest divisor of the batch size that is
+    ``<= group_size``). For each group the standard deviation over its members is taken per feature and
+    position, averaged into one number and appended to every member as a constant extra channel. A generator
+    whose samples vary less than real ones (collapse, or a few over-produced modes) becomes visible to D
+    per group instead of only per sample (https://arxiv.org/abs/1710.10196). Like batch norm, it mixes the
+    samples of a batch, so per-sample gradient penalties (R1, WGAN-GP) are no longer exact.
+
+    Args:
+        group_size: Samples per group (>= 2).
+    """
+
+    def __init__(self, group_size: int) -> None:
+        super().__init__()
+        if group_size < 2:
+            raise PolemosError(f"minibatch-std group size must be >= 2, got {group_size}; use e.g. 4, or 0 for off")
+        self.group_size = group_size
+
+    def forward(self, features: Tensor) -> Tensor:
+        """Maps ``features (N, C, H, W)`` to ``(N, C + 1, H, W)``."""
+        count, channels, height, width = features.shape
+        group = min(self.group_size, count)
+        while count % group:  # the largest divisor of N that is <= group_size (1 gives a zero std)
+            group -= 1
+        grouped = features.reshape(group, count // group, channels, height, width)  # member, group, ...
+        # sqrt(var over members + eps), averaged over features and positions: one number per group
+        spread = (grouped.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))
+        spread_map = spread.reshape(1, -1, 1, 1, 1).expand(group, -1, 1, height, width)
+        return torch.cat([features, spread_map.reshape(count, 1, height, width)], dim=1)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # DCGAN
 # ----------------------------------------------------------------------------------------------------------
@@ -277,7 +311,8 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """DCGAN discriminator with optional spectral norm and projection conditioning.
 
-    ``conv 3x3 -> LReLU -> [conv 4x4 stride 2 -> (BN) -> LReLU] x log2(R/4) -> flatten 4x4 map -> linear``.
+    ``conv 3x3 -> LReLU -> [conv 4x4 stride 2 -> (BN) -> LReLU] x log2(R/4) -> (minibatch std)
+    -> flatten 4x4 map -> linear``.
     Channels double per stage from ``width`` up to ``8 * width``. With ``spectral_norm=True`` every conv,
     linear and embedding layer is spectrally normalised and there is no batch norm (SNGAN); with ``False``
     the strided convs are followed by batch norm as in the original DCGAN. Batch norm mixes the samples of a
@@ -289,6 +324,7 @@ class DCGANDiscriminator(nn.Module):
         width: Channels of the full-resolution feature map.
         num_classes: Number of classes for a projection discriminator; 0 for unconditional.
         spectral_norm: Spectrally normalise every layer (and use no batch norm).
+        minibatch_std: Group size of a :class:`MinibatchStd` feature appended to the 4x4 map; 0 for none.
     """
 
     def __init__(
@@ -298,6 +334,7 @@ class DCGANDiscriminator(nn.Module):
         width: int = 64,  # channels of the full-resolution feature map
         num_classes: int = 0,  # 0 = unconditional, > 0 = projection discriminator
         spectral_norm: bool = True,  # SN on every layer, no batch norm
+        minibatch_std: int = 0,  # group size of the minibatch-std feature, 0 = none
     ) -> None:
         super().__init__()
         validate_image_geometry(resolution, channels)
@@ -320,6 +357,8 @@ class DCGANDiscriminator(nn.Module):
             )
             self.downsample_norms.append(nn.Identity() if spectral_norm else nn.BatchNorm2d(out_channels))
             in_channels = out_channels
+        self.minibatch_std = MinibatchStd(minibatch_std) if minibatch_std else nn.Identity()
+        in_channels += 1 if minibatch_std else 0
         self.head = _ProjectionHead(in_channels * 4 * 4, num_classes)
         _init_dcgan(self)
         if self.head.class_embedding is not None:
@@ -334,7 +373,7 @@ class DCGANDiscriminator(nn.Module):
         hidden = F.leaky_relu(self.from_image(images), LEAKY_RELU_SLOPE)
         for conv, norm in zip(self.downsample_convs, self.downsample_norms, strict=True):
             hidden = F.leaky_relu(norm(conv(hidden)), LEAKY_RELU_SLOPE)
-        return self.head(hidden.flatten(1), labels)
+        return self.head(self.minibatch_std(hidden).flatten(1), labels)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -459,9 +498,9 @@ class ResNetGenerator(nn.Module):
 class ResNetDiscriminator(nn.Module):
     """SNGAN ResNet discriminator (Miyato et al. 2018) with optional projection conditioning.
 
-    ``optimised down-block -> down-block x (log2(R/4) - 1) -> block at 4x4 -> ReLU -> global sum pool
-    -> linear``. Channels double per block from ``2 * width`` up to ``8 * width``. No batch norm; with
-    ``spectral_norm=True`` every conv, linear and embedding layer is spectrally normalised.
+    ``optimised down-block -> down-block x (log2(R/4) - 1) -> (minibatch std) -> block at 4x4 -> ReLU
+    -> global sum pool -> linear``. Channels double per block from ``2 * width`` up to ``8 * width``. No batch
+    norm; with ``spectral_norm=True`` every conv, linear and embedding layer is spectrally normalised.
 
     Args:
         resolution: Input image side in pixels, a power of two in [8, 256].
@@ -469,6 +508,7 @@ class ResNetDiscriminator(nn.Module):
         width: Channels of the full-resolution feature map (the first block outputs ``2 * width`` at R/2).
         num_classes: Number of classes for a projection discriminator; 0 for unconditional.
         spectral_norm: Spectrally normalise every layer.
+        minibatch_std: Group size of a :class:`MinibatchStd` feature appended before the 4x4 block; 0 for none.
     """
 
     def __init__(
@@ -478,6 +518,7 @@ class ResNetDiscriminator(nn.Module):
         width: int = 64,  # channels of the full-resolution feature map
         num_classes: int = 0,  # 0 = unconditional, > 0 = projection discriminator
         spectral_norm: bool = True,  # SN on every layer
+        minibatch_std: int = 0,  # group size of the minibatch-std feature, 0 = none
     ) -> None:
         super().__init__()
         validate_image_geometry(resolution, channels)
@@ -494,7 +535,9 @@ class ResNetDiscriminator(nn.Module):
             out_channels = channels_at(side, resolution, width)
             self.blocks.append(_DiscriminatorBlock(in_channels, out_channels, downsample=True, first=stage == 0))
             in_channels = out_channels
-        self.blocks.append(_DiscriminatorBlock(in_channels, in_channels, downsample=False, first=False))
+        self.minibatch_std = MinibatchStd(minibatch_std) if minibatch_std else nn.Identity()
+        extra = 1 if minibatch_std else 0
+        self.blocks.append(_DiscriminatorBlock(in_channels + extra, in_channels, downsample=False, first=False))
         self.head = _ProjectionHead(in_channels, num_classes)
         _xavier(self.head.to_logit)
         if self.head.class_embedding is not None:
@@ -507,8 +550,9 @@ class ResNetDiscriminator(nn.Module):
         _check_images(images, self.channels, self.resolution, type(self).__name__)
         labels = _check_labels(labels, images.shape[0], self.num_classes, type(self).__name__)
         hidden = images
-        for block in self.blocks:
+        for block in self.blocks[:-1]:
             hidden = block(hidden)
+        hidden = self.blocks[-1](self.minibatch_std(hidden))  # the block at 4x4 sees the group spread
         features = F.relu(hidden).sum(dim=(2, 3))  # global sum pooling
         return self.head(features, labels)
 
@@ -554,7 +598,7 @@ class ImageModelSpec:
         generator: Generator class, called as
             ``generator(latent_dim, resolution, channels, width, num_classes)``.
         discriminator: Discriminator class, called as
-            ``discriminator(resolution, channels, width, num_classes, spectral_norm)``.
+            ``discriminator(resolution, channels, width, num_classes, spectral_norm, minibatch_std)``.
         description: One line for the CLI's list of choices.
     """
 
@@ -593,6 +637,7 @@ def build_image_models(
     num_classes: int = 0,  # 0 = unconditional
     spectral_norm: bool = True,  # spectral norm on the discriminator
     pack: int = 1,  # PacGAN: D judges groups of this many images (unconditional models only)
+    minibatch_std: int = 0,  # group size of D's minibatch-std feature, 0 = none
 ) -> tuple[nn.Module, nn.Module]:
     """Builds a matched ``(generator, discriminator)`` pair from the :data:`IMAGE_MODELS` registry.
 
@@ -614,5 +659,6 @@ def build_image_models(
         width=width,
         num_classes=num_classes,
         spectral_norm=spectral_norm,
+        minibatch_std=minibatch_std,
     )
     return generator, PackedDiscriminator(discriminator, pack) if pack > 1 else discriminator

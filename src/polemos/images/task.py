@@ -54,6 +54,7 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
         num_classes=num_classes,
         spectral_norm=spectral_norm,
         pack=config.model.pack,
+        minibatch_std=config.model.minibatch_std,
     )
     augment = DiffAugment(config.game.augment) if config.game.augment else None
     metadata: dict[str, Any] = {
