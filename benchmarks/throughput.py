@@ -1,14 +1,14 @@
 """Training throughput of the polemos trainer against a plain PyTorch loop with the same networks and losses.
 
-Protocol: DCGAN at 32x32x3, batch 64, hinge loss, spectral norm on D, Adam with the default config's settings,
-n_critic 1, on synthetic uint8 images (2,048), CPU, ``--threads`` torch threads. The polemos side runs the real trainer
-(`Trainer.fit`: phases, stats, health checks, grad-norm sampling, sinks) with checkpoints and sample grids outside
-the timed window; its speed is total samples / total time over the timed intervals (the first interval is
-warm-up). The plain loop does the same D-then-G updates in a hand-written loop. Both sides are run alternately
-``--repeats`` times in the same process, with the EMA of G on or off on both sides (``--ema``).
+Protocol: DCGAN at 32x32x3 (width 64 unless ``--width``), batch 64, hinge loss, spectral norm on D, Adam with the
+default config's settings, n_critic 1, on synthetic uint8 images (2,048), CPU, ``--threads`` torch threads. The polemos
+side runs the real trainer (`Trainer.fit`: phases, stats, health checks, grad-norm sampling, sinks) with checkpoints and
+sample grids outside the timed window; its speed is total samples / total time over the timed intervals (the first
+interval is warm-up). The plain loop does the same D-then-G updates in a hand-written loop. Both sides are run
+alternately ``--repeats`` times in the same process, with the EMA of G on or off on both sides (``--ema``).
 
 Usage:
-    .venv/bin/python benchmarks/throughput.py --repeats 3 --steps 60 --threads 2 [--ema] [--json]
+    .venv/bin/python benchmarks/throughput.py --repeats 3 --steps 60 --threads 2 [--width 64] [--ema] [--json]
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ from polemos.train.task import GanTask
 RESOLUTION, CHANNELS, BATCH, LATENT = 32, 3, 64, 128
 
 
-def make_networks(seed: int):
+def make_networks(seed: int, width: int):
     torch.manual_seed(seed)
-    return build_image_models("dcgan", LATENT, RESOLUTION, CHANNELS, width=64, spectral_norm=True)
+    return build_image_models("dcgan", LATENT, RESOLUTION, CHANNELS, width=width, spectral_norm=True)
 
 
-def polemos_speed(data: torch.Tensor, steps: int, warmup: int, ema: bool, out: Path) -> float:
-    generator, discriminator = make_networks(0)
+def polemos_speed(data: torch.Tensor, steps: int, warmup: int, ema: bool, out: Path, width: int) -> float:
+    generator, discriminator = make_networks(0, width)
     config = resolve_config(
         flags={"train.out": str(out), "train.steps": warmup + steps, "train.batch_size": BATCH},
         overrides=[
@@ -72,8 +72,8 @@ def polemos_speed(data: torch.Tensor, steps: int, warmup: int, ema: bool, out: P
     return len(timed) * warmup * BATCH / seconds
 
 
-def plain_speed(data: torch.Tensor, steps: int, warmup: int, ema: bool) -> float:
-    generator, discriminator = make_networks(0)
+def plain_speed(data: torch.Tensor, steps: int, warmup: int, ema: bool, width: int) -> float:
+    generator, discriminator = make_networks(0, width)
     game = resolve_config().game  # the same optimizer settings as the polemos side
     betas = (game.beta1, game.beta2)
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=game.lr_generator, betas=betas)
@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ema", action="store_true", help="EMA of G on both sides")
+    parser.add_argument("--width", type=int, default=64, help="DCGAN base width of G and D")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -117,14 +118,15 @@ def main() -> None:
     ratios, polemos_runs, plain_runs = [], [], []
     with tempfile.TemporaryDirectory() as folder:
         for repeat in range(args.repeats):
-            plain = plain_speed(data, args.steps, args.warmup, args.ema)
-            ours = polemos_speed(data, args.steps, args.warmup, args.ema, Path(folder) / f"run{repeat}")
+            plain = plain_speed(data, args.steps, args.warmup, args.ema, args.width)
+            ours = polemos_speed(data, args.steps, args.warmup, args.ema, Path(folder) / f"run{repeat}", args.width)
             plain_runs.append(plain)
             polemos_runs.append(ours)
             ratios.append(ours / plain)
     result = {
         "protocol": {
             "model": "dcgan",
+            "width": args.width,
             "resolution": RESOLUTION,
             "channels": CHANNELS,
             "batch_size": BATCH,
