@@ -169,12 +169,14 @@ PRESETS.add(
     },
     "the default recipe on the bundled digits, sized for about 2 minutes on 2 CPU cores",
 )
-PRESETS.add(
-    "dcgan-classic",
-    {
+
+
+def _untricked_recipe(loss: str) -> dict[str, Any]:
+    """The early papers' setting: ``loss``, Adam(2e-4, 0.5), no spectral norm, no EMA, a constant rate."""
+    return {
         "model": {"spectral_norm": False},
         "game": {
-            "loss": "nonsaturating",
+            "loss": loss,
             "lr_generator": 2e-4,
             "lr_discriminator": 2e-4,
             "beta1": 0.5,
@@ -182,23 +184,17 @@ PRESETS.add(
             "lr_schedule": "constant",  # the paper's recipe, whatever the modality prefers
             "ema_half_life": None,
         },
-    },
+    }
+
+
+PRESETS.add(
+    "dcgan-classic",
+    _untricked_recipe("nonsaturating"),
     "Radford et al. 2015: BCE loss, Adam(2e-4, 0.5), no spectral norm, no EMA, no augmentation",
 )
 PRESETS.add(
     "minimax-2014",
-    {
-        "model": {"spectral_norm": False},
-        "game": {
-            "loss": "minimax",
-            "lr_generator": 2e-4,
-            "lr_discriminator": 2e-4,
-            "beta1": 0.5,
-            "beta2": 0.999,
-            "lr_schedule": "constant",  # the paper's recipe, whatever the modality prefers
-            "ema_half_life": None,
-        },
-    },
+    _untricked_recipe("minimax"),
     "Goodfellow et al. 2014: the saturating minimax loss and no tricks (shows collapse)",
 )
 PRESETS.add(
