@@ -18,8 +18,11 @@ def test_benchmarks_are_registered() -> None:
     assert {"mixtures", "stacked-mnist", "mnist-quality"} <= set(names)
 
 
-def test_mixtures_quick_smoke() -> None:
+def test_mixtures_quick_smoke(capsys) -> None:
     result = bench.run_mixtures(seeds=1, quick=True, steps=40, train_points=2_000)
+    captured = capsys.readouterr()
+    assert captured.out == ""  # progress goes to stderr: stdout is left to the results
+    assert captured.err.startswith("mixtures: ring-8 seed 0: ") and "(40 steps, " in captured.err
     summary, protocol = result["summary"], result["protocol"]
     assert protocol["reduced"] is True and protocol["generated_samples"] == 2_500
     assert protocol["settings"]["steps"] == 40 and protocol["recipe"] == "default"
@@ -151,8 +154,12 @@ def test_shared_mnist_dir_honours_the_environment(monkeypatch, tmp_path) -> None
 
 
 @pytest.mark.slow
-def test_stacked_mnist_quick_smoke(shared_data) -> None:
+def test_stacked_mnist_quick_smoke(shared_data, capsys) -> None:
     result = bench.run_stacked_mnist(seeds=1, quick=True, budget=2, train_images=500)
+    progress = capsys.readouterr().err.splitlines()
+    assert progress[0].startswith("stacked-mnist: digit classifier trained: ")
+    assert progress[1] == "stacked-mnist: seed 0: training for up to 2 s or 100000 steps"
+    assert json.loads(progress[2].removeprefix("stacked-mnist: ")) == result["per_seed"][0]
     summary, protocol = result["summary"], result["protocol"]
     assert protocol["reduced"] is True and protocol["generated_samples"] == 2_600
     assert protocol["classifier"]["validation_accuracy"] > 0.5
