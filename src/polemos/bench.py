@@ -8,6 +8,7 @@ so ``polemos`` starts fast.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,11 @@ _BENCHMARK_MODULES = (
     "polemos.tabular.bench",
     "polemos.series.bench",
 )
+
+
+def progress_note(benchmark: str, message: str) -> None:
+    """One progress line on stderr, so long benchmarks are not silent and stdout keeps only the results."""
+    print(f"{benchmark}: {message}", file=sys.stderr, flush=True)
 
 
 def load_benchmarks() -> Registry[BenchmarkFn]:

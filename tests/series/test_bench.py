@@ -15,7 +15,7 @@ def test_benchmarks_are_registered() -> None:
     assert {"stocks", "sines", "sp500-facts"} <= set(registry.names())
 
 
-def test_stocks_record_has_protocol_and_results(shared_data) -> None:
+def test_stocks_record_has_protocol_and_results(shared_data, capsys) -> None:
     record = bench.run_stocks(
         seeds=1,
         data_path=shared_data / "stocks" / "stock_data.csv",
@@ -29,9 +29,12 @@ def test_stocks_record_has_protocol_and_results(shared_data) -> None:
     assert record["protocol"]["windows"] == [3661, 24, 6]
     assert 0.0 <= record["results"]["discriminative"]["mean"] <= 0.5
     assert len(record["results"]["predictive"]["values"]) == 1
+    progress = capsys.readouterr().err.splitlines()  # one line before and one after each seed, on stderr
+    assert progress[0] == "stocks: seed 0: training for 0 s"
+    assert progress[1].startswith("stocks: seed 0: ") and "discriminative" in progress[1]
 
 
-def test_sp500_facts_record_compares_baselines() -> None:
+def test_sp500_facts_record_compares_baselines(capsys) -> None:
     pytest.importorskip("arch")
     record = bench.run_sp500_facts(seeds=1, paths=4, steps=300, window=32, time_budget=0.2, threads=1, **TINY)
     methods = record["results"]["methods"]
@@ -41,3 +44,5 @@ def test_sp500_facts_record_compares_baselines() -> None:
     # resampling real returns reproduces the one-day distribution closely (BENCHMARKS.md §6 warning)
     assert methods["iid bootstrap"]["emd_1"]["mean"] < methods["GARCH(1,1)-normal"]["emd_1"]["mean"] + 1e-3
     assert record["protocol"]["reduced"] is True and record["protocol"]["max_lag"] == 250
+    steps = record["results"]["training"][0]["steps"]
+    assert f"sp500-facts: seed 0: trained {steps} steps in " in capsys.readouterr().err

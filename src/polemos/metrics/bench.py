@@ -15,7 +15,6 @@ import math
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -24,7 +23,7 @@ from typing import Any
 
 import torch
 
-from polemos.bench import BENCHMARKS
+from polemos.bench import BENCHMARKS, progress_note
 from polemos.errors import PolemosError
 
 __all__ = [
@@ -72,11 +71,6 @@ def _summarise(per_seed: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[
         summary[key] = mean
         summary[f"{key}_std"] = std
     return summary
-
-
-def _progress_note(benchmark: str, message: str) -> None:
-    """One progress line on stderr, so long runs are not silent and stdout keeps only the results."""
-    print(f"{benchmark}: {message}", file=sys.stderr, flush=True)
 
 
 def _common_overrides(threads: int) -> list[str]:
@@ -283,7 +277,7 @@ def run_mixtures(
                 dataset, recipe, seed, mixture_settings, folder / f"seed{seed}", overrides, threads
             )
             scores = mixture_scores(points, means, sigma)
-            _progress_note(
+            progress_note(
                 "mixtures",
                 f"{dataset} seed {seed}: {scores.modes}/{len(means)} modes, {scores.high_quality:.1%} high quality, "
                 f"reverse KL {scores.reverse_kl:.4f} ({steps} steps, {seconds:.0f} s)",
@@ -564,7 +558,7 @@ def run_stacked_mnist(
     started = time.perf_counter()
     classifier, accuracy = _train_digit_classifier(mnist, epochs, 2_000 if quick else None)
     classifier_seconds = time.perf_counter() - started
-    _progress_note("stacked-mnist", f"digit classifier trained: {accuracy:.1%} in {classifier_seconds:.0f} s")
+    progress_note("stacked-mnist", f"digit classifier trained: {accuracy:.1%} in {classifier_seconds:.0f} s")
     preset = None if recipe == "default" else recipe
     per_seed = []
     seed_range = range(first_seed, first_seed + seeds)
@@ -573,7 +567,7 @@ def run_stacked_mnist(
             images, _ = stacked_mnist(mnist, train_images, seed=seed)
             data = ImageData(images, torch.zeros(len(images), dtype=torch.int64), (), "stacked-mnist")
             run_dir = folder / f"seed{seed}"
-            _progress_note("stacked-mnist", f"seed {seed}: training for up to {budget:.0f} s or {steps} steps")
+            progress_note("stacked-mnist", f"seed {seed}: training for up to {budget:.0f} s or {steps} steps")
             result = _train_image_run(data, run_dir, preset, seed, budget, steps, threads, str(path), overrides)
             evaluation_started = time.perf_counter()
             per_seed.append(
@@ -585,7 +579,7 @@ def run_stacked_mnist(
                     "sample_and_classify_seconds": time.perf_counter() - evaluation_started,
                 }
             )
-            _progress_note("stacked-mnist", json.dumps(per_seed[-1]))  # partial results of long runs
+            progress_note("stacked-mnist", json.dumps(per_seed[-1]))  # partial results of long runs
     summary = _summarise(per_seed, ("modes", "kl", "train_seconds", "steps"))
     return {
         "benchmark": "stacked-mnist",
@@ -676,7 +670,7 @@ def run_mnist_quality(
     epochs = classifier_epochs if classifier_epochs is not None else (1 if quick else 5)
     mnist = _load_mnist(path)
     classifier, accuracy = _train_digit_classifier(mnist, epochs, 2_000 if quick else None)
-    _progress_note("mnist-quality", f"digit classifier trained: {accuracy:.1%}")
+    progress_note("mnist-quality", f"digit classifier trained: {accuracy:.1%}")
     per_seed: list[dict[str, Any]] = []
     value_keys = ("fid", "kid", "precision", "recall", "density", "coverage")
     run_overrides = [f"model.width={width}", *overrides]
@@ -687,7 +681,7 @@ def run_mnist_quality(
             for seed in range(seeds):
                 run_dir = folder / f"{recipe}-seed{seed}"
                 preset = None if recipe == "default" else recipe
-                _progress_note("mnist-quality", f"{recipe} seed {seed}: training for up to {budget:.0f} s")
+                progress_note("mnist-quality", f"{recipe} seed {seed}: training for up to {budget:.0f} s")
                 result = _train_image_run(
                     mnist, run_dir, preset, seed, budget, steps, threads, str(path), run_overrides
                 )
@@ -710,7 +704,7 @@ def run_mnist_quality(
                         "train_seconds": result.seconds,
                     }
                 )
-                _progress_note("mnist-quality", json.dumps(per_seed[-1]))  # partial results of long runs
+                progress_note("mnist-quality", json.dumps(per_seed[-1]))  # partial results of long runs
     summary = {
         recipe: _summarise([row for row in per_seed if row["recipe"] == recipe], (*value_keys, "steps"))
         for recipe in recipes

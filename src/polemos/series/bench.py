@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from polemos.bench import BENCHMARKS
+from polemos.bench import BENCHMARKS, progress_note
 from polemos.errors import PolemosError
 from polemos.series import baselines, data, metrics
 from polemos.series.model import SeriesGAN
@@ -69,6 +69,7 @@ def _timegan_benchmark(
     pred_iterations = predictive_iterations or (1000 if quick else 5000)
     discriminative, predictive, trainings = [], [], []
     for seed in range(seeds):
+        progress_note(name, f"seed {seed}: training for {budget:.0f} s")
         gan = SeriesGAN(seed=seed, **model_options).fit(windows, steps=10**9, time_budget=budget)
         synthetic = gan.sample(len(windows), seed=seed + 1000)
         summary = gan.summary
@@ -76,6 +77,11 @@ def _timegan_benchmark(
         trainings.append({"seed": seed, "steps": summary.steps, "seconds": round(summary.seconds, 1)})
         discriminative.append(metrics.discriminative_score(windows, synthetic, disc_iterations, seed=seed))
         predictive.append(metrics.predictive_score(windows, synthetic, pred_iterations, seed=seed))
+        progress_note(
+            name,
+            f"seed {seed}: {summary.steps} steps, discriminative {discriminative[-1]:.4f}, "
+            f"predictive {predictive[-1]:.4f}",
+        )
     # train-on-real, test-on-real predictive score in the same harness, as the reference
     real_predictive = [metrics.predictive_score(windows, windows, pred_iterations, seed=seed) for seed in range(seeds)]
     return {
@@ -238,6 +244,7 @@ def run_sp500_facts(
                 "selection_checks": len(summary.selection),
             }
         trainings.append(training)
+        progress_note("sp500-facts", f"seed {seed}: trained {summary.steps} steps in {training['seconds']:.0f} s")
         for method, method_paths in generated.items():
             facts = metrics.stylized_facts(returns, method_paths, horizons=horizons, max_lag=max_lag)
             per_method.setdefault(method, []).append(facts.to_dict())
@@ -420,6 +427,7 @@ def run_ff_panel(
         summary = gan.summary
         assert summary is not None
         trainings.append({"seed": seed, "steps": summary.steps, "seconds": round(time.perf_counter() - start, 1)})
+        progress_note("ff-panel", f"seed {seed}: trained {summary.steps} steps in {trainings[-1]['seconds']:.0f} s")
         generated = {
             "SeriesGAN": gan.sample(n_paths, length=length, seed=seed + 1000),
             "block bootstrap (joint)": baselines.block_bootstrap_paths(returns, n_paths, length, block_length, seed),
@@ -611,6 +619,7 @@ def run_scenarios(
         summary = gan.summary
         assert summary is not None
         trainings.append({"seed": seed, "steps": summary.steps, "seconds": round(time.perf_counter() - start, 1)})
+        progress_note("scenarios", f"seed {seed}: trained {summary.steps} steps in {trainings[-1]['seconds']:.0f} s")
         count = len(origins) * n_scenarios
         given = np.repeat(contexts, n_scenarios, axis=0)[:, :, None]
         random_ends = rng.integers(context_length, split + 1, size=count)  # training contexts r[u-L:u]
