@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from polemos.tabular.bench import ALL_MODELS, run
@@ -30,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: OMP_NUM_THREADS or 1)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     arguments = parser.parse_args(argv)
-    options: dict = {"log": lambda message: print(message, file=sys.stderr, flush=True)}
+    options: dict = {}  # progress lines go to stderr by default
     if arguments.budget is not None:
         options["budget"] = arguments.budget
     if arguments.models:

@@ -35,3 +35,18 @@ def test_missing_data_and_unknown_model_raise(tmp_path: Path) -> None:
         run(quick=True, data_path=tmp_path / "adult.csv")
     with pytest.raises(PolemosError, match="unknown model"):
         run(quick=True, models=["nope"])
+
+
+def test_reduced_run_reports_progress_on_stderr(shared_data: Path, capsys) -> None:
+    result = run(
+        seeds=1,
+        budget=1.0,
+        models=["polemos"],
+        train_rows=300,
+        small_data=False,
+        data_path=shared_data / "adult" / "adult.csv",
+        threads=1,
+    )
+    progress = capsys.readouterr().err
+    assert progress.startswith("tabular-adult: polemos seed 0: {")
+    assert '"fit_seconds"' in progress and "polemos" in result["results"]

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from polemos.bench import BENCHMARKS
+from polemos.bench import BENCHMARKS, progress_note
 from polemos.errors import PolemosError
 
 SDMETRICS_PIN = "0.32.0"
@@ -193,7 +193,7 @@ def run(seeds: int = 3, quick: bool = False, **options: Any) -> dict[str, Any]:
         quick: 1 seed, a 60 s budget, 5,000 training rows, only polemos and GaussianCopula (a smoke run).
         **options: ``budget`` (seconds, default 300), ``models`` (subset of ``ALL_MODELS``), ``data_path``,
             ``train_rows`` (subsample the 80% split), ``small_data`` (bool, default True),
-            ``polemos_options`` (dict of TabularGAN options), ``log`` (callable for progress lines),
+            ``polemos_options`` (dict of TabularGAN options), ``log`` (callable for progress lines; default: stderr),
             ``threads`` (torch threads for every model; default ``OMP_NUM_THREADS`` or 1).
     """
     budget = float(options.get("budget", 60.0 if quick else 300.0))
@@ -206,7 +206,7 @@ def run(seeds: int = 3, quick: bool = False, **options: Any) -> dict[str, Any]:
     # polemos is told the downstream target (TabularGAN(target=...)); "polemos-no-target" shows it without
     polemos_options = {"target": TARGET, **options.get("polemos_options", {})}
     untargeted_options = {**polemos_options, "target": None}
-    log: Callable[[str], None] = options.get("log", lambda message: None)
+    log: Callable[[str], None] = options.get("log", lambda message: progress_note("tabular-adult", message))
 
     threads = int(options.get("threads") or os.environ.get("OMP_NUM_THREADS") or 1)
     torch.set_num_threads(threads)
