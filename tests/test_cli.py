@@ -45,10 +45,27 @@ def test_dry_run_prints_the_resolved_config() -> None:
         (["train", "--resume", "/nonexistent/run"], "no such run folder"),
         (["sample", "/nonexistent/run"], "does not exist"),
         (["bench", "nope"], "unknown benchmark"),
+        (["bench", "stacked-mnist", "-o", "stepz=3"], "stacked-mnist has no option stepz; valid options: budget"),
+        (["bench", "stacked-mnist", "--dataset", "ring-8"], "has no option dataset"),
+        (["bench", "tabular-adult", "--quick", "-o", "budgt=3"], "tabular-adult has no option budgt"),
+        (["bench", "mixtures", "--quick", "-o", "overrides=model.widht=3"], "unknown config key 'model.widht'"),
     ],
 )
 def test_bad_input_gives_one_line_errors(args, fragment, tmp_path) -> None:
     assert_one_line_error(run(*args, cwd=tmp_path), fragment)
+
+
+def test_bench_collects_a_repeated_option_into_a_list(tmp_path) -> None:
+    result = run(
+        "bench", "mixtures", "--quick", "--seeds", "1", "-o", "steps=2", "-o", "train_points=512",
+        "-o", "overrides=game.lr_generator=1e-4", "-o", "overrides=game.lr_discriminator=3e-4",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    protocol = json.loads(result.stdout)["protocol"]
+    assert protocol["recipe_overrides"][-2:] == ["game.lr_generator=1e-4", "game.lr_discriminator=3e-4"]
+    assert protocol["settings"]["steps"] == 2
+    assert result.stderr.startswith("mixtures: ring-8 seed 0: ")  # progress on stderr, results on stdout
 
 
 def test_empty_folder_and_nan_arrays(tmp_path) -> None:

@@ -6,6 +6,7 @@ User errors (:class:`~polemos.errors.PolemosError`) are printed as one line, ``e
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -268,7 +269,10 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="a reduced protocol for smoke tests")] = False,
     dataset: Annotated[str | None, typer.Option(help="dataset variant, e.g. ring-8 or grid-25")] = None,
     budget: Annotated[float | None, typer.Option(help="training budget in seconds, where it applies")] = None,
-    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="extra key=value options")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="extra key=value options; a repeated key gives a list"),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Run a benchmark and print its results with their protocol."""
@@ -279,10 +283,22 @@ def bench(
     if seeds is not None and seeds < 1:
         raise PolemosError(f"--seeds must be at least 1 (got {seeds})")
     options: dict[str, Any] = {"dataset": dataset, "budget": budget}
+    extra: dict[str, Any] = {}
     for text in option or []:
         key, value = parse_key_value(text, "--option key=value", "steps=100")
-        options[key] = value
+        if key in extra:  # a repeated key collects its values: -o overrides=a.b=1 -o overrides=c.d=2
+            earlier = extra[key] if isinstance(extra[key], list) else [extra[key]]
+            extra[key] = [*earlier, value]
+        else:
+            extra[key] = value
+    options.update(extra)
     options = {key: value for key, value in options.items() if value is not None}
+    accepted = inspect.signature(run).parameters
+    takes_any = any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in accepted.values())
+    unknown = sorted(set(options) - set(accepted)) if not takes_any else []
+    if unknown:  # benchmarks taking **options check their own
+        valid = [key for key in accepted if key not in ("seeds", "quick")]
+        raise PolemosError(f"{name} has no option {', '.join(unknown)}; valid options: {', '.join(valid)}")
     if seeds is not None:
         options["seeds"] = seeds
     results = run(quick=quick, **options)

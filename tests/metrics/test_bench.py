@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from polemos.bench import load_benchmarks
+from polemos.errors import PolemosError
 from polemos.images.data import ImageData
 from polemos.metrics import bench
 
@@ -32,6 +33,18 @@ def test_mixtures_quick_smoke(capsys) -> None:
     assert row["steps"] == 40 and sum(row["counts"]) == round(row["high_quality"] * 2_500)
 
 
+def test_overrides_are_a_checked_list() -> None:
+    assert bench._checked_overrides("model.width=32") == ["model.width=32"]  # one string is one override
+    assert bench._checked_overrides(("model.width=32", "train.batch_size=128")) == [
+        "model.width=32",
+        "train.batch_size=128",
+    ]
+    with pytest.raises(PolemosError, match="unknown config key 'model.widht'"):
+        bench._checked_overrides(["model.widht=32"])
+    with pytest.raises(PolemosError, match="not of the form"):
+        bench._checked_overrides(["width"])
+
+
 def test_mixture_settings_per_dataset() -> None:
     assert bench.MixtureSettings.for_dataset("ring-8").batch_size == 256
     assert bench.MixtureSettings.for_dataset("grid-25").batch_size == 256
@@ -44,8 +57,6 @@ def test_mixture_settings_per_dataset() -> None:
 
 
 def test_mixtures_rejects_unknown_settings() -> None:
-    from polemos.errors import PolemosError
-
     with pytest.raises(PolemosError, match="recipe"):
         bench.run_mixtures(seeds=1, quick=True, recipe="nope", steps=2)
     with pytest.raises(PolemosError, match="valid settings"):
@@ -53,8 +64,6 @@ def test_mixtures_rejects_unknown_settings() -> None:
 
 
 def test_runs_dir_keeps_the_run_folders_and_never_overwrites_them(tmp_path) -> None:
-    from polemos.errors import PolemosError
-
     runs = tmp_path / "runs"
     bench.run_mixtures(seeds=1, quick=True, steps=2, train_points=512, pack=2, runs_dir=str(runs))
     checkpoint = runs / "seed0" / "checkpoints" / "last.pt"

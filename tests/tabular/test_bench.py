@@ -35,6 +35,10 @@ def test_missing_data_and_unknown_model_raise(tmp_path: Path) -> None:
         run(quick=True, data_path=tmp_path / "adult.csv")
     with pytest.raises(PolemosError, match="unknown model"):
         run(quick=True, models=["nope"])
+    with pytest.raises(PolemosError, match=r"unknown model\(s\) \['nope'\]"):
+        run(quick=True, models="polemos, nope")  # comma-separated, as from the command line
+    with pytest.raises(PolemosError, match="tabular-adult has no option budgt; valid options: budget"):
+        run(quick=True, budgt=3)
 
 
 def test_reduced_run_reports_progress_on_stderr(shared_data: Path, capsys) -> None:

@@ -73,6 +73,20 @@ def _summarise(per_seed: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[
     return summary
 
 
+def _checked_overrides(overrides: str | Sequence[str]) -> list[str]:
+    """Dotted config overrides as a list (one string counts as one override), checked before any training.
+
+    Raises:
+        PolemosError: Naming an override that is not ``section.key=value`` with a known key.
+    """
+    from polemos.config import parse_override
+
+    listed = [overrides] if isinstance(overrides, str) else [str(text) for text in overrides]
+    for text in listed:
+        parse_override(text)
+    return listed
+
+
 def _common_overrides(threads: int) -> list[str]:
     """Overrides every benchmark training shares: CPU, one process, no progress bar, few files."""
     return [
@@ -231,7 +245,7 @@ def run_mixtures(
     quick: bool = False,
     dataset: str = "ring-8",
     recipe: str = "default",
-    overrides: Sequence[str] = (),
+    overrides: str | Sequence[str] = (),
     threads: int = 1,
     runs_dir: str | None = None,
     **settings: int,
@@ -269,6 +283,7 @@ def run_mixtures(
         mixture_settings = MixtureSettings.for_dataset(dataset, **settings)
     except TypeError as error:
         raise PolemosError(f"{error}; valid settings: {', '.join(MixtureSettings().to_dict())}") from None
+    overrides = _checked_overrides(overrides)
     torch.set_num_threads(threads)
     per_seed = []
     with _runs_folder("polemos-mixtures-", runs_dir, [f"seed{seed}" for seed in range(seeds)]) as folder:
@@ -513,7 +528,7 @@ def run_stacked_mnist(
     train_images: int = 50_000,
     classifier_epochs: int | None = None,
     recipe: str = "default",
-    overrides: Sequence[str] = (),
+    overrides: str | Sequence[str] = (),
     threads: int = 1,
     first_seed: int = 0,
     runs_dir: str | None = None,
@@ -548,6 +563,7 @@ def run_stacked_mnist(
     if skipped is not None:
         return skipped
     assert path is not None
+    overrides = _checked_overrides(overrides)
     torch.set_num_threads(threads)
     budget = budget if budget is not None else (10.0 if quick else 600.0)
     samples = STACKED_MNIST_SAMPLES // 10 if quick else STACKED_MNIST_SAMPLES
@@ -630,7 +646,7 @@ def run_mnist_quality(
     classifier_epochs: int | None = None,
     threads: int = 1,
     width: int = 32,
-    overrides: Sequence[str] = (),
+    overrides: str | Sequence[str] = (),
     runs_dir: str | None = None,
 ) -> dict[str, Any]:
     """FID, KID, precision/recall, density/coverage of each recipe after the same training time (§3).
@@ -664,6 +680,7 @@ def run_mnist_quality(
     for recipe in recipes:
         if recipe != "default":
             PRESETS.get(recipe)  # fails early, listing the valid presets
+    overrides = _checked_overrides(overrides)
     torch.set_num_threads(threads)
     budget = budget if budget is not None else (10.0 if quick else 600.0)
     count = generated if generated is not None else (1_000 if quick else 10_000)

@@ -184,6 +184,10 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+# the keyword options of run(), as documented there
+RUN_OPTIONS = ("budget", "models", "data_path", "train_rows", "small_data", "polemos_options", "log", "threads")
+
+
 @BENCHMARKS.register("tabular-adult", "UCI Adult: polemos vs CTGAN/TVAE/GaussianCopula, quality, TSTR, fit time")
 def run(seeds: int = 3, quick: bool = False, **options: Any) -> dict[str, Any]:
     """Runs the Adult benchmark and returns results with their protocol.
@@ -196,8 +200,16 @@ def run(seeds: int = 3, quick: bool = False, **options: Any) -> dict[str, Any]:
             ``polemos_options`` (dict of TabularGAN options), ``log`` (callable for progress lines; default: stderr),
             ``threads`` (torch threads for every model; default ``OMP_NUM_THREADS`` or 1).
     """
+    unknown_options = sorted(set(options) - set(RUN_OPTIONS))
+    if unknown_options:
+        raise PolemosError(
+            f"tabular-adult has no option {', '.join(unknown_options)}; valid options: {', '.join(RUN_OPTIONS)}"
+        )
     budget = float(options.get("budget", 60.0 if quick else 300.0))
-    models = tuple(options.get("models", ("polemos", "gaussian-copula") if quick else ALL_MODELS))
+    models = options.get("models", ("polemos", "gaussian-copula") if quick else ALL_MODELS)
+    if isinstance(models, str):  # "polemos,ctgan" from the command line
+        models = [name.strip() for name in models.split(",") if name.strip()]
+    models = tuple(models)
     unknown = set(models) - set(ALL_MODELS)
     if unknown:
         raise PolemosError(f"unknown model(s) {sorted(unknown)}; valid: {', '.join(ALL_MODELS)}")
