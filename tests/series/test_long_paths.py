@@ -35,6 +35,39 @@ def test_slow_noise_is_stationary_ar1_with_the_given_time_scale() -> None:
     assert abs(lag2 - math.exp(-2.0)) < 0.03
 
 
+def test_slow_noise_follows_the_ar1_recursion_exactly() -> None:
+    torch.manual_seed(3)
+    values = slow_noise(4, 30, (5.0, 80.0)).double()
+    torch.manual_seed(3)
+    innovations = torch.randn(4, 30, 2).double()  # the same draws
+    phi = torch.exp(-1.0 / torch.tensor([5.0, 80.0], dtype=torch.float64))
+    state = innovations[:, 0]
+    torch.testing.assert_close(values[:, 0], state, atol=1e-6, rtol=0)
+    for step in range(1, 30):
+        state = phi * state + torch.sqrt(1 - phi.square()) * innovations[:, step]  # s_t = phi s_(t-1) + c e_t
+        torch.testing.assert_close(values[:, step], state, atol=1e-5, rtol=0)
+    assert slow_noise(2, 1, (5.0,)).shape == (2, 1, 1) and slow_noise(2, 0, (5.0,)).shape == (2, 0, 1)
+
+
+def test_warm_up_drops_steps_and_truncates_gradients() -> None:
+    generator = RecurrentGenerator(1, hidden=8, layers=2, noise_dim=2, output="volatility", slow_timescales=(20.0,))
+    torch.manual_seed(5)
+    full = generator(3, 12 + 7)
+    torch.manual_seed(5)
+    warmed = generator(3, 7, warm_up=12)
+    # the same random draws give the same values: the tail of the full run
+    torch.testing.assert_close(warmed, full[:, 12:])
+    # the initial state acts only through the warm-up, which is not tracked: no gradient reaches it
+    warmed.square().sum().backward()
+    assert generator.initial_state.weight.grad is None
+    assert generator.gru.weight_hh_l0.grad is not None and generator.head.weight.grad is not None
+    generator.zero_grad(set_to_none=True)
+    full[:, 12:].square().sum().backward()  # without warm-up, backpropagation reaches the first step
+    assert generator.initial_state.weight.grad is not None
+    with pytest.raises(ValueError, match="warm_up"):
+        generator(1, 3, warm_up=-1)
+
+
 def test_generator_reads_slow_noise() -> None:
     plain = RecurrentGenerator(1, hidden=8, layers=1, noise_dim=2, output="volatility")
     slow = RecurrentGenerator(1, hidden=8, layers=1, noise_dim=2, output="volatility", slow_timescales=(5.0, 50.0))

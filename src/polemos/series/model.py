@@ -85,7 +85,8 @@ class SeriesGANConfig:
             empty: none. Full-length windows only.
         burn_in: Steps the generator runs before the window the discriminator judges, in training and in
             :meth:`SeriesGAN.sample`, so the judged steps come from a warmed-up state as in long paths
-            (unconditional full-length windows only; 0: none).
+            (unconditional full-length windows only; 0: none). Gradients stop at the state after the burn-in
+            (truncated backpropagation), so a long burn-in costs about a forward pass without gradient tracking.
         select_every: Returns mode, one unconditional series: every this many steps, score the averaged
             generator's long paths on the stylized facts of the training returns (ACF of ``|r|`` and ``r^2``
             and the leverage correlation, L2 over lags ``1..min(250, select_length // 4)``, summed and
@@ -425,7 +426,8 @@ class SeriesGAN:
         def generate(batch_real: Tensor, batch_labels: Tensor | None, batch_mask: Tensor | None) -> Tensor:
             context = batch_real[:, :context_length] if context_length else None
             # with a burn-in the discriminator judges only the last `horizon` steps
-            fake = generator(len(batch_real), config.burn_in + horizon, batch_labels, context)[:, config.burn_in :]
+            # no gradient through the burn-in: truncated backpropagation, the cost of `horizon` steps
+            fake = generator(len(batch_real), horizon, batch_labels, context, warm_up=config.burn_in)
             if context is not None:
                 fake = torch.cat([context, fake], dim=1)
             if batch_mask is not None:
@@ -598,10 +600,11 @@ class SeriesGAN:
             chunks.append(
                 generator(
                     end - begin,
-                    burn_in + length,
+                    length,
                     label_tensor[begin:end] if label_tensor is not None else None,
                     context_tensor[begin:end] if context_tensor is not None else None,
-                )[:, burn_in:].numpy()
+                    warm_up=burn_in,
+                ).numpy()
             )
         generated = np.concatenate(chunks).astype(np.float64)
         calibration = meta.get("calibration")
@@ -749,7 +752,7 @@ class _FactsSelector:
             torch.manual_seed(0)
             was_training = generator.training
             generator.eval()
-            paths = generator(config.select_paths, config.burn_in + config.select_length)[:, config.burn_in :]
+            paths = generator(config.select_paths, config.select_length, warm_up=config.burn_in)
             generator.train(was_training)
         values = to_data_space(paths.double().numpy())
         if not np.isfinite(values).all():  # a diverged state never wins
@@ -783,7 +786,7 @@ def _scale_calibration(
     """``scale`` and ``shift`` per feature so that ``x * scale + shift`` has the real model-space mean and std."""
     with torch.random.fork_rng():
         torch.manual_seed(1)
-        paths = generator(config.select_paths, config.burn_in + config.select_length)[:, config.burn_in :]
+        paths = generator(config.select_paths, config.select_length, warm_up=config.burn_in)
     generated = paths.double().numpy().reshape(-1, paths.shape[2])
     generated_mean, generated_std = generated.mean(axis=0), generated.std(axis=0)
     real_mean, real_std = np.nanmean(real_model_space, axis=0), np.nanstd(real_model_space, axis=0)

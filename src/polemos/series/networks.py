@@ -12,8 +12,11 @@ gradient penalties computed from ``logits.sum()`` are per-sample.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
+import scipy.signal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -80,8 +83,17 @@ class RecurrentGenerator(nn.Module):
         steps: int,  # steps to generate (after the context, if any)
         labels: Tensor | None = None,  # (batch,) integer classes, for a conditional generator
         context: Tensor | None = None,  # (batch, L, F) given steps to continue
+        warm_up: int = 0,  # steps run first and dropped, without gradient tracking (truncated backpropagation)
     ) -> Tensor:
-        """Generates ``(batch, steps, F)``; with a context, its continuation."""
+        """Generates ``(batch, steps, F)``; with a context, its continuation.
+
+        With ``warm_up = w`` the generator runs ``w + steps`` steps and returns the last ``steps``: the values
+        are those of ``forward(batch, w + steps)[:, w:]`` with the same random state, but gradients stop at the
+        state after the warm-up, so training on long burn-ins costs about the backward pass of ``steps``.
+        """
+        if warm_up < 0:
+            raise ValueError(f"warm_up must be >= 0 steps, got {warm_up}")
+        total = warm_up + steps
         reference = self.head.weight
         options = {"device": reference.device, "dtype": reference.dtype}
         if self.label_embedding is not None:
@@ -100,14 +112,20 @@ class RecurrentGenerator(nn.Module):
             raise ValueError("this generator was built without a context encoder")
         initial = torch.tanh(self.initial_state(torch.cat(parts, dim=1)))
         initial = initial.view(batch, self.layers, self.hidden).transpose(0, 1).contiguous()
-        noise = torch.randn(batch, steps, self.noise_dim, **options)
-        parts = [noise, embedded.unsqueeze(1).expand(batch, steps, self.label_dim)]
+        noise = torch.randn(batch, total, self.noise_dim, **options)
+        parts = [noise, embedded.unsqueeze(1).expand(batch, total, self.label_dim)]
         if self.output == "volatility":
-            shocks = torch.randn(batch, steps + 1, self.features, **options)
+            shocks = torch.randn(batch, total + 1, self.features, **options)
             parts.append(shocks[:, :-1])  # the GRU at step t reads the shock of step t - 1
+            shocks = shocks[:, warm_up:]
         if self.slow_timescales:
-            parts.append(slow_noise(batch, steps, self.slow_timescales, **options))
-        hidden_states, _ = self.gru(torch.cat(parts, dim=2), initial)
+            parts.append(slow_noise(batch, total, self.slow_timescales, **options))
+        inputs = torch.cat(parts, dim=2)
+        if warm_up:
+            with torch.no_grad():
+                _, initial = self.gru(inputs[:, :warm_up], initial)
+            inputs = inputs[:, warm_up:]
+        hidden_states, _ = self.gru(inputs, initial)
         raw = self.head(hidden_states)
         if self.output == "sigmoid":
             return torch.sigmoid(raw)
@@ -129,16 +147,18 @@ def slow_noise(
     ``s_0 ~ N(0, 1)`` and ``s_t = phi s_{t-1} + sqrt(1 - phi^2) e_t`` with ``phi = exp(-1 / tau)``, so
     ``corr(s_t, s_{t+k}) = exp(-k / tau)`` at every ``t``.
     """
-    phi = torch.exp(-1.0 / torch.tensor(list(timescales), device=device, dtype=torch.float64)).to(dtype)
-    innovation_scale = torch.sqrt(1.0 - phi.square())
     innovations = torch.randn(batch, steps, len(timescales), device=device, dtype=dtype)
-    values = torch.empty_like(innovations)
-    state = innovations[:, 0]  # the stationary distribution N(0, 1)
-    values[:, 0] = state
-    for step in range(1, steps):
-        state = phi * state + innovation_scale * innovations[:, step]
-        values[:, step] = state
-    return values
+    if steps < 2:
+        return innovations  # s_0 ~ N(0, 1) only
+    drawn = innovations.detach().cpu().double().numpy()
+    values = np.empty_like(drawn)
+    for channel, tau in enumerate(timescales):
+        phi = math.exp(-1.0 / tau)
+        # the recursion as a linear filter along time, started at s_0 = e_0 (the stationary N(0, 1))
+        values[:, :, channel] = scipy.signal.lfilter(
+            [1.0], [1.0, -phi], drawn[:, :, channel] * np.r_[1.0, np.full(steps - 1, math.sqrt(1.0 - phi * phi))]
+        )
+    return torch.from_numpy(values).to(device=innovations.device, dtype=innovations.dtype)
 
 
 class ConvDiscriminator(nn.Module):
