@@ -103,6 +103,47 @@ def test_lambert_w_round_trip_and_gaussianizes() -> None:
     assert fitted.delta[0] == pytest.approx(0.3, abs=0.05)
 
 
+def test_lambert_w_tails_beyond_the_data_are_linear() -> None:
+    rng = np.random.default_rng(2)
+    heavy = data.lambert_w_heavy_tail(rng.standard_normal(5_000), 0.4)
+    fitted = data.LambertWGaussianizer.fit(heavy[:, None])
+    lower, upper, delta = fitted.lower[0], fitted.upper[0], fitted.delta
+    assert lower == pytest.approx(data.lambert_w_gaussianize(np.array([heavy.min()]), delta)[0])
+    assert upper == pytest.approx(data.lambert_w_gaussianize(np.array([heavy.max()]), delta)[0])
+    # inside the data's range: the exact map
+    inside = np.linspace(lower, upper, 101)[:, None]
+    np.testing.assert_allclose(fitted.inverse(inside), data.lambert_w_heavy_tail(inside, delta), rtol=1e-12)
+    # beyond it: continued with the slope at the bound, exp(delta u^2 / 2) (1 + delta u^2)
+    slope = np.exp(delta[0] * upper**2 / 2) * (1 + delta[0] * upper**2)
+    top = data.lambert_w_heavy_tail(np.array([upper]), delta)[0]
+    far = np.array([[upper + 1.0], [upper + 10.0]])
+    np.testing.assert_allclose(fitted.inverse(far)[:, 0], [top + slope, top + 10 * slope], rtol=1e-12)
+    assert fitted.inverse(far)[1, 0] < data.lambert_w_heavy_tail(far, delta)[1, 0] / 1e6  # the plain map explodes
+    # continuous, increasing and invertible on both sides
+    grid = np.linspace(lower - 20, upper + 20, 4001)[:, None]
+    mapped = fitted.inverse(grid)
+    assert np.isfinite(mapped).all() and (np.diff(mapped[:, 0]) > 0).all()
+    np.testing.assert_allclose(fitted.transform(mapped), grid, atol=1e-9)
+    # without bounds (models saved before them): the plain map
+    plain = data.LambertWGaussianizer(fitted.delta)
+    np.testing.assert_allclose(plain.inverse(far), data.lambert_w_heavy_tail(far, delta))
+
+
+def test_returns_transform_keeps_the_tail_bounds() -> None:
+    rng = np.random.default_rng(3)
+    transform = data.ReturnsTransform.fit(0.01 * rng.standard_t(3, size=(2000, 1)))
+    state = transform.to_dict()
+    assert state["gaussian_lower"][0] < 0 < state["gaussian_upper"][0]
+    far = np.array([[30.0], [60.0], [90.0]])  # model-space values far beyond anything seen
+    np.testing.assert_allclose(data.ReturnsTransform.from_dict(state).inverse(far), transform.inverse(far))
+    steps = np.diff(transform.inverse(far)[:, 0])  # a finite, linear tail: equal steps, not exp(delta u^2 / 2)
+    assert np.isfinite(steps).all() and steps[0] > 0 and steps[1] == pytest.approx(steps[0])
+    old_state = {key: value for key, value in state.items() if not key.startswith("gaussian_l")}
+    old_state.pop("gaussian_upper")
+    old = data.ReturnsTransform.from_dict(old_state)  # saved before the bounds: loads, plain map
+    assert old.gaussianizer.lower is None and old.gaussianizer.upper is None
+
+
 def test_returns_transform_round_trip_and_prices() -> None:
     rng = np.random.default_rng(1)
     returns = 0.01 * rng.standard_t(4, size=(3000, 2))
