@@ -402,10 +402,9 @@ class LambertWGaussianizer:
     The heavy-tail map ``u exp(delta u^2 / 2)`` grows faster than any exponential, so a generated Gaussian-space
     value a little beyond the data becomes an absurd return (S&P 500 2009-2018: ``delta = 0.415``; after the final
     standardisation of :class:`ReturnsTransform`, 5 maps to a 43 % daily return and 8 to 3,660 %, while the
-    largest real one is 6.9 %). Beyond the most extreme
-    Gaussianized training values ``lower`` / ``upper`` both directions therefore continue the map linearly with
-    its slope at the bound: exact on the range of the data, continuous, increasing and invertible everywhere,
-    and only linear (not super-exponential) in the tails.
+    largest real one is 6.9 %). Beyond the most extreme Gaussianized training values ``lower`` / ``upper``, both
+    directions therefore continue the map linearly with its slope at the bound: exact on the range of the data,
+    continuous, increasing and invertible everywhere, and only linear (not super-exponential) in the tails.
 
     Attributes:
         delta: Tail parameter per feature, shape ``(F,)``; 0 means no transform.
