@@ -44,5 +44,7 @@ def test_sp500_facts_record_compares_baselines(capsys) -> None:
     # resampling real returns reproduces the one-day distribution closely (BENCHMARKS.md §6 warning)
     assert methods["iid bootstrap"]["emd_1"]["mean"] < methods["GARCH(1,1)-normal"]["emd_1"]["mean"] + 1e-3
     assert record["protocol"]["reduced"] is True and record["protocol"]["max_lag"] == 250
+    # the kept generator is chosen on paths as long as the scored ones
+    assert record["protocol"]["model"]["select_length"] == 300
     steps = record["results"]["training"][0]["steps"]
     assert f"sp500-facts: seed 0: trained {steps} steps in " in capsys.readouterr().err

@@ -208,9 +208,10 @@ def run_sp500_facts(
 ) -> dict[str, Any]:
     """Stylized facts of 500 x 4,000 generated S&P 500 paths vs baselines fitted in the same run (§6)."""
     torch.set_num_threads(threads)
-    model_options = {**_SP500_MODEL, **model_options}
     n_paths = paths or (100 if quick else 500)
     length = steps or (1000 if quick else 4000)
+    # selection paths as long as the scored ones: the sample ACF at long lags depends on the path length
+    model_options = {**_SP500_MODEL, "select_length": length, **model_options}
     budget = _training_budget(time_budget, budget, quick, 60.0)
     prices = load_sp500_prices()
     returns = data.log_returns(prices)
