@@ -46,5 +46,7 @@ def test_sp500_facts_record_compares_baselines(capsys) -> None:
     assert record["protocol"]["reduced"] is True and record["protocol"]["max_lag"] == 250
     # the kept generator is chosen on paths as long as the scored ones
     assert record["protocol"]["model"]["select_length"] == 300
+    # the long-lag memory is trained by the facts penalty on the slow-noise inputs
+    assert record["protocol"]["model"]["facts_weight"] == 1.0 and record["protocol"]["model"]["slow_noise_timescales"]
     steps = record["results"]["training"][0]["steps"]
     assert f"sp500-facts: seed 0: trained {steps} steps in " in capsys.readouterr().err

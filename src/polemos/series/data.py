@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy import optimize, special, stats
+from torch import Tensor
 
 from polemos.errors import PolemosError
 
@@ -464,6 +466,20 @@ class LambertWGaussianizer:
         heavy = np.where(gaussian > upper, heavy_upper + slope_upper * (gaussian - upper), heavy)
         return np.where(gaussian < lower, heavy_lower + slope_lower * (gaussian - lower), heavy)
 
+    def inverse_tensor(self, gaussian: Tensor) -> Tensor:
+        """:meth:`inverse` on a tensor ``(..., F)``, differentiable (for losses on data-space returns)."""
+        options = {"dtype": gaussian.dtype, "device": gaussian.device}
+        delta = torch.as_tensor(self.delta, **options)
+        if self.lower is None or self.upper is None:
+            return gaussian * torch.exp(0.5 * delta * gaussian.square())
+        lower, upper, heavy_lower, heavy_upper, slope_lower, slope_upper = (
+            torch.as_tensor(bound, **options) for bound in self._bounds()
+        )
+        inside = torch.minimum(torch.maximum(gaussian, lower), upper)
+        heavy = inside * torch.exp(0.5 * delta * inside.square())  # u exp(delta u^2 / 2)
+        heavy = torch.where(gaussian > upper, heavy_upper + slope_upper * (gaussian - upper), heavy)
+        return torch.where(gaussian < lower, heavy_lower + slope_lower * (gaussian - lower), heavy)
+
 
 @dataclass(frozen=True)
 class ReturnsTransform:
@@ -506,6 +522,15 @@ class ReturnsTransform:
         """Model space -> returns."""
         gaussian = model_values * self.gaussian_std + self.gaussian_mean
         return self.gaussianizer.inverse(gaussian) * self.std + self.mean
+
+    def inverse_tensor(self, model_values: Tensor) -> Tensor:
+        """:meth:`inverse` on a tensor ``(..., F)``, differentiable."""
+        options = {"dtype": model_values.dtype, "device": model_values.device}
+        gaussian = model_values * torch.as_tensor(self.gaussian_std, **options) + torch.as_tensor(
+            self.gaussian_mean, **options
+        )
+        heavy = self.gaussianizer.inverse_tensor(gaussian)
+        return heavy * torch.as_tensor(self.std, **options) + torch.as_tensor(self.mean, **options)
 
     def to_dict(self) -> dict[str, list[float]]:
         """JSON-ready parameters."""
