@@ -182,9 +182,9 @@ _SP500_MODEL = {
     # (600 s) ACF|r| 0.456 -> 0.352, ACF r^2 0.516 -> 0.415, EMD-20 0.0068 -> 0.0012 (docs/benchmarks.md §7)
     "select_every": 100,
     "calibrate_scale": True,
-    # every 16 steps, fit the slow-noise inputs to the series' stylized-fact curves on 1,024-step paths: the
-    # critic sees 64-day windows only; seeds 0 / 2 (600 s): ACF r^2 0.375 / 0.546 -> 0.390 / 0.456, ACF|r|
-    # 0.344 / 0.499 -> 0.335 / 0.384 (docs/benchmarks.md §7)
+    # every 16 steps, fit the slow-noise inputs to the series' stylized-fact curves on 1,024-step paths (the
+    # critic sees 64-day windows only); 3 seeds, 600 s: ACF|r| 0.400 -> 0.343, ACF r^2 0.451 -> 0.416,
+    # leverage 0.341 -> 0.331, EMD-20 0.0019 -> 0.0023 (docs/benchmarks.md §7)
     "facts_weight": 1.0,
 }
 
