@@ -14,7 +14,27 @@ from torch import Tensor
 
 from polemos.errors import PolemosError
 
-__all__ = ["FactsPenalty", "autocorrelation_tensor", "facts_curves_tensor", "leverage_correlation_tensor"]
+__all__ = [
+    "FactsPenalty",
+    "autocorrelation_tensor",
+    "facts_curves",
+    "facts_curves_tensor",
+    "leverage_correlation_tensor",
+]
+
+
+def facts_curves(paths: np.ndarray, max_lag: int) -> np.ndarray:
+    """ACF of ``|r|``, ACF of ``r^2`` and ``corr(r_t, r_{t+k}^2)`` of a series or paths at lags ``1..max_lag``,
+    averaged over paths, stacked ``(3, max_lag)`` (numpy, with :mod:`polemos.series.metrics`)."""
+    from polemos.series.metrics import autocorrelation, leverage_correlation  # imports scipy: only when used
+
+    return np.stack(
+        [
+            autocorrelation(np.abs(paths), max_lag),
+            autocorrelation(np.square(paths), max_lag),
+            leverage_correlation(paths, max_lag),
+        ]
+    )
 
 
 def _fft_size(length: int) -> int:
@@ -92,8 +112,6 @@ class FactsPenalty:
     """
 
     def __init__(self, series: np.ndarray, length: int, max_lag: int, stride: int = 16) -> None:
-        from polemos.series.metrics import autocorrelation, leverage_correlation  # scipy, only when used
-
         series = np.asarray(series, dtype=np.float64)
         if not 1 <= max_lag < length - 1:
             raise PolemosError(f"facts max_lag {max_lag} must be in [1, {length - 2}] for paths of {length} steps")
@@ -108,15 +126,7 @@ class FactsPenalty:
             pieces = pieces[np.isfinite(pieces).all(axis=1)]
             if len(pieces) == 0:
                 raise PolemosError(f"every {length}-step stretch of the series has a NaN; lower facts_length")
-            targets.append(
-                np.stack(
-                    [
-                        autocorrelation(np.abs(pieces), max_lag),
-                        autocorrelation(np.square(pieces), max_lag),
-                        leverage_correlation(pieces, max_lag),
-                    ]
-                )
-            )
+            targets.append(facts_curves(pieces, max_lag))
         self.target = torch.from_numpy(np.stack(targets))  # (F, 3, max_lag)
         self.max_lag = max_lag
 

@@ -47,7 +47,7 @@ from polemos.series.data import (
     returns_to_prices,
     validate_table,
 )
-from polemos.series.facts import FactsPenalty
+from polemos.series.facts import FactsPenalty, facts_curves
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
 from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_windows
 
@@ -527,8 +527,8 @@ class SeriesGAN:
             g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
             if facts_gradient is not None:
-                # only the slow-noise input columns: the rest of the generator stays the critic's
-                slow_columns = generator.slow_input_weight().shape[1]
+                # only the input columns of the slow noise (the GRU's last inputs): the rest stays the critic's
+                slow_columns = len(generator.slow_timescales)
                 generator.gru.weight_ih_l0.grad[:, -slow_columns:] += facts_gradient[:, -slow_columns:]
             g_optimizer.step()
             samples_seen += batch_size
@@ -768,19 +768,6 @@ def _read_summary(path: Path) -> SeriesSummary | None:
         return None
 
 
-def _facts_curves(paths: np.ndarray, max_lag: int) -> np.ndarray:
-    """ACF of |r|, ACF of r^2 and corr(r_t, r_{t+k}^2) at lags 1..max_lag, stacked ``(3, max_lag)``."""
-    from polemos.series.metrics import autocorrelation, leverage_correlation  # imports scipy: only when selecting
-
-    return np.stack(
-        [
-            autocorrelation(np.abs(paths), max_lag),
-            autocorrelation(np.square(paths), max_lag),
-            leverage_correlation(paths, max_lag),
-        ]
-    )
-
-
 class _FactsSelector:
     """Keeps the generator state whose long paths best match the training returns' stylized facts."""
 
@@ -788,7 +775,7 @@ class _FactsSelector:
         self.config = config
         self.max_lag = min(250, config.select_length // 4)
         # real curves per feature, each over the feature's observed (non-NaN) returns
-        self.real = [_facts_curves(column[np.isfinite(column)], self.max_lag) for column in np.asarray(series, float).T]
+        self.real = [facts_curves(column[np.isfinite(column)], self.max_lag) for column in np.asarray(series, float).T]
         self.best_score = math.inf
         self.best_step: int | None = None
         self.best_state: dict[str, Tensor] | None = None
@@ -814,7 +801,7 @@ class _FactsSelector:
         score = float(
             np.mean(
                 [
-                    np.linalg.norm(_facts_curves(values[:, :, feature], self.max_lag) - real, axis=1).sum()
+                    np.linalg.norm(facts_curves(values[:, :, feature], self.max_lag) - real, axis=1).sum()
                     for feature, real in enumerate(self.real)
                 ]
             )

@@ -77,11 +77,6 @@ class RecurrentGenerator(nn.Module):
         self.gru = nn.GRU(inputs, hidden, num_layers=layers, batch_first=True)
         self.head = nn.Linear(hidden, 2 * features if output == "volatility" else features)
 
-    def slow_input_weight(self) -> Tensor:
-        """The columns of the first GRU layer's input weights that read the slow noise, ``(3 * hidden, S)``
-        (a view: the parameter is ``gru.weight_ih_l0``, whose last ``S`` input columns are the slow channels)."""
-        return self.gru.weight_ih_l0[:, self.gru.input_size - len(self.slow_timescales) :]
-
     def forward(
         self,
         batch: int,  # number of sequences
