@@ -5,7 +5,10 @@ Protocol: the `sp500-facts` networks (GRU hidden 32, 2 layers, 8 noise features,
 a 256-step burn-in, random weights, one forward and backward pass of the critic's logit sum through the generator.
 "tracked" runs all 320 steps with autograd and drops the first 256 (the code before 2026-12-01); "warm_up" runs the
 burn-in under no_grad (`RecurrentGenerator(..., warm_up=256)`, the current code). Also times one `slow_noise` call
-of 64 x 320 x 3. Median over ``--repeats`` timed calls after one warm-up call, ``--threads`` torch threads.
+of 64 x 320 x 3, and one gradient of the facts penalty (`facts_weight`: 32 paths of 1,024 steps after the burn-in,
+mapped to returns by a `ReturnsTransform`, against `FactsPenalty` targets of a synthetic 2,433-step Student-t series;
+the cost does not depend on the values). Median over ``--repeats`` timed calls after one warm-up call, ``--threads``
+torch threads.
 
 Usage:
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/series_step_time.py --threads 1 --repeats 20
@@ -18,8 +21,11 @@ import statistics
 import time
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
+from polemos.series.data import ReturnsTransform
+from polemos.series.facts import FactsPenalty
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator, slow_noise
 
 BURN_IN, WINDOW, BATCH, TIMESCALES = 256, 64, 64, (10.0, 50.0, 250.0)
@@ -52,10 +58,18 @@ def main() -> None:
     def warm_up() -> None:
         discriminator(generator(BATCH, WINDOW, warm_up=BURN_IN)).sum().backward()
 
+    series = 0.01 * np.random.default_rng(0).standard_t(4, size=(2433, 1))
+    penalty, to_returns = FactsPenalty(series, 1024, 250), ReturnsTransform.fit(series).inverse_tensor
+
+    def facts_gradient() -> None:
+        paths = generator(32, 1024, warm_up=BURN_IN)
+        torch.autograd.grad(penalty(to_returns(paths)), [generator.gru.weight_ih_l0])
+
     rows = {
         "generator update, burn-in tracked": median_ms(tracked, args.repeats),
         "generator update, burn-in under no_grad (warm_up)": median_ms(warm_up, args.repeats),
         "slow_noise 64 x 320 x 3": median_ms(lambda: slow_noise(BATCH, BURN_IN + WINDOW, TIMESCALES), args.repeats),
+        "facts penalty gradient, 32 x 1,024 steps": median_ms(facts_gradient, args.repeats),
     }
     for name, milliseconds in rows.items():
         print(f"{name}: {milliseconds:.1f} ms")
