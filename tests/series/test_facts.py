@@ -8,7 +8,7 @@ import torch
 
 from polemos.errors import PolemosError
 from polemos.series import metrics
-from polemos.series.data import ReturnsTransform
+from polemos.series.data import ReturnsTransform, lambert_w_heavy_tail
 from polemos.series.facts import (
     FactsPenalty,
     autocorrelation_tensor,
@@ -98,6 +98,13 @@ def test_returns_transform_tensor_inverse_equals_the_numpy_one_with_its_tails() 
     tensor = torch.from_numpy(model_values).requires_grad_(True)
     mapped = transform.inverse_tensor(tensor)
     np.testing.assert_allclose(mapped.detach().numpy(), transform.inverse(model_values), rtol=1e-12, atol=1e-15)
+    # independent checks: the forward map (scipy's Lambert W) undoes it everywhere, the plain map holds inside
+    np.testing.assert_allclose(transform.transform(mapped.detach().numpy()), model_values, atol=1e-9)
+    gaussian = model_values * transform.gaussian_std + transform.gaussian_mean
+    inside = (gaussian >= transform.gaussianizer.lower) & (gaussian <= transform.gaussianizer.upper)
+    plain = lambert_w_heavy_tail(gaussian, transform.gaussianizer.delta) * transform.std + transform.mean
+    np.testing.assert_allclose(mapped.detach().numpy()[inside], plain[inside], rtol=1e-12)
+    assert inside.sum() > 50 and (~inside).sum() > 50
     mapped.sum().backward()
     assert tensor.grad is not None and torch.isfinite(tensor.grad).all() and (tensor.grad > 0).all()
 

@@ -457,14 +457,8 @@ class LambertWGaussianizer:
 
     def inverse(self, gaussian: np.ndarray) -> np.ndarray:
         """Gaussian-like -> heavy-tailed (linear beyond the training range, see the class docstring)."""
-        gaussian = np.asarray(gaussian, dtype=np.float64)
-        if self.lower is None or self.upper is None:
-            return lambert_w_heavy_tail(gaussian, self.delta)
-        lower, upper, heavy_lower, heavy_upper, slope_lower, slope_upper = self._bounds()
-        # inside the range the exact map; clipping first keeps exp() finite for far-out values
-        heavy = lambert_w_heavy_tail(np.clip(gaussian, lower, upper), self.delta)
-        heavy = np.where(gaussian > upper, heavy_upper + slope_upper * (gaussian - upper), heavy)
-        return np.where(gaussian < lower, heavy_lower + slope_lower * (gaussian - lower), heavy)
+        # one implementation: the differentiable one, in float64
+        return self.inverse_tensor(torch.from_numpy(np.asarray(gaussian, dtype=np.float64))).numpy()
 
     def inverse_tensor(self, gaussian: Tensor) -> Tensor:
         """:meth:`inverse` on a tensor ``(..., F)``, differentiable (for losses on data-space returns)."""
@@ -475,6 +469,7 @@ class LambertWGaussianizer:
         lower, upper, heavy_lower, heavy_upper, slope_lower, slope_upper = (
             torch.as_tensor(bound, **options) for bound in self._bounds()
         )
+        # inside the range the exact map; clipping first keeps exp() finite for far-out values
         inside = torch.minimum(torch.maximum(gaussian, lower), upper)
         heavy = inside * torch.exp(0.5 * delta * inside.square())  # u exp(delta u^2 / 2)
         heavy = torch.where(gaussian > upper, heavy_upper + slope_upper * (gaussian - upper), heavy)
