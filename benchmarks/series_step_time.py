@@ -7,7 +7,8 @@ a 256-step burn-in, random weights, one forward and backward pass of the critic'
 burn-in under no_grad (`RecurrentGenerator(..., warm_up=256)`, the current code). Also times one `slow_noise` call
 of 64 x 320 x 3, and one gradient of the facts penalty (`facts_weight`: 32 paths of 1,024 steps after the burn-in,
 mapped to returns by a `ReturnsTransform`, against `FactsPenalty` targets of a synthetic 2,433-step Student-t series;
-the cost does not depend on the values). Median over ``--repeats`` timed calls after one warm-up call, ``--threads``
+the cost does not depend on the values), also with 8 paths of 4,000 steps against the whole series
+(`facts_target="series"`). Median over ``--repeats`` timed calls after one warm-up call, ``--threads``
 torch threads.
 
 Usage:
@@ -61,15 +62,20 @@ def main() -> None:
     series = 0.01 * np.random.default_rng(0).standard_t(4, size=(2433, 1))
     penalty, to_returns = FactsPenalty(series, 1024, 250), ReturnsTransform.fit(series).inverse_tensor
 
-    def facts_gradient() -> None:
-        paths = generator(32, 1024, warm_up=BURN_IN)
-        torch.autograd.grad(penalty(to_returns(paths)), [generator.gru.weight_ih_l0])
+    whole_series = FactsPenalty(series, 4000, 250, target="series")
+
+    def facts_gradient(penalty: FactsPenalty, paths: int, steps: int) -> None:
+        generated = generator(paths, steps, warm_up=BURN_IN)
+        torch.autograd.grad(penalty(to_returns(generated)), [generator.gru.weight_ih_l0])
 
     rows = {
         "generator update, burn-in tracked": median_ms(tracked, args.repeats),
         "generator update, burn-in under no_grad (warm_up)": median_ms(warm_up, args.repeats),
         "slow_noise 64 x 320 x 3": median_ms(lambda: slow_noise(BATCH, BURN_IN + WINDOW, TIMESCALES), args.repeats),
-        "facts penalty gradient, 32 x 1,024 steps": median_ms(facts_gradient, args.repeats),
+        "facts penalty gradient, 32 x 1,024 steps": median_ms(lambda: facts_gradient(penalty, 32, 1024), args.repeats),
+        "facts penalty gradient, 8 x 4,000 steps, whole-series target": median_ms(
+            lambda: facts_gradient(whole_series, 8, 4000), args.repeats
+        ),
     }
     for name, milliseconds in rows.items():
         print(f"{name}: {milliseconds:.1f} ms")

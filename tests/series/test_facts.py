@@ -53,6 +53,20 @@ def test_penalty_target_is_the_mean_curve_of_the_real_stretches() -> None:
     assert float(penalty(torch.from_numpy(stretches)[:, :, None])) == pytest.approx(0.0, abs=1e-12)
 
 
+def test_series_target_is_the_whole_series_curve_and_allows_longer_paths() -> None:
+    series = garch_like(300, 4)
+    series_with_gap = np.concatenate([series[:100], [np.nan], series[100:]])
+    penalty = FactsPenalty(series_with_gap[:, None], length=1000, max_lag=20, target="series")
+    # the observed returns, NaN dropped, as the selector and the scores see them
+    np.testing.assert_allclose(penalty.target[0, 0].numpy(), metrics.autocorrelation(np.abs(series), 20), atol=1e-12)
+    np.testing.assert_allclose(penalty.target[0, 2].numpy(), metrics.leverage_correlation(series, 20), atol=1e-12)
+    assert float(penalty(torch.from_numpy(series)[None, :, None])) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(PolemosError, match="unknown facts target 'whole'; choose one of stretches, series"):
+        FactsPenalty(series[:, None], length=100, max_lag=20, target="whole")
+    with pytest.raises(PolemosError, match="too few for lag 20"):
+        FactsPenalty(series[:15, None], length=100, max_lag=20, target="series")
+
+
 def test_penalty_is_the_summed_l2_distance_and_gradient_descent_lowers_it() -> None:
     real = garch_like(2000, 1)[:, None]
     penalty = FactsPenalty(real, length=200, max_lag=30)
@@ -109,9 +123,14 @@ def test_returns_transform_tensor_inverse_equals_the_numpy_one_with_its_tails() 
     assert tensor.grad is not None and torch.isfinite(tensor.grad).all() and (tensor.grad > 0).all()
 
 
-def test_facts_penalty_changes_only_the_slow_noise_input_weights(prices) -> None:
+@pytest.mark.parametrize(
+    "extra",
+    # the real stretches; paths longer than the 399-return series, against its whole curve
+    [{}, {"facts_target": "series", "facts_length": 500}],
+)
+def test_facts_penalty_changes_only_the_slow_noise_input_weights(prices, extra) -> None:
     # the penalty applies at step 4 only, with its own noise: up to its update both runs are identical
-    options = {**TINY, "slow_noise_timescales": (5.0, 20.0), "facts_paths": 4, "facts_length": 120}
+    options = {**TINY, "slow_noise_timescales": (5.0, 20.0), "facts_paths": 4, "facts_length": 120, **extra}
     data = prices(400)
     plain = SeriesGAN(seed=0, **options).fit(data, window=16, returns=True, steps=4)
     penalised = SeriesGAN(seed=0, facts_weight=1.0, facts_every=4, **options).fit(
@@ -122,9 +141,13 @@ def test_facts_penalty_changes_only_the_slow_noise_input_weights(prices) -> None
     for name, value in plain_state.items():
         if name != "gru.weight_ih_l0":
             torch.testing.assert_close(penalised_state[name], value, rtol=0, atol=0)
-    slow = penalised.generator.gru.input_size - 2
-    torch.testing.assert_close(penalised_state["gru.weight_ih_l0"][:, :slow], plain_state["gru.weight_ih_l0"][:, :slow])
-    assert not torch.equal(penalised_state["gru.weight_ih_l0"][:, slow:], plain_state["gru.weight_ih_l0"][:, slow:])
+    first = penalised.generator.gru.input_size - 2  # the two slow-noise inputs come last
+    torch.testing.assert_close(
+        penalised_state["gru.weight_ih_l0"][:, :first], plain_state["gru.weight_ih_l0"][:, :first]
+    )
+    # every trained column moved
+    moved = (penalised_state["gru.weight_ih_l0"][:, first:] != plain_state["gru.weight_ih_l0"][:, first:]).any(dim=0)
+    assert moved.all()
     assert np.isfinite(penalised.sample(2, length=200, seed=0)).all()
 
 
@@ -133,6 +156,8 @@ def test_facts_penalty_options_are_checked(prices) -> None:
         SeriesGAN(facts_weight=-1.0)
     with pytest.raises(PolemosError, match="facts_every"):
         SeriesGAN(facts_weight=1.0, facts_every=0)
+    with pytest.raises(PolemosError, match="unknown facts_target 'all'; choose one of stretches, series"):
+        SeriesGAN(facts_target="all")
     with pytest.raises(PolemosError, match="set slow_noise_timescales"):
         SeriesGAN(facts_weight=1.0)
     slow = {**TINY, "slow_noise_timescales": (5.0,)}

@@ -15,12 +15,16 @@ from torch import Tensor
 from polemos.errors import PolemosError
 
 __all__ = [
+    "FACTS_TARGETS",
     "FactsPenalty",
     "autocorrelation_tensor",
     "facts_curves",
     "facts_curves_tensor",
     "leverage_correlation_tensor",
 ]
+
+
+FACTS_TARGETS = ("stretches", "series")
 
 
 def facts_curves(paths: np.ndarray, max_lag: int) -> np.ndarray:
@@ -96,8 +100,10 @@ def facts_curves_tensor(paths: Tensor, max_lag: int) -> Tensor:
 class FactsPenalty:
     """Distance between the stylized-fact curves of generated paths and those of a real series.
 
-    The target is the mean curve over all real sub-series of the generated path length (stride ``stride``), so
-    the sample ACF's dependence on the path length (its downward bias at long lags) is the same on both sides.
+    With ``target="stretches"`` the target is the mean curve over all real sub-series of the generated path
+    length (stride ``stride``), so the sample ACF's dependence on the path length (its downward bias at long lags)
+    is the same on both sides. With ``target="series"`` it is the curve of the whole series, what the stylized-fact
+    scores compare long generated paths with; ``length`` may then exceed the series.
     The penalty is the sum of the three L2 distances over lags ``1..max_lag`` (averaged over features), the
     selection score of :class:`~polemos.series.model.SeriesGAN`, computed in float64.
 
@@ -105,22 +111,35 @@ class FactsPenalty:
         series: Real returns ``(T, F)`` in data units (NaN: that feature's sub-series with a NaN are skipped).
         length: Steps of the generated paths the penalty will see.
         max_lag: Largest lag.
-        stride: Steps between the starts of the real sub-series.
+        stride: Steps between the starts of the real sub-series (``target="stretches"``).
+        target: ``"stretches"`` or ``"series"``.
 
     Raises:
-        PolemosError: If the series is shorter than ``length`` or ``max_lag`` does not fit.
+        PolemosError: If the target is unknown, the series is shorter than ``length`` (stretches) or ``max_lag``
+            does not fit.
     """
 
-    def __init__(self, series: np.ndarray, length: int, max_lag: int, stride: int = 16) -> None:
+    def __init__(
+        self, series: np.ndarray, length: int, max_lag: int, stride: int = 16, target: str = "stretches"
+    ) -> None:
         series = np.asarray(series, dtype=np.float64)
         if not 1 <= max_lag < length - 1:
             raise PolemosError(f"facts max_lag {max_lag} must be in [1, {length - 2}] for paths of {length} steps")
-        if len(series) < length:
+        if target not in FACTS_TARGETS:
+            raise PolemosError(f"unknown facts target {target!r}; choose one of {', '.join(FACTS_TARGETS)}")
+        if target == "stretches" and len(series) < length:
             raise PolemosError(
-                f"the series has {len(series)} returns, fewer than facts_length={length}; lower facts_length"
+                f"the series has {len(series)} returns, fewer than facts_length={length}; lower facts_length "
+                'or use facts_target="series"'
             )
         targets = []
         for column in series.T:
+            if target == "series":  # the feature's observed returns, as the selector and the scores see them
+                observed = column[np.isfinite(column)]
+                if len(observed) <= max_lag + 1:
+                    raise PolemosError(f"the series has {len(observed)} returns, too few for lag {max_lag}")
+                targets.append(facts_curves(observed, max_lag))
+                continue
             starts = range(0, len(column) - length + 1, stride)
             pieces = np.stack([column[start : start + length] for start in starts])
             pieces = pieces[np.isfinite(pieces).all(axis=1)]

@@ -47,7 +47,7 @@ from polemos.series.data import (
     returns_to_prices,
     validate_table,
 )
-from polemos.series.facts import FactsPenalty, facts_curves
+from polemos.series.facts import FACTS_TARGETS, FactsPenalty, facts_curves
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
 from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_windows
 
@@ -112,15 +112,18 @@ class SeriesGANConfig:
             stylized-facts penalty (0: off). Every ``facts_every`` steps the generator draws ``facts_paths`` paths
             of ``facts_length`` steps (after ``burn_in``); the penalty is ``facts_every * facts_weight`` times the
             L2 distance of their ACF of ``|r|``, ACF of ``r^2`` and leverage curves (lags
-            ``1..min(250, facts_length // 4)``, data units) to those of the training series' stretches of the
-            same length (:class:`~polemos.series.facts.FactsPenalty`). Its gradient reaches only the GRU's input
+            ``1..min(250, facts_length // 4)``, data units) to the training series' curves (``facts_target``;
+            :class:`~polemos.series.facts.FactsPenalty`). Its gradient reaches only the GRU's input
             weights from the slow noise, the part of the generator that sets memory beyond the window: the critic
             judges ``window``-step windows and cannot see it. (Applied to every weight, the penalty taught the
             S&P 500 generator rare huge returns instead: kurtosis 122, real 7.) It fits statistics that the
             stylized-fact scores measure on the same series: report those scores as in-sample.
         facts_every: Apply the facts penalty every this many generator steps (lazy, like ``penalty_every``).
         facts_paths: Paths per facts penalty.
-        facts_length: Steps per facts-penalty path (at most the series length).
+        facts_length: Steps per facts-penalty path (at most the series length with ``facts_target="stretches"``).
+        facts_target: What the facts penalty compares with: ``"stretches"``, the mean curves of the training
+            series' stretches of ``facts_length`` steps (the same bias of the sample ACF on both sides), or
+            ``"series"``, the curves of the whole series, which the benchmark's scores compare long paths with.
     """
 
     hidden: int = 64
@@ -150,6 +153,7 @@ class SeriesGANConfig:
     facts_every: int = 16
     facts_paths: int = 32
     facts_length: int = 1024
+    facts_target: str = "stretches"
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,10 @@ class SeriesGAN:
             raise PolemosError(
                 "facts_weight trains the slow-noise inputs, and there are none; set slow_noise_timescales, "
                 "e.g. (10, 50, 250), or facts_weight=0"
+            )
+        if self.config.facts_target not in FACTS_TARGETS:
+            raise PolemosError(
+                f"unknown facts_target {self.config.facts_target!r}; choose one of {', '.join(FACTS_TARGETS)}"
             )
         if self.config.select_every < 0:
             raise PolemosError(f"select_every must be a number of steps >= 0 (0: off), got {self.config.select_every}")
@@ -470,7 +478,12 @@ class SeriesGAN:
         facts_penalty = None
         if config.facts_weight > 0:
             assert prepared.series is not None
-            facts_penalty = FactsPenalty(prepared.series, config.facts_length, min(250, config.facts_length // 4))
+            facts_penalty = FactsPenalty(
+                prepared.series,
+                config.facts_length,
+                min(250, config.facts_length // 4),
+                target=config.facts_target,
+            )
             to_returns = ReturnsTransform.from_dict(self.meta["scaling"]).inverse_tensor
 
         def facts_penalty_gradient(step: int) -> Tensor:
