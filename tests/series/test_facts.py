@@ -125,11 +125,8 @@ def test_returns_transform_tensor_inverse_equals_the_numpy_one_with_its_tails() 
 
 @pytest.mark.parametrize(
     "extra",
-    [
-        {},  # the real stretches
-        {"facts_target": "series", "facts_length": 500},  # paths longer than the 399-return series
-        {"slow_noise_timescales": (5.0,), "burst_noise_timescales": (3.0,)},  # one slow and one burst input
-    ],
+    # the real stretches; paths longer than the 399-return series, against its whole curve
+    [{}, {"facts_target": "series", "facts_length": 500}],
 )
 def test_facts_penalty_changes_only_the_slow_noise_input_weights(prices, extra) -> None:
     # the penalty applies at step 4 only, with its own noise: up to its update both runs are identical
@@ -144,7 +141,7 @@ def test_facts_penalty_changes_only_the_slow_noise_input_weights(prices, extra) 
     for name, value in plain_state.items():
         if name != "gru.weight_ih_l0":
             torch.testing.assert_close(penalised_state[name], value, rtol=0, atol=0)
-    first = penalised.generator.gru.input_size - 2  # the two slow- or burst-noise inputs come last
+    first = penalised.generator.gru.input_size - 2  # the two slow-noise inputs come last
     torch.testing.assert_close(
         penalised_state["gru.weight_ih_l0"][:, :first], plain_state["gru.weight_ih_l0"][:, :first]
     )

@@ -1,5 +1,4 @@
-"""Tests of the long-path options of SeriesGAN: slow AR(1) noise, burst noise, the |x| critic channels and the
-burn-in."""
+"""Tests of the long-path options of SeriesGAN: slow AR(1) noise, the |x| critic channels and the burn-in."""
 
 from __future__ import annotations
 
@@ -11,13 +10,7 @@ import torch
 
 from polemos.errors import PolemosError
 from polemos.series.model import SeriesGAN, SeriesGANConfig
-from polemos.series.networks import (
-    ConvDiscriminator,
-    RecurrentGenerator,
-    burst_noise,
-    slow_noise,
-    window_statistics,
-)
+from polemos.series.networks import ConvDiscriminator, RecurrentGenerator, slow_noise, window_statistics
 
 TINY = {"hidden": 8, "layers": 1, "noise_dim": 2, "discriminator_channels": 8, "batch_size": 16}
 
@@ -54,48 +47,6 @@ def test_slow_noise_follows_the_ar1_recursion_exactly() -> None:
         state = phi * state + torch.sqrt(1 - phi.square()) * innovations[:, step]  # s_t = phi s_(t-1) + c e_t
         torch.testing.assert_close(values[:, step], state, atol=1e-5, rtol=0)
     assert slow_noise(2, 1, (5.0,)).shape == (2, 1, 1) and slow_noise(2, 0, (5.0,)).shape == (2, 0, 1)
-
-
-def test_burst_noise_is_standardized_decaying_shot_noise() -> None:
-    torch.manual_seed(0)
-    rate, tau = 0.01, 10.0
-    values = burst_noise(400, 2_000, (tau,), rate).double()[:, :, 0]
-    assert values.shape == (400, 2_000)
-    assert abs(float(values.mean())) < 0.03 and abs(float(values.std()) - 1.0) < 0.03
-    # corr(b_t, b_{t+k}) = exp(-k / tau)
-    lag = float(torch.corrcoef(torch.stack([values[:, :-10].flatten(), values[:, 10:].flatten()]))[0, 1])
-    assert abs(lag - math.exp(-1.0)) < 0.03
-    # between jumps it decays: b_t - m = phi (b_{t-1} - m) - (1 - phi) m; a jump adds 1 / s
-    phi = math.exp(-1.0 / tau)
-    mean, std = rate / (1 - phi), math.sqrt((rate - rate**2) / (1 - phi**2))
-    increments = values[:, 1:] - phi * values[:, :-1] + (1 - phi) * mean / std
-    jumped = increments > 0.5 / std
-    torch.testing.assert_close(increments[~jumped], torch.zeros_like(increments[~jumped]), atol=1e-5, rtol=0)
-    torch.testing.assert_close(increments[jumped], torch.full_like(increments[jumped], 1 / std), atol=1e-5, rtol=0)
-    assert abs(float(jumped.double().mean()) - rate) < 0.001  # rare: about `rate` jumps per step
-    # reproducible under torch's seed
-    torch.manual_seed(4)
-    first = burst_noise(2, 50, (5.0, 20.0), 0.05)
-    torch.manual_seed(4)
-    torch.testing.assert_close(burst_noise(2, 50, (5.0, 20.0), 0.05), first)
-
-
-def test_generator_reads_burst_noise_after_the_slow_noise() -> None:
-    generator = RecurrentGenerator(
-        1, hidden=8, layers=1, noise_dim=2, output="volatility", slow_timescales=(5.0,), burst_timescales=(10.0, 3.0)
-    )
-    # noise (2) + previous shock (1) + slow (1) + burst (2); the last three are the persistent inputs
-    assert generator.gru.input_size == 6 and generator.persistent_inputs == 3
-    torch.manual_seed(1)
-    before = generator(2, 300)
-    with torch.no_grad():
-        generator.gru.weight_ih_l0[:, 4:] = 0.0  # the burst inputs' weights
-    torch.manual_seed(1)
-    assert not torch.allclose(before, generator(2, 300))
-    with pytest.raises(ValueError, match="positive"):
-        RecurrentGenerator(1, burst_timescales=(-2.0,))
-    with pytest.raises(ValueError, match="burst_rate"):
-        RecurrentGenerator(1, burst_timescales=(2.0,), burst_rate=1.5)
 
 
 def test_warm_up_drops_steps_and_truncates_gradients() -> None:
@@ -204,8 +155,6 @@ def test_long_path_options_round_trip(tmp_path, prices) -> None:
         seed=0,
         burn_in=5,
         slow_noise_timescales=(10.0, 100.0),
-        burst_noise_timescales=(5.0,),
-        burst_noise_rate=0.05,
         critic_magnitude=True,
         critic_statistics_lags=(1, 8, 64),  # 64 is beyond the window: dropped
         **TINY,
@@ -214,7 +163,6 @@ def test_long_path_options_round_trip(tmp_path, prices) -> None:
     gan.save(tmp_path / "model")
     loaded = SeriesGAN.load(tmp_path / "model")
     assert loaded.config == gan.config and loaded.config.slow_noise_timescales == (10.0, 100.0)
-    assert loaded.config.burst_noise_timescales == (5.0,) and loaded.generator.persistent_inputs == 3
     assert loaded.config.critic_statistics_lags == (1, 8, 64)
     np.testing.assert_allclose(
         loaded.sample(3, length=40, seed=2), gan.sample(3, length=40, seed=2), rtol=1e-5, atol=1e-8
@@ -224,10 +172,6 @@ def test_long_path_options_round_trip(tmp_path, prices) -> None:
 def test_bad_long_path_options() -> None:
     with pytest.raises(PolemosError, match="slow_noise_timescales"):
         SeriesGAN(slow_noise_timescales=(-1.0,))
-    with pytest.raises(PolemosError, match="burst_noise_timescales must be positive"):
-        SeriesGAN(burst_noise_timescales=(0.0,))
-    with pytest.raises(PolemosError, match="burst_noise_rate must be a probability"):
-        SeriesGAN(burst_noise_timescales=(5.0,), burst_noise_rate=0.0)
     with pytest.raises(PolemosError, match="burn_in"):
         SeriesGAN(burn_in=-3)
     windows = np.random.default_rng(0).normal(size=(20, 10, 1))

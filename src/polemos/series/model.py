@@ -79,10 +79,6 @@ class SeriesGANConfig:
         slow_noise_timescales: Time scales (steps) of extra slowly varying AR(1) noise inputs of the generator
             (:func:`~polemos.series.networks.slow_noise`); empty: none. Long paths get persistent drivers
             (volatility regimes) beyond the training window.
-        burst_noise_timescales: Time scales (steps) of rare-burst noise inputs of the generator
-            (:func:`~polemos.series.networks.burst_noise`): shot noise that jumps ``burst_noise_rate`` times per
-            step on average and decays, a driver for rare crisis episodes; empty: none.
-        burst_noise_rate: Expected jumps per step of each burst input.
         critic_magnitude: Whether the discriminator also reads ``|x|`` (volatility clustering made explicit).
         critic_statistics_lags: Lags of per-window statistics (autocorrelation of ``|x|``, ``corr(x_t,
             |x_{t+k}|)``, log mean square) the discriminator also reads
@@ -118,10 +114,10 @@ class SeriesGANConfig:
             L2 distance of their ACF of ``|r|``, ACF of ``r^2`` and leverage curves (lags
             ``1..min(250, facts_length // 4)``, data units) to the training series' curves (``facts_target``;
             :class:`~polemos.series.facts.FactsPenalty`). Its gradient reaches only the GRU's input
-            weights from the slow (and burst) noise, the part of the generator that sets memory beyond the window:
-            the critic judges ``window``-step windows and cannot see it. (Applied to every weight, the penalty
-            taught the S&P 500 generator rare huge returns instead: kurtosis 122, real 7.) It fits statistics that
-            the stylized-fact scores measure on the same series: report those scores as in-sample.
+            weights from the slow noise, the part of the generator that sets memory beyond the window: the critic
+            judges ``window``-step windows and cannot see it. (Applied to every weight, the penalty taught the
+            S&P 500 generator rare huge returns instead: kurtosis 122, real 7.) It fits statistics that the
+            stylized-fact scores measure on the same series: report those scores as in-sample.
         facts_every: Apply the facts penalty every this many generator steps (lazy, like ``penalty_every``).
         facts_paths: Paths per facts penalty.
         facts_length: Steps per facts-penalty path (at most the series length with ``facts_target="stretches"``).
@@ -145,8 +141,6 @@ class SeriesGANConfig:
     ema_half_life: float = 20_000.0
     label_dim: int = 8
     slow_noise_timescales: tuple[float, ...] = ()
-    burst_noise_timescales: tuple[float, ...] = ()
-    burst_noise_rate: float = 0.002
     critic_magnitude: bool = False
     critic_statistics_lags: tuple[int, ...] = ()
     burn_in: int = 0
@@ -259,15 +253,11 @@ class SeriesGAN:
         merged = {**asdict(base), **overrides}
         merged["betas"] = tuple(merged["betas"])
         merged["slow_noise_timescales"] = tuple(float(tau) for tau in merged["slow_noise_timescales"])
-        merged["burst_noise_timescales"] = tuple(float(tau) for tau in merged["burst_noise_timescales"])
         merged["critic_statistics_lags"] = tuple(int(lag) for lag in merged["critic_statistics_lags"])
         self.config = SeriesGANConfig(**merged)
-        for name in ("slow_noise_timescales", "burst_noise_timescales"):
-            if any(tau <= 0 for tau in getattr(self.config, name)):
-                raise PolemosError(f"{name} must be positive step counts, got {getattr(self.config, name)}")
-        if not 0 < self.config.burst_noise_rate < 1:
+        if any(tau <= 0 for tau in self.config.slow_noise_timescales):
             raise PolemosError(
-                f"burst_noise_rate must be a probability per step in (0, 1), got {self.config.burst_noise_rate}"
+                f"slow_noise_timescales must be positive step counts, got {self.config.slow_noise_timescales}"
             )
         if self.config.burn_in < 0:
             raise PolemosError(f"burn_in must be a non-negative number of steps, got {self.config.burn_in}")
@@ -276,11 +266,9 @@ class SeriesGAN:
                 "facts_weight must be >= 0 (0: off), facts_every and facts_paths >= 1; got "
                 f"{self.config.facts_weight}, {self.config.facts_every}, {self.config.facts_paths}"
             )
-        if self.config.facts_weight > 0 and not (
-            self.config.slow_noise_timescales or self.config.burst_noise_timescales
-        ):
+        if self.config.facts_weight > 0 and not self.config.slow_noise_timescales:
             raise PolemosError(
-                "facts_weight trains the slow- and burst-noise inputs, and there are none; set slow_noise_timescales, "
+                "facts_weight trains the slow-noise inputs, and there are none; set slow_noise_timescales, "
                 "e.g. (10, 50, 250), or facts_weight=0"
             )
         if self.config.facts_target not in FACTS_TARGETS:
@@ -453,8 +441,6 @@ class SeriesGAN:
             output,
             context=context_length > 0,
             slow_timescales=config.slow_noise_timescales,
-            burst_timescales=config.burst_noise_timescales,
-            burst_rate=config.burst_noise_rate,
         )
         discriminator = ConvDiscriminator(
             features,
@@ -554,9 +540,8 @@ class SeriesGAN:
             g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
             if facts_gradient is not None:
-                # only the input columns of the slow and burst noise (the GRU's last inputs): the rest stays the
-                # critic's
-                slow_columns = generator.persistent_inputs
+                # only the input columns of the slow noise (the GRU's last inputs): the rest stays the critic's
+                slow_columns = len(generator.slow_timescales)
                 generator.gru.weight_ih_l0.grad[:, -slow_columns:] += facts_gradient[:, -slow_columns:]
             g_optimizer.step()
             samples_seen += batch_size
@@ -725,7 +710,6 @@ class SeriesGAN:
                 **asdict(self.config),
                 "betas": list(self.config.betas),
                 "slow_noise_timescales": list(self.config.slow_noise_timescales),
-                "burst_noise_timescales": list(self.config.burst_noise_timescales),
                 "critic_statistics_lags": list(self.config.critic_statistics_lags),
             },
             "meta": self.meta,
@@ -758,7 +742,6 @@ class SeriesGAN:
         config_fields = record["config"]
         config_fields["betas"] = tuple(config_fields["betas"])
         config_fields["slow_noise_timescales"] = tuple(config_fields.get("slow_noise_timescales", ()))
-        config_fields["burst_noise_timescales"] = tuple(config_fields.get("burst_noise_timescales", ()))
         config_fields["critic_statistics_lags"] = tuple(config_fields.get("critic_statistics_lags", ()))
         model = cls(SeriesGANConfig(**config_fields), seed=record["meta"].get("seed", 0))
         meta = record["meta"]
@@ -775,8 +758,6 @@ class SeriesGAN:
             meta["output"],
             context=meta["context_length"] > 0,
             slow_timescales=config.slow_noise_timescales,
-            burst_timescales=config.burst_noise_timescales,
-            burst_rate=config.burst_noise_rate,
         )
         generator.load_state_dict(load_file(str(weights_path)))
         model.generator = generator.eval()

@@ -45,10 +45,6 @@ class RecurrentGenerator(nn.Module):
             stationary Gaussian AR(1) ``s_t = phi s_{t-1} + sqrt(1 - phi^2) e_t`` with ``phi = exp(-1 / tau)``,
             read by the GRU at every step. They give long paths persistent drivers (e.g. volatility regimes)
             that a GRU trained on short windows does not learn to carry itself. Empty: none (the default).
-        burst_timescales: Time scales ``tau`` of rare-burst noise inputs (:func:`burst_noise`): per scale a
-            standardized shot-noise process that jumps at rate ``burst_rate`` per step and decays with ``tau``,
-            a driver for rare crisis episodes that Gaussian slow noise hardly produces. Read after the slow noise.
-        burst_rate: Expected jumps per step of each burst input.
     """
 
     def __init__(
@@ -62,17 +58,10 @@ class RecurrentGenerator(nn.Module):
         output: str = "sigmoid",
         context: bool = False,
         slow_timescales: Sequence[float] = (),
-        burst_timescales: Sequence[float] = (),
-        burst_rate: float = 0.002,
     ) -> None:
         super().__init__()
-        if any(tau <= 0 for tau in (*slow_timescales, *burst_timescales)):
-            raise ValueError(
-                "slow_timescales and burst_timescales must be positive numbers of steps, got "
-                f"{tuple(slow_timescales)} and {tuple(burst_timescales)}"
-            )
-        if not 0 < burst_rate < 1:
-            raise ValueError(f"burst_rate must be a probability per step in (0, 1), got {burst_rate}")
+        if any(tau <= 0 for tau in slow_timescales):
+            raise ValueError(f"slow_timescales must be positive numbers of steps, got {tuple(slow_timescales)}")
         if output not in ("sigmoid", "linear", "volatility"):
             raise ValueError(f"output must be 'sigmoid', 'linear' or 'volatility', got {output!r}")
         self.features, self.hidden, self.layers, self.noise_dim = features, hidden, layers, noise_dim
@@ -84,16 +73,9 @@ class RecurrentGenerator(nn.Module):
         self.initial_state = nn.Linear(noise_dim + self.label_dim + context_dim, layers * hidden)
         self.shock_dim = features if output == "volatility" else 0
         self.slow_timescales = tuple(float(tau) for tau in slow_timescales)
-        self.burst_timescales = tuple(float(tau) for tau in burst_timescales)
-        self.burst_rate = float(burst_rate)
-        inputs = noise_dim + self.label_dim + self.shock_dim + self.persistent_inputs
+        inputs = noise_dim + self.label_dim + self.shock_dim + len(self.slow_timescales)
         self.gru = nn.GRU(inputs, hidden, num_layers=layers, batch_first=True)
         self.head = nn.Linear(hidden, 2 * features if output == "volatility" else features)
-
-    @property
-    def persistent_inputs(self) -> int:
-        """Number of slow and burst noise inputs: the GRU's last input columns."""
-        return len(self.slow_timescales) + len(self.burst_timescales)
 
     def forward(
         self,
@@ -138,8 +120,6 @@ class RecurrentGenerator(nn.Module):
             shocks = shocks[:, warm_up:]
         if self.slow_timescales:
             parts.append(slow_noise(batch, total, self.slow_timescales, **options))
-        if self.burst_timescales:
-            parts.append(burst_noise(batch, total, self.burst_timescales, self.burst_rate, **options))
         inputs = torch.cat(parts, dim=2)
         if warm_up:
             with torch.no_grad():
@@ -179,34 +159,6 @@ def slow_noise(
             [1.0], [1.0, -phi], drawn[:, :, channel] * np.r_[1.0, np.full(steps - 1, math.sqrt(1.0 - phi * phi))]
         )
     return torch.from_numpy(values).to(device=innovations.device, dtype=innovations.dtype)
-
-
-def burst_noise(
-    batch: int,  # number of sequences
-    steps: int,  # steps per sequence
-    timescales: Sequence[float],  # tau per channel, in steps
-    rate: float,  # expected jumps per step
-    device: torch.device | None = None,
-    dtype: torch.dtype | None = None,
-) -> Tensor:
-    """Standardized shot noise ``(batch, steps, len(timescales))``: rare bursts that decay.
-
-    ``b_t = phi b_{t-1} + J_t`` with ``phi = exp(-1 / tau)`` and unit jumps ``J_t ~ Bernoulli(rate)``; returned as
-    ``(b_t - m) / s`` with the stationary mean ``m = rate / (1 - phi)`` and standard deviation
-    ``s = sqrt((rate - rate^2) / (1 - phi^2))``. Unit jumps keep the inputs bounded (a lone burst peaks at
-    ``(1 - m) / s``). The first ``5 tau`` steps are run and dropped, so the process starts near stationarity.
-    Draws from torch's random state (reproducible under ``torch.manual_seed``).
-    """
-    warm_up = int(math.ceil(5 * max(timescales)))
-    shape = (batch, warm_up + steps, len(timescales))
-    drawn = (torch.rand(shape, device=device) < rate).cpu().double().numpy()
-    values = np.empty_like(drawn)
-    for channel, tau in enumerate(timescales):
-        phi = math.exp(-1.0 / tau)
-        filtered = scipy.signal.lfilter([1.0], [1.0, -phi], drawn[:, :, channel])
-        mean, std = rate / (1.0 - phi), math.sqrt((rate - rate * rate) / (1.0 - phi * phi))
-        values[:, :, channel] = (filtered - mean) / std
-    return torch.from_numpy(values[:, warm_up:]).to(device=device, dtype=dtype or torch.get_default_dtype())
 
 
 class ConvDiscriminator(nn.Module):
