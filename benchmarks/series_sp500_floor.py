@@ -25,6 +25,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from polemos.series import baselines, data, metrics
 from polemos.series.bench import load_sp500_prices
+from polemos.series.facts import facts_curves
 
 MAX_LAG = 250
 
@@ -49,11 +50,7 @@ LAG_BANDS = ((1, 5), (6, 20), (21, 60), (61, 250))
 
 def fact_curves(returns: np.ndarray, max_lag: int = MAX_LAG) -> dict[str, np.ndarray]:
     """The three curves that the ACF(|r|), ACF(r²) and leverage scores compare, at lags ``1..max_lag``."""
-    return {
-        "acf_abs": metrics.autocorrelation(np.abs(returns), max_lag),
-        "acf_squared": metrics.autocorrelation(np.square(returns), max_lag),
-        "leverage": metrics.leverage_correlation(returns, max_lag),
-    }
+    return dict(zip(("acf_abs", "acf_squared", "leverage"), facts_curves(returns, max_lag), strict=True))
 
 
 def episode_shift(returns: np.ndarray, removed: np.ndarray, max_lag: int = MAX_LAG) -> dict[str, dict[str, float]]:

@@ -137,7 +137,10 @@ class FactsPenalty:
             if target == "series":  # the feature's observed returns, as the selector and the scores see them
                 observed = column[np.isfinite(column)]
                 if len(observed) <= max_lag + 1:
-                    raise PolemosError(f"the series has {len(observed)} returns, too few for lag {max_lag}")
+                    raise PolemosError(
+                        f"the series has {len(observed)} returns, too few for lag {max_lag}; lower facts_length "
+                        "(the lags reach min(250, facts_length // 4))"
+                    )
                 targets.append(facts_curves(observed, max_lag))
                 continue
             starts = range(0, len(column) - length + 1, stride)
