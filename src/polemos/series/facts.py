@@ -138,8 +138,8 @@ class FactsPenalty:
                 observed = column[np.isfinite(column)]
                 if len(observed) <= max_lag + 1:
                     raise PolemosError(
-                        f"the series has {len(observed)} returns, too few for lag {max_lag}; lower facts_length "
-                        "(the lags reach min(250, facts_length // 4))"
+                        f"the series has {len(observed)} returns, too few for lag {max_lag}; use shorter paths "
+                        "(facts_length or select_length: the lags reach a quarter of it, at most 250)"
                     )
                 targets.append(facts_curves(observed, max_lag))
                 continue

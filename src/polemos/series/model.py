@@ -47,7 +47,7 @@ from polemos.series.data import (
     returns_to_prices,
     validate_table,
 )
-from polemos.series.facts import FACTS_TARGETS, FactsPenalty, facts_curves
+from polemos.series.facts import FACTS_TARGETS, FactsPenalty
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
 from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_windows
 
@@ -786,9 +786,8 @@ class _FactsSelector:
 
     def __init__(self, series: np.ndarray, config: SeriesGANConfig) -> None:
         self.config = config
-        self.max_lag = min(250, config.select_length // 4)
-        # real curves per feature, each over the feature's observed (non-NaN) returns
-        self.real = [facts_curves(column[np.isfinite(column)], self.max_lag) for column in np.asarray(series, float).T]
+        # the facts penalty's score against the whole series (each feature's observed returns), used without gradient
+        self.distance = FactsPenalty(series, config.select_length, min(250, config.select_length // 4), target="series")
         self.best_score = math.inf
         self.best_step: int | None = None
         self.best_state: dict[str, Tensor] | None = None
@@ -811,14 +810,7 @@ class _FactsSelector:
         if not np.isfinite(values).all():  # a diverged state never wins
             self.history.append((step, math.inf))
             return math.inf
-        score = float(
-            np.mean(
-                [
-                    np.linalg.norm(facts_curves(values[:, :, feature], self.max_lag) - real, axis=1).sum()
-                    for feature, real in enumerate(self.real)
-                ]
-            )
-        )
+        score = float(self.distance(torch.from_numpy(values)))
         if not math.isfinite(score):
             score = math.inf
         self.history.append((step, round(score, 5)))
