@@ -124,6 +124,14 @@ class SeriesGANConfig:
         facts_target: What the facts penalty compares with: ``"stretches"``, the mean curves of the training
             series' stretches of ``facts_length`` steps (the same bias of the sample ACF on both sides), or
             ``"series"``, the curves of the whole series, which the benchmark's scores compare long paths with.
+        tilt_quantile: Unconditional full-length windows: with ``q > 0``, a window is *extreme* when one of its
+            steps lies beyond the ``q`` quantile of the real ``|x|`` (model space). A ``tilt_fraction`` of every
+            real batch is drawn from the extreme real windows, and as many fakes are redrawn from the batch's
+            extreme fakes (with replacement; all fakes if none is extreme); the rest of both batches stays
+            uniform. The critic then compares the two distributions both as they are and conditioned on an
+            extreme, so it sees how rare days cluster (the day after a crash) far more often than in uniform
+            batches, where such windows are a few per cent. 0: off (the default).
+        tilt_fraction: Share of each batch drawn from the extreme windows with ``tilt_quantile``.
     """
 
     hidden: int = 64
@@ -154,6 +162,8 @@ class SeriesGANConfig:
     facts_paths: int = 32
     facts_length: int = 1024
     facts_target: str = "stretches"
+    tilt_quantile: float = 0.0
+    tilt_fraction: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -274,6 +284,11 @@ class SeriesGAN:
         if self.config.facts_target not in FACTS_TARGETS:
             raise PolemosError(
                 f"unknown facts_target {self.config.facts_target!r}; choose one of {', '.join(FACTS_TARGETS)}"
+            )
+        if not 0 <= self.config.tilt_quantile < 1 or not 0 < self.config.tilt_fraction < 1:
+            raise PolemosError(
+                "tilt_quantile must be in [0, 1) (0: off) and tilt_fraction in (0, 1); got "
+                f"{self.config.tilt_quantile}, {self.config.tilt_fraction}"
             )
         if self.config.select_every < 0:
             raise PolemosError(f"select_every must be a number of steps >= 0 (0: off), got {self.config.select_every}")
@@ -497,12 +512,33 @@ class SeriesGAN:
             (gradient,) = torch.autograd.grad(weighted.float(), [generator.gru.weight_ih_l0])
             return gradient
 
+        tilted = 0
+        if config.tilt_quantile > 0:
+            if mask is not None or context_length > 0 or label_tensor is not None:
+                raise PolemosError("tilt_quantile needs unconditional full-length windows; set tilt_quantile=0")
+            # windows holding a step beyond the real |x| quantile: "extreme" windows, in model space
+            tilt_threshold = float(np.quantile(np.abs(prepared.windows), config.tilt_quantile))
+            extreme_windows = np.flatnonzero(np.abs(prepared.windows).max(axis=(1, 2)) > tilt_threshold)
+            if len(extreme_windows):
+                tilted = int(round(batch_size * config.tilt_fraction))
+
+        def tilt(fake: Tensor) -> Tensor:
+            """The first ``tilted`` fakes replaced by fakes of this batch that hold an extreme step (if any)."""
+            if not tilted:
+                return fake
+            extreme = torch.nonzero(fake.detach().abs().amax(dim=(1, 2)) > tilt_threshold).squeeze(1)
+            pool = extreme if len(extreme) else torch.arange(len(fake))
+            chosen = pool[torch.from_numpy(rng.integers(0, len(pool), size=tilted))]
+            return torch.cat([fake[chosen], fake[tilted:]])
+
         start = time.perf_counter()
         d_loss_value = g_loss_value = math.nan
         step = 0
         samples_seen = 0
         for step in range(1, steps + 1):  # noqa: B007 (step is reported after the loop)
             index = torch.from_numpy(rng.integers(0, count, size=batch_size))
+            if tilted:  # the first `tilted` real windows come from the extreme ones
+                index[:tilted] = torch.from_numpy(rng.choice(extreme_windows, size=tilted))
             real = windows[index]
             batch_labels = label_tensor[index] if label_tensor is not None else None
             batch_mask = mask[index] if mask is not None else None
@@ -515,7 +551,7 @@ class SeriesGAN:
 
             # discriminator step
             with torch.no_grad():
-                fake = generate(real, batch_labels, fake_mask)
+                fake = tilt(generate(real, batch_labels, fake_mask))
             d_real_logits = discriminator(real, batch_mask, batch_labels)
             d_loss = loss.discriminator(d_real_logits, discriminator(fake, fake_mask, batch_labels))
             if config.penalty != "none" and config.penalty_weight > 0 and step % config.penalty_every == 0:
@@ -529,7 +565,7 @@ class SeriesGAN:
             d_optimizer.step()
 
             # generator step
-            fake = generate(real, batch_labels, fake_mask)
+            fake = tilt(generate(real, batch_labels, fake_mask))
             d_real = None
             if loss.generator_needs_real:
                 d_real = discriminator(real, batch_mask, batch_labels).detach()
