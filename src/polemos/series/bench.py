@@ -186,10 +186,6 @@ _SP500_MODEL = {
     # critic sees 64-day windows only); 3 seeds, 600 s: ACF|r| 0.400 -> 0.343, ACF r^2 0.451 -> 0.416,
     # leverage 0.341 -> 0.331, EMD-20 0.0019 -> 0.0023 (docs/benchmarks.md §7)
     "facts_weight": 1.0,
-    # half of each batch conditioned on a day beyond the real |x| 0.99 quantile, so the critic sees what follows
-    # extreme days; 3 seeds, 600 s: ACF r^2 0.416 -> 0.391, ACF|r| and leverage unchanged, EMD-20 0.0023 -> 0.0043
-    # (q = 0.995 gave ACF r^2 0.458; docs/benchmarks.md §7)
-    "tilt_quantile": 0.99,
 }
 
 
