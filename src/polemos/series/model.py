@@ -417,6 +417,8 @@ class SeriesGAN:
             raise PolemosError("critic_statistics_lags needs full-length windows; set it to () for masked data")
         if any(lag < 1 for lag in config.critic_statistics_lags):
             raise PolemosError(f"critic_statistics_lags must be positive, got {config.critic_statistics_lags}")
+        if config.tilt_quantile > 0 and (context_length > 0 or prepared.mask is not None or labels is not None):
+            raise PolemosError("tilt_quantile needs unconditional full-length windows; set tilt_quantile=0")
         if config.burn_in > 0 and (context_length > 0 or prepared.mask is not None):
             raise PolemosError(
                 "burn_in applies to unconditional full-length windows; set burn_in=0 for context or masked data"
@@ -512,13 +514,12 @@ class SeriesGAN:
             (gradient,) = torch.autograd.grad(weighted.float(), [generator.gru.weight_ih_l0])
             return gradient
 
-        tilted = 0
+        tilted, tilt_threshold, extreme_windows = 0, math.inf, np.empty(0, dtype=np.int64)
         if config.tilt_quantile > 0:
-            if mask is not None or context_length > 0 or label_tensor is not None:
-                raise PolemosError("tilt_quantile needs unconditional full-length windows; set tilt_quantile=0")
+            magnitudes = np.abs(prepared.windows)
             # windows holding a step beyond the real |x| quantile: "extreme" windows, in model space
-            tilt_threshold = float(np.quantile(np.abs(prepared.windows), config.tilt_quantile))
-            extreme_windows = np.flatnonzero(np.abs(prepared.windows).max(axis=(1, 2)) > tilt_threshold)
+            tilt_threshold = float(np.quantile(magnitudes, config.tilt_quantile))
+            extreme_windows = np.flatnonzero(magnitudes.max(axis=(1, 2)) > tilt_threshold)
             if len(extreme_windows):
                 tilted = int(round(batch_size * config.tilt_fraction))
 
