@@ -80,6 +80,10 @@ class SeriesGANConfig:
             (:func:`~polemos.series.networks.slow_noise`); empty: none. Long paths get persistent drivers
             (volatility regimes) beyond the training window.
         critic_magnitude: Whether the discriminator also reads ``|x|`` (volatility clustering made explicit).
+        critic_tails: Returns mode, with ``critic_magnitude``: the magnitude channels read ``|r - mean| / std``,
+            the standardised returns in data units (through the inverse of the QuantGAN map, differentiable),
+            instead of ``|x|`` in model space, where the Lambert W map has shrunk the tails. Extreme days and
+            how they cluster then weigh in the critic as much as they do in the returns.
         critic_statistics_lags: Lags of per-window statistics (autocorrelation of ``|x|``, ``corr(x_t,
             |x_{t+k}|)``, log mean square) the discriminator also reads
             (:func:`~polemos.series.networks.window_statistics`); lags at or beyond the window are dropped;
@@ -150,6 +154,7 @@ class SeriesGANConfig:
     label_dim: int = 8
     slow_noise_timescales: tuple[float, ...] = ()
     critic_magnitude: bool = False
+    critic_tails: bool = False
     critic_statistics_lags: tuple[int, ...] = ()
     burn_in: int = 0
     select_every: int = 0
@@ -240,6 +245,18 @@ def _critic(discriminator: ConvDiscriminator, mask: Tensor | None, labels: Tenso
     return discriminator(inputs, mask, labels)
 
 
+def _standardised_returns(scaling: dict[str, Any]) -> Callable[[Tensor], Tensor]:
+    """Differentiable map from model space to ``(r - mean) / std``, the standardised returns in data units."""
+    transform = ReturnsTransform.from_dict(scaling)
+
+    def standardised(model_values: Tensor) -> Tensor:
+        options = {"dtype": model_values.dtype, "device": model_values.device}
+        mean, std = torch.as_tensor(transform.mean, **options), torch.as_tensor(transform.std, **options)
+        return (transform.inverse_tensor(model_values) - mean) / std
+
+    return standardised
+
+
 class SeriesGAN:
     """A GAN for fixed- or variable-length multivariate sequences, optionally conditional.
 
@@ -268,6 +285,11 @@ class SeriesGAN:
         if any(tau <= 0 for tau in self.config.slow_noise_timescales):
             raise PolemosError(
                 f"slow_noise_timescales must be positive step counts, got {self.config.slow_noise_timescales}"
+            )
+        if self.config.critic_tails and not self.config.critic_magnitude:
+            raise PolemosError(
+                "critic_tails changes the critic's magnitude channels, and there are none; set "
+                "critic_magnitude=True as well, or critic_tails=False"
             )
         if self.config.burn_in < 0:
             raise PolemosError(f"burn_in must be a non-negative number of steps, got {self.config.burn_in}")
@@ -419,6 +441,10 @@ class SeriesGAN:
             raise PolemosError(f"critic_statistics_lags must be positive, got {config.critic_statistics_lags}")
         if config.tilt_quantile > 0 and (context_length > 0 or prepared.mask is not None or labels is not None):
             raise PolemosError("tilt_quantile needs unconditional full-length windows; set tilt_quantile=0")
+        if config.critic_tails and not returns:
+            raise PolemosError(
+                "critic_tails reads the data-space returns; fit with returns=True or set critic_tails=False"
+            )
         if config.burn_in > 0 and (context_length > 0 or prepared.mask is not None):
             raise PolemosError(
                 "burn_in applies to unconditional full-length windows; set burn_in=0 for context or masked data"
@@ -467,6 +493,7 @@ class SeriesGAN:
             masked=mask is not None,
             magnitude=config.critic_magnitude,
             statistics_lags=[lag for lag in config.critic_statistics_lags if lag < length],
+            magnitude_map=_standardised_returns(self.meta["scaling"]) if config.critic_tails else None,
         )
         ema = EMA(generator, config.ema_half_life) if config.ema_half_life > 0 else None
         loss = get_loss(config.loss)

@@ -13,7 +13,7 @@ gradient penalties computed from ``logits.sum()`` are per-sample.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.signal
@@ -176,6 +176,9 @@ class ConvDiscriminator(nn.Module):
             through a small layer: per feature the autocorrelation of ``|x|`` at lag ``k``, the correlation
             ``corr(x_t, |x_{t+k}|)`` (leverage) and the log mean square (see :func:`window_statistics`).
             Empty: none (the default). Not available with masks.
+        magnitude_map: With ``magnitude``, a differentiable map ``(N, T, F) -> (N, T, F)`` applied to the windows
+            before ``|.|`` (e.g. model space to standardised returns, so the magnitude channels carry the data's
+            heavy tails); ``None``: ``|x|`` itself.
     """
 
     def __init__(
@@ -187,14 +190,18 @@ class ConvDiscriminator(nn.Module):
         masked: bool = False,
         magnitude: bool = False,
         statistics_lags: Sequence[int] = (),
+        magnitude_map: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         super().__init__()
+        if magnitude_map is not None and not magnitude:
+            raise ValueError("magnitude_map changes the magnitude channels; pass magnitude=True as well")
         if statistics_lags and masked:
             raise ValueError("statistics_lags needs full-length windows; it is not available with masks")
         if any(not 0 < lag < window for lag in statistics_lags):
             raise ValueError(f"statistics_lags must lie in [1, {window - 1}], got {tuple(statistics_lags)}")
         self.masked = masked
         self.magnitude = magnitude
+        self.magnitude_map = magnitude_map
         self.statistics_lags = tuple(int(lag) for lag in statistics_lags)
         kernel = 5
         layers: list[nn.Module] = []
@@ -224,7 +231,8 @@ class ConvDiscriminator(nn.Module):
         """Logits ``(N,)`` for windows ``(N, T, F)``; ``mask`` ``(N, T)`` is 1 on observed steps."""
         inputs = windows.transpose(1, 2)  # (N, F, T)
         if self.magnitude:
-            inputs = torch.cat([inputs, inputs.abs()], dim=1)
+            mapped = inputs if self.magnitude_map is None else self.magnitude_map(windows).transpose(1, 2)
+            inputs = torch.cat([inputs, mapped.abs()], dim=1)
         if self.masked:
             if mask is None:
                 raise ValueError("this discriminator was built for masked data; pass mask")
