@@ -48,5 +48,7 @@ def test_sp500_facts_record_compares_baselines(capsys) -> None:
     assert record["protocol"]["model"]["select_length"] == 300
     # the long-lag memory is trained by the facts penalty on the slow-noise inputs
     assert record["protocol"]["model"]["facts_weight"] == 1.0 and record["protocol"]["model"]["slow_noise_timescales"]
+    # and its critic reads the magnitudes of the returns in data units
+    assert record["protocol"]["model"]["critic_tails"] is True
     steps = record["results"]["training"][0]["steps"]
     assert f"sp500-facts: seed 0: trained {steps} steps in " in capsys.readouterr().err
