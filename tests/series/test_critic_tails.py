@@ -70,3 +70,37 @@ def test_critic_tails_needs_magnitude_channels_and_returns(prices) -> None:
     gan = SeriesGAN(critic_magnitude=True, critic_tails=True, **TINY)
     with pytest.raises(PolemosError, match="returns=True"):
         gan.fit(prices(200), window=16, steps=1)
+
+
+def test_critic_tails_power_squares_the_standardised_returns(prices, monkeypatch) -> None:
+    inputs: list[torch.Tensor] = []
+    forward = ConvDiscriminator.forward
+
+    def recording(self, windows, mask=None, labels=None):
+        inputs.append(first_layer_inputs(self, windows, forward))
+        return forward(self, windows, mask, labels)
+
+    monkeypatch.setattr(ConvDiscriminator, "forward", recording)
+    table = prices(400)
+    gan = SeriesGAN(seed=0, critic_magnitude=True, critic_tails=True, critic_tails_power=2.0, **TINY)
+    gan.fit(table, window=16, returns=True, steps=1)
+    real_magnitudes = inputs[0][:, 1].numpy().ravel()
+    returns = data.log_returns(table["close"].to_numpy())
+    mean, std = gan.meta["scaling"]["mean"][0], gan.meta["scaling"]["std"][0]
+    squared = ((returns - mean) / std) ** 2
+    # every value the critic reads is one of the real squared standardised returns (float32 round trip)
+    nearest = np.abs(real_magnitudes[:, None] - squared[None, :]).min(axis=1) / np.maximum(real_magnitudes, 1.0)
+    assert nearest.max() < 1e-3
+    assert real_magnitudes.max() > np.abs((returns - mean) / std).max() + 0.5  # squares, not magnitudes
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"critic_magnitude": True, "critic_tails": True, "critic_tails_power": 0.5}, ">= 1"),
+        ({"critic_magnitude": True, "critic_tails_power": 2.0}, "critic_tails=True"),
+    ],
+)
+def test_critic_tails_power_is_validated(options, message) -> None:
+    with pytest.raises(PolemosError, match=message):
+        SeriesGAN(**options)

@@ -84,6 +84,9 @@ class SeriesGANConfig:
             the standardised returns in data units (through the inverse of the QuantGAN map, differentiable),
             instead of ``|x|`` in model space, where the Lambert W map has shrunk the tails. Extreme days and
             how they cluster then weigh in the critic as much as they do in the returns.
+        critic_tails_power: With ``critic_tails``, the power ``p >= 1`` of the magnitude channels: they read
+            ``|r - mean|^p / std^p``. 2 gives the squared returns, whose clustering ACF(r^2) measures; extreme
+            days then weigh more still. 1: ``|r - mean| / std`` (the default).
         critic_statistics_lags: Lags of per-window statistics (autocorrelation of ``|x|``, ``corr(x_t,
             |x_{t+k}|)``, log mean square) the discriminator also reads
             (:func:`~polemos.series.networks.window_statistics`); lags at or beyond the window are dropped;
@@ -155,6 +158,7 @@ class SeriesGANConfig:
     slow_noise_timescales: tuple[float, ...] = ()
     critic_magnitude: bool = False
     critic_tails: bool = False
+    critic_tails_power: float = 1.0
     critic_statistics_lags: tuple[int, ...] = ()
     burn_in: int = 0
     select_every: int = 0
@@ -245,14 +249,18 @@ def _critic(discriminator: ConvDiscriminator, mask: Tensor | None, labels: Tenso
     return discriminator(inputs, mask, labels)
 
 
-def _standardised_returns(scaling: dict[str, Any]) -> Callable[[Tensor], Tensor]:
-    """Differentiable map from model space to ``(r - mean) / std``, the standardised returns in data units."""
+def _standardised_returns(scaling: dict[str, Any], power: float = 1.0) -> Callable[[Tensor], Tensor]:
+    """Differentiable map from model space to ``(r - mean) / std``, the standardised returns in data units.
+
+    With ``power`` other than 1, the map gives ``|(r - mean) / std| ** power`` instead.
+    """
     transform = ReturnsTransform.from_dict(scaling)
 
     def standardised(model_values: Tensor) -> Tensor:
         options = {"dtype": model_values.dtype, "device": model_values.device}
         mean, std = torch.as_tensor(transform.mean, **options), torch.as_tensor(transform.std, **options)
-        return (transform.inverse_tensor(model_values) - mean) / std
+        values = (transform.inverse_tensor(model_values) - mean) / std
+        return values if power == 1 else values.abs() ** power
 
     return standardised
 
@@ -290,6 +298,11 @@ class SeriesGAN:
             raise PolemosError(
                 "critic_tails changes the critic's magnitude channels, and there are none; set "
                 "critic_magnitude=True as well, or critic_tails=False"
+            )
+        if self.config.critic_tails_power < 1 or (self.config.critic_tails_power != 1 and not self.config.critic_tails):
+            raise PolemosError(
+                f"critic_tails_power must be >= 1 and needs critic_tails=True (powers below 1 have an infinite "
+                f"gradient at 0); got {self.config.critic_tails_power} with critic_tails={self.config.critic_tails}"
             )
         if self.config.burn_in < 0:
             raise PolemosError(f"burn_in must be a non-negative number of steps, got {self.config.burn_in}")
@@ -493,7 +506,9 @@ class SeriesGAN:
             masked=mask is not None,
             magnitude=config.critic_magnitude,
             statistics_lags=[lag for lag in config.critic_statistics_lags if lag < length],
-            magnitude_map=_standardised_returns(self.meta["scaling"]) if config.critic_tails else None,
+            magnitude_map=(
+                _standardised_returns(self.meta["scaling"], config.critic_tails_power) if config.critic_tails else None
+            ),
         )
         ema = EMA(generator, config.ema_half_life) if config.ema_half_life > 0 else None
         loss = get_loss(config.loss)
