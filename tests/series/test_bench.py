@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from polemos.bench import load_benchmarks
-from polemos.series import bench
+from polemos.errors import PolemosError
+from polemos.series import bench, data
 
 TINY = {"hidden": 8, "layers": 1, "noise_dim": 2, "discriminator_channels": 8, "batch_size": 16}
 
@@ -52,3 +54,31 @@ def test_sp500_facts_record_compares_baselines(capsys) -> None:
     assert record["protocol"]["model"]["critic_tails"] is True
     steps = record["results"]["training"][0]["steps"]
     assert f"sp500-facts: seed 0: trained {steps} steps in " in capsys.readouterr().err
+
+
+def test_sp500_facts_out_of_sample_scores_the_later_returns(monkeypatch) -> None:
+    pytest.importorskip("arch")
+    from polemos.series import metrics
+
+    scored: list[np.ndarray] = []
+    stylized_facts = metrics.stylized_facts
+    monkeypatch.setattr(
+        metrics, "stylized_facts", lambda real, *a, **k: scored.append(real) or stylized_facts(real, *a, **k)
+    )
+    record = bench.run_sp500_facts(
+        seeds=1, paths=4, steps=300, window=32, time_budget=0.2, threads=1, train_end="2015-12-31", **TINY
+    )
+    protocol = record["protocol"]
+    # 1,679 training returns up to 2015-12-31; the 754 after it are scored (2,433 in all)
+    assert protocol["returns"] == 1679 and protocol["scored_returns"] == 754
+    assert protocol["train_end"] == "2015-12-31" and "out of sample" in protocol["scored_on"]
+    # every method is scored against the last 754 returns of the full series
+    later = data.log_returns(bench.load_sp500_prices())[-754:]
+    assert len(scored) == 5 and all(np.array_equal(real, later) for real in scored)
+
+
+@pytest.mark.parametrize("train_end", ["not a date", "2009-06-01"])
+def test_sp500_facts_rejects_a_bad_split(train_end) -> None:
+    pytest.importorskip("arch")
+    with pytest.raises(PolemosError, match="train_end"):
+        bench.run_sp500_facts(seeds=1, paths=4, steps=300, time_budget=0.2, threads=1, train_end=train_end, **TINY)

@@ -202,6 +202,26 @@ def load_sp500_prices(start: str = "2009-05-01", end: str = "2018-12-31") -> np.
     return sp500.load()["Adj Close"].loc[start:end].to_numpy(dtype=np.float64)
 
 
+def _split_sp500(train_end: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """The closes up to ``train_end``, the log returns after it, and a description of the scored period."""
+    closes = load_sp500_prices()
+    try:
+        from arch.data import sp500
+
+        dates = sp500.load()["Adj Close"].loc["2009-05-01":"2018-12-31"].index
+        boundary = int((dates <= train_end).sum())
+    except (TypeError, ValueError) as error:
+        raise PolemosError(f"train_end {train_end!r} is not a date; pass YYYY-MM-DD, e.g. 2015-12-31") from error
+    # at least 2 x 250 + 2 returns on each side: the scores reach lag 250
+    if boundary < 503 or len(closes) - boundary < 502:
+        raise PolemosError(
+            f"train_end {train_end} leaves {boundary - 1} training and {len(closes) - boundary} scored returns; "
+            "pick a date with at least 502 returns on each side (2009-05-01 to 2018-12-31), e.g. 2015-12-31"
+        )
+    scored = data.log_returns(closes[boundary - 1 :])  # the first scored return is the day after train_end
+    return closes[:boundary], scored, f"{len(scored)} returns after {train_end} (out of sample)"
+
+
 @BENCHMARKS.register("sp500-facts", "S&P 500 stylized facts vs GARCH and bootstrap baselines")
 def run_sp500_facts(
     seeds: int = 3,  # GAN models trained (one per seed); baselines use the same seeds
@@ -212,9 +232,15 @@ def run_sp500_facts(
     time_budget: float | None = None,  # training seconds per seed (default 600, quick 60)
     budget: float | None = None,  # the same, as passed by `polemos bench sp500-facts --budget S`
     threads: int = 2,  # torch CPU threads
+    train_end: str | None = None,  # out of sample: fit on closes up to this date, score on the later returns
     **model_options: Any,  # SeriesGANConfig overrides
 ) -> dict[str, Any]:
-    """Stylized facts of 500 x 4,000 generated S&P 500 paths vs baselines fitted in the same run (§6)."""
+    """Stylized facts of 500 x 4,000 generated S&P 500 paths vs baselines fitted in the same run (§6).
+
+    With ``train_end`` (e.g. ``"2015-12-31"``) the scores are out of sample: the GAN (with its selection and
+    facts penalty), the GARCH fits and the bootstraps see only the closes up to ``train_end``, and every method is
+    scored against the returns after it. BENCHMARKS.md §6 itself scores in sample (``train_end=None``).
+    """
     torch.set_num_threads(threads)
     n_paths = paths or (100 if quick else 500)
     length = steps or (1000 if quick else 4000)
@@ -223,6 +249,10 @@ def run_sp500_facts(
     budget = _training_budget(time_budget, budget, quick, 60.0)
     prices = load_sp500_prices()
     returns = data.log_returns(prices)
+    scored_returns, scored_on = returns, "the training returns (in sample)"
+    if train_end is not None:
+        prices, scored_returns, scored_on = _split_sp500(str(train_end))
+        returns = data.log_returns(prices)
     max_lag = min(250, length - 2)
     horizons = (1, 5, 20, 100)
     per_method: dict[str, list[dict[str, Any]]] = {}
@@ -255,7 +285,7 @@ def run_sp500_facts(
         trainings.append(training)
         progress_note("sp500-facts", f"seed {seed}: trained {summary.steps} steps in {training['seconds']:.0f} s")
         for method, method_paths in generated.items():
-            facts = metrics.stylized_facts(returns, method_paths, horizons=horizons, max_lag=max_lag)
+            facts = metrics.stylized_facts(scored_returns, method_paths, horizons=horizons, max_lag=max_lag)
             per_method.setdefault(method, []).append(facts.to_dict())
     summary_table: dict[str, dict[str, Any]] = {}
     for method, records in per_method.items():
@@ -281,6 +311,9 @@ def run_sp500_facts(
             "reduced": quick or n_paths < 500 or length < 4000 or seeds < 3,
             "data": "arch.data.sp500 Adj Close, 2009-05-01 to 2018-12-31, daily log returns",
             "returns": len(returns),
+            "train_end": None if train_end is None else str(train_end),
+            "scored_on": scored_on,
+            "scored_returns": len(scored_returns),
             "paths": n_paths,
             "steps": length,
             "max_lag": max_lag,
