@@ -195,23 +195,26 @@ _SP500_MODEL = {
 }
 
 
-def load_sp500_prices(start: str = "2009-05-01", end: str = "2018-12-31") -> np.ndarray:
-    """S&P 500 adjusted closes from ``arch.data.sp500`` between ``start`` and ``end`` (inclusive)."""
+def _sp500_closes(start: str = "2009-05-01", end: str = "2018-12-31") -> Any:
+    """S&P 500 adjusted closes from ``arch.data.sp500`` between ``start`` and ``end`` (inclusive), dated."""
     try:
         from arch.data import sp500
     except ImportError:
         raise PolemosError("sp500-facts needs the arch package; install it with `pip install arch`") from None
-    return sp500.load()["Adj Close"].loc[start:end].to_numpy(dtype=np.float64)
+    return sp500.load()["Adj Close"].loc[start:end]
+
+
+def load_sp500_prices(start: str = "2009-05-01", end: str = "2018-12-31") -> np.ndarray:
+    """S&P 500 adjusted closes from ``arch.data.sp500`` between ``start`` and ``end`` (inclusive)."""
+    return _sp500_closes(start, end).to_numpy(dtype=np.float64)
 
 
 def _split_sp500(train_end: str) -> tuple[np.ndarray, np.ndarray, str]:
     """The closes up to ``train_end``, the log returns after it, and a description of the scored period."""
-    closes = load_sp500_prices()
+    dated = _sp500_closes()
+    closes = dated.to_numpy(dtype=np.float64)
     try:
-        from arch.data import sp500
-
-        dates = sp500.load()["Adj Close"].loc["2009-05-01":"2018-12-31"].index
-        boundary = int((dates <= train_end).sum())
+        boundary = int((dated.index <= train_end).sum())
     except (TypeError, ValueError) as error:
         raise PolemosError(f"train_end {train_end!r} is not a date; pass YYYY-MM-DD, e.g. 2015-12-31") from error
     # at least 2 x 250 + 2 returns on each side: the scores reach lag 250
@@ -249,10 +252,11 @@ def run_sp500_facts(
     # selection paths as long as the scored ones: the sample ACF at long lags depends on the path length
     model_options = {**_SP500_MODEL, "select_length": length, **model_options}
     budget = _training_budget(time_budget, budget, quick, 60.0)
-    prices = load_sp500_prices()
-    returns = data.log_returns(prices)
-    scored_returns, scored_on = returns, "the training returns (in sample)"
-    if train_end is not None:
+    if train_end is None:
+        prices = load_sp500_prices()
+        returns = scored_returns = data.log_returns(prices)
+        scored_on = "the training returns (in sample)"
+    else:
         prices, scored_returns, scored_on = _split_sp500(str(train_end))
         returns = data.log_returns(prices)
     max_lag = min(250, length - 2)
