@@ -24,6 +24,19 @@ def first_layer_inputs(discriminator: ConvDiscriminator, windows: torch.Tensor, 
     return seen[0]
 
 
+def record_critic_inputs(monkeypatch) -> list[torch.Tensor]:
+    """Patches the critic so that every call appends what its first convolution reads; returns the list."""
+    inputs: list[torch.Tensor] = []
+    forward = ConvDiscriminator.forward
+
+    def recording(self, windows, mask=None, labels=None):
+        inputs.append(first_layer_inputs(self, windows, forward))
+        return forward(self, windows, mask, labels)
+
+    monkeypatch.setattr(ConvDiscriminator, "forward", recording)
+    return inputs
+
+
 def test_magnitude_map_feeds_the_magnitude_channels() -> None:
     torch.manual_seed(0)
     windows = torch.randn(3, 16, 2)
@@ -41,14 +54,7 @@ def test_magnitude_map_needs_magnitude_channels() -> None:
 
 
 def test_critic_reads_the_standardised_returns_of_the_real_windows(prices, monkeypatch) -> None:
-    inputs: list[torch.Tensor] = []
-    forward = ConvDiscriminator.forward
-
-    def recording(self, windows, mask=None, labels=None):
-        inputs.append(first_layer_inputs(self, windows, forward))
-        return forward(self, windows, mask, labels)
-
-    monkeypatch.setattr(ConvDiscriminator, "forward", recording)
+    inputs = record_critic_inputs(monkeypatch)
     table = prices(400)
     gan = SeriesGAN(seed=0, critic_magnitude=True, critic_tails=True, **TINY)
     gan.fit(table, window=16, returns=True, steps=1)
@@ -73,14 +79,7 @@ def test_critic_tails_needs_magnitude_channels_and_returns(prices) -> None:
 
 
 def test_critic_tails_power_squares_the_standardised_returns(prices, monkeypatch) -> None:
-    inputs: list[torch.Tensor] = []
-    forward = ConvDiscriminator.forward
-
-    def recording(self, windows, mask=None, labels=None):
-        inputs.append(first_layer_inputs(self, windows, forward))
-        return forward(self, windows, mask, labels)
-
-    monkeypatch.setattr(ConvDiscriminator, "forward", recording)
+    inputs = record_critic_inputs(monkeypatch)
     table = prices(400)
     gan = SeriesGAN(seed=0, critic_magnitude=True, critic_tails=True, critic_tails_power=2.0, **TINY)
     gan.fit(table, window=16, returns=True, steps=1)
