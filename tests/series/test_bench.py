@@ -82,3 +82,18 @@ def test_sp500_facts_rejects_a_bad_split(train_end) -> None:
     pytest.importorskip("arch")
     with pytest.raises(PolemosError, match="train_end"):
         bench.run_sp500_facts(seeds=1, paths=4, steps=300, time_budget=0.2, threads=1, train_end=train_end, **TINY)
+
+
+def test_sp500_facts_trains_a_fixed_number_of_steps() -> None:
+    pytest.importorskip("arch")
+    options = {**TINY, "select_every": 2}
+    record = bench.run_sp500_facts(seeds=1, paths=4, steps=300, window=32, threads=1, train_steps=3, **options)
+    # no time budget cuts the run short: exactly 3 steps, and the record says so
+    assert record["results"]["training"][0]["steps"] == 3
+    assert record["protocol"]["training_steps"] == 3 and record["protocol"]["training_budget_seconds"] is None
+
+
+@pytest.mark.parametrize("train_steps", [0, 2.5, "many"])
+def test_sp500_facts_rejects_a_bad_step_count(train_steps) -> None:
+    with pytest.raises(PolemosError, match="train_steps must be a positive whole number"):
+        bench.run_sp500_facts(seeds=1, paths=4, steps=300, threads=1, train_steps=train_steps, **TINY)

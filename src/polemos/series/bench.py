@@ -238,6 +238,7 @@ def run_sp500_facts(
     budget: float | None = None,  # the same, as passed by `polemos bench sp500-facts --budget S`
     threads: int = 2,  # torch CPU threads
     train_end: str | None = None,  # out of sample: fit on closes up to this date, score on the later returns
+    train_steps: int | None = None,  # train this many steps per seed (not for the default time budget)
     **model_options: Any,  # SeriesGANConfig overrides
 ) -> dict[str, Any]:
     """Stylized facts of 500 x 4,000 generated S&P 500 paths vs baselines fitted in the same run (§6).
@@ -245,13 +246,24 @@ def run_sp500_facts(
     With ``train_end`` (e.g. ``"2015-12-31"``) the scores are out of sample: the GAN (with its selection and
     facts penalty), the GARCH fits and the bootstraps see only the closes up to ``train_end``, and every method is
     scored against the returns after it. BENCHMARKS.md §6 itself scores in sample (``train_end=None``).
+
+    With ``train_steps`` every seed trains exactly that many steps, however fast the machine, and only an
+    explicit ``time_budget`` (or ``budget``) still stops it early.
     """
     torch.set_num_threads(threads)
     n_paths = paths or (100 if quick else 500)
     length = steps or (1000 if quick else 4000)
     # selection paths as long as the scored ones: the sample ACF at long lags depends on the path length
     model_options = {**_SP500_MODEL, "select_length": length, **model_options}
-    budget = _training_budget(time_budget, budget, quick, 60.0)
+    if train_steps is not None and (
+        isinstance(train_steps, bool) or not isinstance(train_steps, int) or train_steps < 1
+    ):
+        raise PolemosError(f"train_steps must be a positive whole number of steps, got {train_steps!r}")
+    max_steps = train_steps if train_steps is not None else 10**9
+    if train_steps is not None and time_budget is None and budget is None:
+        seconds: float | None = None  # a step count replaces the default time budget
+    else:
+        seconds = _training_budget(time_budget, budget, quick, 60.0)
     if train_end is None:
         prices = load_sp500_prices()
         returns = scored_returns = data.log_returns(prices)
@@ -268,7 +280,7 @@ def run_sp500_facts(
     for seed in range(seeds):
         start = time.perf_counter()
         gan = SeriesGAN(seed=seed, **model_options).fit(
-            prices[:, None], window=window, returns=True, steps=10**9, time_budget=budget
+            prices[:, None], window=window, returns=True, steps=max_steps, time_budget=seconds
         )
         generated = {
             "SeriesGAN": gan.sample(n_paths, length=length, seed=seed + 1000)[:, :, 0],
@@ -327,7 +339,8 @@ def run_sp500_facts(
             "emd": "Wasserstein-1 between pooled overlapping k-day cumulative log returns",
             "seeds": seeds,
             "gan_window": window,
-            "training_budget_seconds": budget,
+            "training_budget_seconds": seconds,
+            "training_steps": train_steps,
             "block_length": "Politis-White optimal (circular) for r^2, arch.bootstrap.optimal_block_length",
             "model": {"class": "SeriesGAN", "returns": True, **model_options},
             "machine": _machine(),
