@@ -93,6 +93,20 @@ def test_sp500_facts_trains_a_fixed_number_of_steps() -> None:
     assert record["protocol"]["training_steps"] == 3 and record["protocol"]["training_budget_seconds"] is None
 
 
+@pytest.mark.parametrize(
+    ("train_steps", "time_budget", "budget", "quick", "limits"),
+    [
+        (None, None, None, False, (2000, None)),  # the default protocol: 2,000 steps, however long they take
+        (None, None, None, True, (10**9, 60.0)),  # a quick smoke run: 60 s
+        (None, 600.0, None, False, (10**9, 600.0)),  # the former protocol: 600 s, however many steps fit
+        (None, None, 30.0, False, (10**9, 30.0)),  # `polemos bench sp500-facts --budget 30`
+        (500, 600.0, None, False, (500, 600.0)),  # both limits: whichever comes first
+    ],
+)
+def test_sp500_facts_training_limits(train_steps, time_budget, budget, quick, limits) -> None:
+    assert bench._sp500_training_limits(train_steps, time_budget, budget, quick) == limits
+
+
 @pytest.mark.parametrize("train_steps", [0, 2.5, "many"])
 def test_sp500_facts_rejects_a_bad_step_count(train_steps) -> None:
     with pytest.raises(PolemosError, match="train_steps must be a positive whole number"):
