@@ -53,7 +53,9 @@ def test_sp500_facts_record_compares_baselines(capsys) -> None:
     # and its critic reads the magnitudes of the returns in data units
     assert record["protocol"]["model"]["critic_tails"] is True
     steps = record["results"]["training"][0]["steps"]
-    assert f"sp500-facts: seed 0: trained {steps} steps in " in capsys.readouterr().err
+    progress = capsys.readouterr().err.splitlines()  # one line before and one after each seed, on stderr
+    assert progress[0] == "sp500-facts: seed 0: training for 0.2 s"
+    assert progress[1].startswith(f"sp500-facts: seed 0: trained {steps} steps in ")
 
 
 def test_sp500_facts_out_of_sample_scores_the_later_returns(monkeypatch) -> None:
@@ -84,13 +86,14 @@ def test_sp500_facts_rejects_a_bad_split(train_end) -> None:
         bench.run_sp500_facts(seeds=1, paths=4, steps=300, time_budget=0.2, threads=1, train_end=train_end, **TINY)
 
 
-def test_sp500_facts_trains_a_fixed_number_of_steps() -> None:
+def test_sp500_facts_trains_a_fixed_number_of_steps(capsys) -> None:
     pytest.importorskip("arch")
     options = {**TINY, "select_every": 2}
     record = bench.run_sp500_facts(seeds=1, paths=4, steps=300, window=32, threads=1, train_steps=3, **options)
     # no time budget cuts the run short: exactly 3 steps, and the record says so
     assert record["results"]["training"][0]["steps"] == 3
     assert record["protocol"]["training_steps"] == 3 and record["protocol"]["training_budget_seconds"] is None
+    assert capsys.readouterr().err.startswith("sp500-facts: seed 0: training for 3 steps\n")
 
 
 @pytest.mark.parametrize(

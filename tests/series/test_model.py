@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import torch
 
 from polemos.errors import PolemosError
 from polemos.series import data
+from polemos.series import model as model_module
 from polemos.series.model import SeriesGAN
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
 
@@ -65,6 +68,22 @@ def test_time_budget_stops_training() -> None:
     windows = data.sine_windows(n=64, length=12, features=2, seed=0)
     gan = SeriesGAN(seed=0, **TINY).fit(windows, steps=100_000, time_budget=0.5)
     assert gan.summary is not None and gan.summary.steps < 100_000
+
+
+def test_progress_bar_advances_once_per_training_step(monkeypatch) -> None:
+    bars: list[dict] = []
+
+    @contextlib.contextmanager
+    def recording_bar(total, description, enabled):
+        bar = {"total": total, "enabled": enabled, "advanced": 0}
+        bars.append(bar)
+        yield lambda: bar.update(advanced=bar["advanced"] + 1)
+
+    monkeypatch.setattr(model_module, "progress_bar", recording_bar)
+    windows = data.sine_windows(n=64, length=12, features=2, seed=0)
+    SeriesGAN(seed=0, **TINY).fit(windows, steps=5, progress=True)
+    SeriesGAN(seed=0, **TINY).fit(windows, steps=3)  # quiet by default in the library
+    assert bars == [{"total": 5, "enabled": True, "advanced": 5}, {"total": 3, "enabled": False, "advanced": 3}]
 
 
 def test_context_conditioning_and_labels() -> None:

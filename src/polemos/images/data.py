@@ -34,6 +34,7 @@ import torch
 from PIL import Image, ImageOps
 
 from polemos.errors import PolemosError
+from polemos.progress import progress_bar
 from polemos.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -591,21 +592,6 @@ def _opened(opener: Callable[[], Image.Image], close: bool) -> Iterator[Image.Im
             image.close()
 
 
-@contextlib.contextmanager
-def _progress_bar(total: int, description: str, enabled: bool) -> Iterator[Callable[[], None]]:
-    """Yields an ``advance()`` callable; draws a rich progress bar on stderr when enabled."""
-    if not enabled:
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
-
-
 def _native_resolution(sides: Sequence[int], where: str) -> int:
     """The native side rounded up to the next power of two, clamped to [8, 256]."""
     native = int(statistics.median_low(sides))
@@ -625,7 +611,7 @@ def _finish_files(file_images: _FileImages, resolution: int | None, channels: in
     sides: list[int] = []
     greyscale_count = colour_count = 0
     unreadable: list[str] = []
-    with _progress_bar(count, "scanning images", show_progress) as advance:
+    with progress_bar(count, "scanning images", show_progress) as advance:
         for index, opener in enumerate(file_images.openers):
             try:
                 with _opened(opener, file_images.owns_images) as image:
@@ -660,7 +646,7 @@ def _finish_files(file_images: _FileImages, resolution: int | None, channels: in
     # pass 2: decode, convert and resize into one preallocated array
     pixels = np.empty((len(readable), channels, resolution, resolution), dtype=np.uint8)
     kept: list[int] = []
-    with _progress_bar(len(readable), "loading images", show_progress) as advance:
+    with progress_bar(len(readable), "loading images", show_progress) as advance:
         for index in readable:
             try:
                 with _opened(file_images.openers[index], file_images.owns_images) as image:

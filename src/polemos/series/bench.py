@@ -290,7 +290,10 @@ def run_sp500_facts(
     garch_fit = baselines.fit_garch(returns, asymmetric=False, student_t=False)
     gjr_fit = baselines.fit_garch(returns, asymmetric=True, student_t=True)
     trainings = []
+    limits = [f"{max_steps:,} steps"] if max_steps < 10**9 else []
+    limits += [f"{seconds:g} s"] if seconds is not None else []
     for seed in range(seeds):
+        progress_note("sp500-facts", f"seed {seed}: training for {' or '.join(limits)}")
         start = time.perf_counter()
         gan = SeriesGAN(seed=seed, **model_options).fit(
             prices[:, None], window=window, returns=True, steps=max_steps, time_budget=seconds

@@ -92,6 +92,7 @@ def fit(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Fit a SeriesGAN on DATA and save it to --out."""
     from polemos.series.data import load_series_table
@@ -111,6 +112,7 @@ def fit(
         steps=steps,
         time_budget=time_budget,
         nan_policy=nan_policy,
+        progress=not quiet,
     )
     gan.save(out)
     summary = gan.summary

@@ -39,6 +39,7 @@ from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
 from polemos.game.penalties import get_penalty
+from polemos.progress import progress_bar
 from polemos.series.data import (
     MinMaxScaler,
     ReturnsTransform,
@@ -427,7 +428,8 @@ class SeriesGAN:
         time_budget: float | None = None,  # stop after this many seconds of training
         nan_policy: str = "drop-windows",  # see polemos.series.data.validate_table
         time_column: str | None = None,  # time-stamp column of a DataFrame; None auto-detects
-        verbose: bool = False,  # print progress every 10% of the steps
+        verbose: bool = False,  # print the losses every 10% of the steps
+        progress: bool = False,  # draw a progress bar of the training steps on stderr
     ) -> SeriesGAN:
         """Trains the GAN and returns ``self``.
 
@@ -578,68 +580,71 @@ class SeriesGAN:
         d_loss_value = g_loss_value = math.nan
         step = 0
         samples_seen = 0
-        for step in range(1, steps + 1):  # noqa: B007 (step is reported after the loop)
-            index = torch.from_numpy(rng.integers(0, count, size=batch_size))
-            if tilted:  # the first `tilted` real windows come from the extreme ones
-                index[:tilted] = torch.from_numpy(rng.choice(extreme_windows, size=tilted))
-            real = windows[index]
-            batch_labels = label_tensor[index] if label_tensor is not None else None
-            batch_mask = mask[index] if mask is not None else None
-            if batch_mask is not None:
-                # fresh lengths for the fakes, drawn from the empirical length distribution
-                fake_lengths = torch.from_numpy(rng.choice(lengths, size=batch_size))
-                fake_mask = torch.arange(length)[None, :] < fake_lengths[:, None]
-            else:
-                fake_mask = None
+        # the bar counts towards `steps`; a time budget may end training before it fills
+        with progress_bar(steps, "training", progress) as advance:
+            for step in range(1, steps + 1):  # noqa: B007 (step is reported after the loop)
+                index = torch.from_numpy(rng.integers(0, count, size=batch_size))
+                if tilted:  # the first `tilted` real windows come from the extreme ones
+                    index[:tilted] = torch.from_numpy(rng.choice(extreme_windows, size=tilted))
+                real = windows[index]
+                batch_labels = label_tensor[index] if label_tensor is not None else None
+                batch_mask = mask[index] if mask is not None else None
+                if batch_mask is not None:
+                    # fresh lengths for the fakes, drawn from the empirical length distribution
+                    fake_lengths = torch.from_numpy(rng.choice(lengths, size=batch_size))
+                    fake_mask = torch.arange(length)[None, :] < fake_lengths[:, None]
+                else:
+                    fake_mask = None
 
-            # discriminator step
-            with torch.no_grad():
+                # discriminator step
+                with torch.no_grad():
+                    fake = tilt(generate(real, batch_labels, fake_mask))
+                d_real_logits = discriminator(real, batch_mask, batch_labels)
+                d_loss = loss.discriminator(d_real_logits, discriminator(fake, fake_mask, batch_labels))
+                if config.penalty != "none" and config.penalty_weight > 0 and step % config.penalty_every == 0:
+                    # the penalty sees the real batch's mask (R1 on reals; interpolates keep the real lengths)
+                    penalised = functools.partial(_critic, discriminator, batch_mask, batch_labels)
+                    # lazy regularisation: k * weight * penalty every k steps keeps the expected weight
+                    weight = config.penalty_every * config.penalty_weight
+                    d_loss = d_loss + weight * penalty.compute(penalised, real, fake)
+                d_optimizer.zero_grad(set_to_none=True)
+                d_loss.backward()
+                d_optimizer.step()
+
+                # generator step
                 fake = tilt(generate(real, batch_labels, fake_mask))
-            d_real_logits = discriminator(real, batch_mask, batch_labels)
-            d_loss = loss.discriminator(d_real_logits, discriminator(fake, fake_mask, batch_labels))
-            if config.penalty != "none" and config.penalty_weight > 0 and step % config.penalty_every == 0:
-                # the penalty sees the real batch's mask (R1 on reals; interpolates keep the real lengths)
-                penalised = functools.partial(_critic, discriminator, batch_mask, batch_labels)
-                # lazy regularisation: k * weight * penalty every k steps keeps the expected weight
-                weight = config.penalty_every * config.penalty_weight
-                d_loss = d_loss + weight * penalty.compute(penalised, real, fake)
-            d_optimizer.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_optimizer.step()
+                d_real = None
+                if loss.generator_needs_real:
+                    d_real = discriminator(real, batch_mask, batch_labels).detach()
+                g_loss = loss.generator(discriminator(fake, fake_mask, batch_labels), d_real)
+                facts_gradient = None
+                if facts_penalty is not None and step % config.facts_every == 0:
+                    facts_gradient = facts_penalty_gradient(step)
+                g_optimizer.zero_grad(set_to_none=True)
+                g_loss.backward()
+                if facts_gradient is not None:
+                    # only the input columns of the slow noise (the GRU's last inputs): the rest stays the critic's
+                    slow_columns = len(generator.slow_timescales)
+                    generator.gru.weight_ih_l0.grad[:, -slow_columns:] += facts_gradient[:, -slow_columns:]
+                g_optimizer.step()
+                samples_seen += batch_size
+                if ema is not None:
+                    ema.update(generator, batch_size, samples_seen)
 
-            # generator step
-            fake = tilt(generate(real, batch_labels, fake_mask))
-            d_real = None
-            if loss.generator_needs_real:
-                d_real = discriminator(real, batch_mask, batch_labels).detach()
-            g_loss = loss.generator(discriminator(fake, fake_mask, batch_labels), d_real)
-            facts_gradient = None
-            if facts_penalty is not None and step % config.facts_every == 0:
-                facts_gradient = facts_penalty_gradient(step)
-            g_optimizer.zero_grad(set_to_none=True)
-            g_loss.backward()
-            if facts_gradient is not None:
-                # only the input columns of the slow noise (the GRU's last inputs): the rest stays the critic's
-                slow_columns = len(generator.slow_timescales)
-                generator.gru.weight_ih_l0.grad[:, -slow_columns:] += facts_gradient[:, -slow_columns:]
-            g_optimizer.step()
-            samples_seen += batch_size
-            if ema is not None:
-                ema.update(generator, batch_size, samples_seen)
-
-            d_loss_value, g_loss_value = float(d_loss.detach()), float(g_loss.detach())
-            if not (math.isfinite(d_loss_value) and math.isfinite(g_loss_value)):
-                raise PolemosError(
-                    f"training diverged at step {step} (loss is not finite); lower the learning rates "
-                    "or raise penalty_weight"
-                )
-            if verbose and step % max(1, steps // 10) == 0:
-                print(f"step {step}: d_loss {d_loss_value:.4f} g_loss {g_loss_value:.4f}", flush=True)
-            out_of_time = time_budget is not None and time.perf_counter() - start > time_budget
-            if selector is not None and (step % config.select_every == 0 or out_of_time or step == steps):
-                selector.check(step, averaged(), self._to_data_space)
-            if out_of_time:
-                break
+                d_loss_value, g_loss_value = float(d_loss.detach()), float(g_loss.detach())
+                if not (math.isfinite(d_loss_value) and math.isfinite(g_loss_value)):
+                    raise PolemosError(
+                        f"training diverged at step {step} (loss is not finite); lower the learning rates "
+                        "or raise penalty_weight"
+                    )
+                if verbose and step % max(1, steps // 10) == 0:
+                    print(f"step {step}: d_loss {d_loss_value:.4f} g_loss {g_loss_value:.4f}", flush=True)
+                out_of_time = time_budget is not None and time.perf_counter() - start > time_budget
+                if selector is not None and (step % config.select_every == 0 or out_of_time or step == steps):
+                    selector.check(step, averaged(), self._to_data_space)
+                advance()
+                if out_of_time:
+                    break
 
         self.generator = averaged().eval()
         if selector is not None:
