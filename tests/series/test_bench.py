@@ -100,9 +100,9 @@ def test_sp500_facts_trains_a_fixed_number_of_steps(capsys) -> None:
     ("train_steps", "time_budget", "budget", "quick", "limits"),
     [
         (None, None, None, False, (2000, None)),  # the default protocol: 2,000 steps, however long they take
-        (None, None, None, True, (10**9, 60.0)),  # a quick smoke run: 60 s
-        (None, 600.0, None, False, (10**9, 600.0)),  # the former protocol: 600 s, however many steps fit
-        (None, None, 30.0, False, (10**9, 30.0)),  # `polemos bench sp500-facts --budget 30`
+        (None, None, None, True, (bench._NO_STEP_LIMIT, 60.0)),  # a quick smoke run: 60 s
+        (None, 600.0, None, False, (bench._NO_STEP_LIMIT, 600.0)),  # the former protocol: 600 s, however many steps fit
+        (None, None, 30.0, False, (bench._NO_STEP_LIMIT, 30.0)),  # `polemos bench sp500-facts --budget 30`
         (500, 600.0, None, False, (500, 600.0)),  # both limits: whichever comes first
     ],
 )

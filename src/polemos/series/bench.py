@@ -44,6 +44,10 @@ def _machine() -> dict[str, Any]:
     }
 
 
+# training steps "without limit": a time budget stops the run
+_NO_STEP_LIMIT = 10**9
+
+
 def _training_budget(time_budget: float | None, budget: float | None, quick: bool, quick_default: float) -> float:
     """Training seconds per seed: ``time_budget`` (scripts) or ``budget`` (``polemos bench --budget``) or a default."""
     chosen = time_budget if time_budget is not None else budget
@@ -70,7 +74,7 @@ def _timegan_benchmark(
     discriminative, predictive, trainings = [], [], []
     for seed in range(seeds):
         progress_note(name, f"seed {seed}: training for {budget:.0f} s")
-        gan = SeriesGAN(seed=seed, **model_options).fit(windows, steps=10**9, time_budget=budget)
+        gan = SeriesGAN(seed=seed, **model_options).fit(windows, steps=_NO_STEP_LIMIT, time_budget=budget)
         synthetic = gan.sample(len(windows), seed=seed + 1000)
         summary = gan.summary
         assert summary is not None
@@ -203,7 +207,7 @@ _SP500_TRAIN_STEPS = 2000
 def _sp500_training_limits(
     train_steps: int | None, time_budget: float | None, budget: float | None, quick: bool
 ) -> tuple[int, float | None]:
-    """The maximum training steps and seconds per seed of ``run_sp500_facts`` (``10**9`` steps: no step limit)."""
+    """Training steps and seconds per seed of ``run_sp500_facts`` (``_NO_STEP_LIMIT`` / ``None``: no limit)."""
     if train_steps is not None and (
         isinstance(train_steps, bool) or not isinstance(train_steps, int) or train_steps < 1
     ):
@@ -211,8 +215,10 @@ def _sp500_training_limits(
     seconds = time_budget if time_budget is not None else budget
     if train_steps is None and seconds is None:
         # quick runs are smoke tests on a 60 s budget; full runs train a fixed number of steps
-        return (10**9, 60.0) if quick else (_SP500_TRAIN_STEPS, None)
-    return (train_steps if train_steps is not None else 10**9), (float(seconds) if seconds is not None else None)
+        return (_NO_STEP_LIMIT, 60.0) if quick else (_SP500_TRAIN_STEPS, None)
+    return (train_steps if train_steps is not None else _NO_STEP_LIMIT), (
+        float(seconds) if seconds is not None else None
+    )
 
 
 def _sp500_closes(start: str = "2009-05-01", end: str = "2018-12-31") -> Any:
@@ -290,7 +296,7 @@ def run_sp500_facts(
     garch_fit = baselines.fit_garch(returns, asymmetric=False, student_t=False)
     gjr_fit = baselines.fit_garch(returns, asymmetric=True, student_t=True)
     trainings = []
-    limits = [f"{max_steps:,} steps"] if max_steps < 10**9 else []
+    limits = [f"{max_steps:,} steps"] if max_steps < _NO_STEP_LIMIT else []
     limits += [f"{seconds:g} s"] if seconds is not None else []
     for seed in range(seeds):
         progress_note("sp500-facts", f"seed {seed}: training for {' or '.join(limits)}")
@@ -356,7 +362,7 @@ def run_sp500_facts(
             "seeds": seeds,
             "gan_window": window,
             "training_budget_seconds": seconds,
-            "training_steps": max_steps if max_steps < 10**9 else None,
+            "training_steps": max_steps if max_steps < _NO_STEP_LIMIT else None,
             "block_length": "Politis-White optimal (circular) for r^2, arch.bootstrap.optimal_block_length",
             "model": {"class": "SeriesGAN", "returns": True, **model_options},
             "machine": _machine(),
@@ -498,7 +504,7 @@ def run_ff_panel(
             window=window,
             returns=True,
             returns_input="log-returns",  # the factor returns are modelled as they are
-            steps=10**9,
+            steps=_NO_STEP_LIMIT,
             time_budget=budget,
         )
         summary = gan.summary
@@ -690,7 +696,7 @@ def run_scenarios(
             window=context_length + horizon,
             returns=True,
             context_length=context_length,
-            steps=10**9,
+            steps=_NO_STEP_LIMIT,
             time_budget=budget,
         )
         summary = gan.summary
