@@ -8,7 +8,7 @@ Usage: `.venv/bin/python benchmarks/series_ff_panel.py [--seeds 3] [--quick] [--
 (the same as `polemos bench ff-panel`).
 """
 
-from polemos.series.bench import script_main
+from polemos.series.bench import run_script
 
 if __name__ == "__main__":
-    script_main("ff-panel")
+    run_script("ff-panel")

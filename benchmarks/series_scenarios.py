@@ -8,7 +8,7 @@ Usage: `.venv/bin/python benchmarks/series_scenarios.py [--seeds 3] [--quick] [-
 (the same as `polemos bench scenarios`).
 """
 
-from polemos.series.bench import script_main
+from polemos.series.bench import run_script
 
 if __name__ == "__main__":
-    script_main("scenarios")
+    run_script("scenarios")

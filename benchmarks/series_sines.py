@@ -5,7 +5,7 @@ Usage: `.venv/bin/python benchmarks/series_sines.py [--seeds 3] [--quick] [--tim
 (the same as `polemos bench sines`).
 """
 
-from polemos.series.bench import script_main
+from polemos.series.bench import run_script
 
 if __name__ == "__main__":
-    script_main("sines")
+    run_script("sines")

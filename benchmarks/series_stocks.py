@@ -5,7 +5,7 @@ Usage: `.venv/bin/python benchmarks/series_stocks.py [--seeds 3] [--quick] [--ti
 (the same as `polemos bench stocks`).
 """
 
-from polemos.series.bench import script_main
+from polemos.series.bench import run_script
 
 if __name__ == "__main__":
-    script_main("stocks")
+    run_script("stocks")

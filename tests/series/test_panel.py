@@ -122,3 +122,11 @@ def test_ff_panel_quick_script(tmp_path, capsys) -> None:
 def test_benchmark_script_refuses_an_option_without_a_value() -> None:
     with pytest.raises(PolemosError, match="not of the form --option key=value"):
         bench.script_main("ff-panel", ["--quick", "-o", "window"])
+
+
+def test_benchmark_script_reports_bad_input_in_one_line(capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        bench.run_script("ff-panel", ["--quick", "-o", "window"])
+    assert stopped.value.code == PolemosError("").exit_code
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "not of the form --option key=value" in error and error.count("\n") == 1

@@ -801,3 +801,14 @@ def script_main(name: str, argv: list[str] | None = None) -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
     print(text)
+
+
+def run_script(name: str, argv: list[str] | None = None) -> None:
+    """``script_main`` for the ``benchmarks/series_*.py`` files: bad input ends in one line on stderr."""
+    import sys
+
+    try:
+        script_main(name, argv)
+    except PolemosError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
