@@ -171,3 +171,26 @@ def test_covariance_calibrated_panel_samples_the_real_correlation_and_keeps_it_a
     torch.manual_seed(11)
     SeriesGAN(seed=0, **TINY, **SELECT).fit(returns, window=16, returns=True, returns_input="log-returns", steps=2)
     assert torch.equal(after_calibrated, torch.rand(1))
+
+
+def test_facts_max_lag_sets_the_lags_of_the_selection_and_of_the_facts_penalty(prices) -> None:
+    # default: a quarter of the path length, at most 250 (daily returns, BENCHMARKS.md §6)
+    assert SeriesGANConfig().facts_lags(4000) == 250 and SeriesGANConfig().facts_lags(400) == 100
+    config = SeriesGAN(facts_max_lag=6, **TINY, **SELECT).config
+    assert config.facts_lags(80) == 6 and config.facts_lags(16) == 4
+    returns = np.diff(np.log(prices()["close"].to_numpy()))[:, None]
+    assert _FactsSelector(returns, config).distance.max_lag == 6
+    assert _FactsSelector(returns, SeriesGAN(**TINY, **SELECT).config).distance.max_lag == 20
+    # the trained model's selection scores are those of the 6-lag curves
+    gan = SeriesGAN(seed=0, select_every=5, facts_max_lag=6, **TINY, **SELECT).fit(
+        prices(), window=16, returns=True, steps=5
+    )
+    assert gan.summary is not None
+    rescored = _FactsSelector(returns, gan.config).check(0, gan.generator, gan._to_data_space)
+    assert rescored == pytest.approx(gan.summary.selection[-1][1], abs=1e-4)
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, True])
+def test_facts_max_lag_must_be_a_positive_whole_number(value) -> None:
+    with pytest.raises(PolemosError, match="facts_max_lag must be a whole number of steps >= 1"):
+        SeriesGAN(facts_max_lag=value)

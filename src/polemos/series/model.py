@@ -98,7 +98,7 @@ class SeriesGANConfig:
             (truncated backpropagation), so a long burn-in costs about a forward pass without gradient tracking.
         select_every: Returns mode, one unconditional series: every this many steps, score the averaged
             generator's long paths on the stylized facts of the training returns (ACF of ``|r|`` and ``r^2``
-            and the leverage correlation, L2 over lags ``1..min(250, select_length // 4)``, summed and
+            and the leverage correlation, L2 over lags ``1..min(facts_max_lag, select_length // 4)``, summed and
             averaged over features) and keep the best-scoring generator instead of the last one (0: off,
             keep the last). Adversarial training of long paths drifts; this picks the state whose long paths
             look most like the data. The score is on the training series itself, so it is an in-sample
@@ -120,7 +120,7 @@ class SeriesGANConfig:
             stylized-facts penalty (0: off). Every ``facts_every`` steps the generator draws ``facts_paths`` paths
             of ``facts_length`` steps (after ``burn_in``); the penalty is ``facts_every * facts_weight`` times the
             L2 distance of their ACF of ``|r|``, ACF of ``r^2`` and leverage curves (lags
-            ``1..min(250, facts_length // 4)``, data units) to the training series' curves (``facts_target``;
+            ``1..min(facts_max_lag, facts_length // 4)``, data units) to the training series' curves (``facts_target``;
             :class:`~polemos.series.facts.FactsPenalty`). Its gradient reaches only the GRU's input
             weights from the slow noise, the part of the generator that sets memory beyond the window: the critic
             judges ``window``-step windows and cannot see it. (Applied to every weight, the penalty taught the
@@ -132,6 +132,9 @@ class SeriesGANConfig:
         facts_target: What the facts penalty compares with: ``"stretches"``, the mean curves of the training
             series' stretches of ``facts_length`` steps (the same bias of the sample ACF on both sides), or
             ``"series"``, the curves of the whole series, which the benchmark's scores compare long paths with.
+        facts_max_lag: Largest lag of the facts penalty's and the selection's curves (each also capped at a quarter
+            of its path length). 250 suits daily returns (BENCHMARKS.md §6 scores lags 1-250); set the lags your
+            data is scored on, e.g. 24 for monthly returns, where lags of 20 years are mostly noise.
         tilt_quantile: Unconditional full-length windows: with ``q > 0``, a window is *extreme* when one of its
             steps lies beyond the ``q`` quantile of the real ``|x|`` (model space). A ``tilt_fraction`` of every
             real batch is drawn from the extreme real windows, and as many fakes are redrawn from the batch's
@@ -172,8 +175,13 @@ class SeriesGANConfig:
     facts_paths: int = 32
     facts_length: int = 1024
     facts_target: str = "stretches"
+    facts_max_lag: int = 250
     tilt_quantile: float = 0.0
     tilt_fraction: float = 0.5
+
+    def facts_lags(self, length: int) -> int:
+        """Largest lag of the stylized-fact curves of ``length``-step paths (facts penalty, selection)."""
+        return min(self.facts_max_lag, length // 4)
 
 
 @dataclass(frozen=True)
@@ -326,6 +334,12 @@ class SeriesGAN:
                 "tilt_quantile must be in [0, 1) (0: off) and tilt_fraction in (0, 1); got "
                 f"{self.config.tilt_quantile}, {self.config.tilt_fraction}"
             )
+        if (
+            isinstance(self.config.facts_max_lag, bool)
+            or not isinstance(self.config.facts_max_lag, int)
+            or (self.config.facts_max_lag < 1)
+        ):
+            raise PolemosError(f"facts_max_lag must be a whole number of steps >= 1, got {self.config.facts_max_lag!r}")
         if self.config.select_every < 0:
             raise PolemosError(f"select_every must be a number of steps >= 0 (0: off), got {self.config.select_every}")
         get_loss(self.config.loss)  # fail early on unknown names
@@ -542,7 +556,7 @@ class SeriesGAN:
             facts_penalty = FactsPenalty(
                 prepared.series,
                 config.facts_length,
-                min(250, config.facts_length // 4),
+                config.facts_lags(config.facts_length),
                 target=config.facts_target,
             )
             to_returns = ReturnsTransform.from_dict(self.meta["scaling"]).inverse_tensor
@@ -871,7 +885,9 @@ class _FactsSelector:
     def __init__(self, series: np.ndarray, config: SeriesGANConfig) -> None:
         self.config = config
         # the facts penalty's score against the whole series (each feature's observed returns), used without gradient
-        self.distance = FactsPenalty(series, config.select_length, min(250, config.select_length // 4), target="series")
+        self.distance = FactsPenalty(
+            series, config.select_length, config.facts_lags(config.select_length), target="series"
+        )
         self.best_score = math.inf
         self.best_step: int | None = None
         self.best_state: dict[str, Tensor] | None = None
