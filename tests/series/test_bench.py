@@ -107,7 +107,7 @@ def test_sp500_facts_trains_a_fixed_number_of_steps(capsys) -> None:
     ],
 )
 def test_sp500_facts_training_limits(train_steps, time_budget, budget, quick, limits) -> None:
-    assert bench._sp500_training_limits(train_steps, time_budget, budget, quick) == limits
+    assert bench._step_limits(train_steps, time_budget, budget, quick, 2000, 60.0) == limits
 
 
 @pytest.mark.parametrize("train_steps", [0, 2.5, "many"])

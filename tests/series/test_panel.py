@@ -104,6 +104,17 @@ def test_ff_panel_record_compares_baselines_on_the_same_data() -> None:
     assert "cross-correlation error below CCC-GJR-GARCH(1,1)-t" in results["checks"]
 
 
+def test_ff_panel_trains_a_fixed_number_of_steps(capsys) -> None:
+    pytest.importorskip("arch")
+    record = bench.run_ff_panel(seeds=1, paths=4, steps=100, threads=1, train_steps=3, **TINY)
+    # no time budget cuts the run short: exactly 3 steps, and the record says so
+    assert record["results"]["training"][0]["steps"] == 3
+    protocol = record["protocol"]
+    assert protocol["training_steps"] == 3 and protocol["training_budget_seconds"] is None
+    assert protocol["reduced"] is True  # fewer steps than the default protocol's
+    assert capsys.readouterr().err.startswith("ff-panel: seed 0: training for 3 steps\n")
+
+
 def test_ff_panel_quick_script(tmp_path, capsys) -> None:
     pytest.importorskip("arch")
     out = tmp_path / "ff.json"

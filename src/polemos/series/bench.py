@@ -204,21 +204,37 @@ _SP500_MODEL = {
 _SP500_TRAIN_STEPS = 2000
 
 
-def _sp500_training_limits(
-    train_steps: int | None, time_budget: float | None, budget: float | None, quick: bool
+def _step_limits(
+    train_steps: int | None,
+    time_budget: float | None,
+    budget: float | None,
+    quick: bool,
+    default_steps: int,
+    quick_seconds: float,
 ) -> tuple[int, float | None]:
-    """Training steps and seconds per seed of ``run_sp500_facts`` (``_NO_STEP_LIMIT`` / ``None``: no limit)."""
+    """Training steps and seconds per seed (``_NO_STEP_LIMIT`` / ``None``: no limit) of a step-based benchmark.
+
+    Neither limit given: ``default_steps`` (a quick run: ``quick_seconds``). A time budget alone: that many seconds,
+    however many steps fit (the protocol before 2026-12-02). Both: whichever comes first stops training.
+    """
     if train_steps is not None and (
         isinstance(train_steps, bool) or not isinstance(train_steps, int) or train_steps < 1
     ):
         raise PolemosError(f"train_steps must be a positive whole number of steps, got {train_steps!r}")
     seconds = time_budget if time_budget is not None else budget
     if train_steps is None and seconds is None:
-        # quick runs are smoke tests on a 60 s budget; full runs train a fixed number of steps
-        return (_NO_STEP_LIMIT, 60.0) if quick else (_SP500_TRAIN_STEPS, None)
+        # quick runs are smoke tests on a short budget; full runs train a fixed number of steps
+        return (_NO_STEP_LIMIT, quick_seconds) if quick else (default_steps, None)
     return (train_steps if train_steps is not None else _NO_STEP_LIMIT), (
         float(seconds) if seconds is not None else None
     )
+
+
+def _limits_note(max_steps: int, seconds: float | None) -> str:
+    """``"2,000 steps"``, ``"600 s"`` or both, for progress notes."""
+    limits = [f"{max_steps:,} steps"] if max_steps < _NO_STEP_LIMIT else []
+    limits += [f"{seconds:g} s"] if seconds is not None else []
+    return " or ".join(limits)
 
 
 def _sp500_closes(start: str = "2009-05-01", end: str = "2018-12-31") -> Any:
@@ -282,7 +298,7 @@ def run_sp500_facts(
     length = steps or (1000 if quick else 4000)
     # selection paths as long as the scored ones: the sample ACF at long lags depends on the path length
     model_options = {**_SP500_MODEL, "select_length": length, **model_options}
-    max_steps, seconds = _sp500_training_limits(train_steps, time_budget, budget, quick)
+    max_steps, seconds = _step_limits(train_steps, time_budget, budget, quick, _SP500_TRAIN_STEPS, 60.0)
     if train_end is None:
         prices = load_sp500_prices()
         returns = scored_returns = data.log_returns(prices)
@@ -296,10 +312,8 @@ def run_sp500_facts(
     garch_fit = baselines.fit_garch(returns, asymmetric=False, student_t=False)
     gjr_fit = baselines.fit_garch(returns, asymmetric=True, student_t=True)
     trainings = []
-    limits = [f"{max_steps:,} steps"] if max_steps < _NO_STEP_LIMIT else []
-    limits += [f"{seconds:g} s"] if seconds is not None else []
     for seed in range(seeds):
-        progress_note("sp500-facts", f"seed {seed}: training for {' or '.join(limits)}")
+        progress_note("sp500-facts", f"seed {seed}: training for {_limits_note(max_steps, seconds)}")
         start = time.perf_counter()
         gan = SeriesGAN(seed=seed, **model_options).fit(
             prices[:, None], window=window, returns=True, steps=max_steps, time_budget=seconds
@@ -377,6 +391,8 @@ def run_sp500_facts(
 FAMA_FRENCH_FACTORS = ("Mkt-RF", "SMB", "HML")
 # a small network: the panel has about 1,100 monthly rows, so about 1,100 training windows
 _PANEL_MODEL = {"hidden": 32, "discriminator_channels": 32, "batch_size": 64}
+# Training steps per seed of ff-panel by default: a step count gives the same models on a slow or a fast machine.
+_PANEL_TRAIN_STEPS = 3000
 _STYLIZED_KEYS = ("acf_r", "acf_abs", "acf_squared", "leverage")
 
 
@@ -459,9 +475,10 @@ def run_ff_panel(
     steps: int | None = None,  # months per path (default: the real series' length, 1,109)
     window: int = 24,  # GAN training window, in months
     max_lag: int = 24,  # ACF / leverage lags 1..max_lag, in months
-    time_budget: float | None = None,  # training seconds per seed (default 600, quick 5)
+    time_budget: float | None = None,  # training seconds per seed (default: no limit, quick 5)
     budget: float | None = None,  # the same, as passed by `polemos bench ff-panel --budget S`
     threads: int = 2,  # torch CPU threads
+    train_steps: int | None = None,  # training steps per seed (default 3,000 without a time budget)
     **model_options: Any,  # SeriesGANConfig overrides
 ) -> dict[str, Any]:
     """Monthly Fama-French factors (Mkt-RF, SMB, HML) as one multivariate panel; baselines in the same run.
@@ -483,13 +500,17 @@ def run_ff_panel(
     months (mostly before 1940): their rank correlations are near 0, so a model that reproduces the
     dependence of typical months but not joint extremes (per-factor transforms, a Gaussian copula) misses
     them; compare the Spearman error.
+
+    By default every seed trains 3,000 steps, however fast the machine. A ``time_budget`` (or ``budget``) alone
+    trains for that many seconds instead (the protocol before 2026-12-02: 600 s); with ``train_steps`` too,
+    whichever limit comes first stops it.
     """
     torch.set_num_threads(threads)
-    model_options = {**_PANEL_MODEL, **model_options}
     returns, names, months = load_fama_french()
     n_paths = paths or (50 if quick else 200)
     length = steps or (300 if quick else len(returns))
-    budget = _training_budget(time_budget, budget, quick, 5.0)
+    model_options = {**_PANEL_MODEL, **model_options}
+    max_steps, seconds = _step_limits(train_steps, time_budget, budget, quick, _PANEL_TRAIN_STEPS, 5.0)
     horizons = tuple(h for h in (1, 3, 12) if h < length)
     max_lag = min(max_lag, length - 2)
     block_length = baselines.optimal_block_length(returns)
@@ -498,14 +519,15 @@ def run_ff_panel(
     per_method: dict[str, list[dict[str, float]]] = {}
     trainings = []
     for seed in range(seeds):
+        progress_note("ff-panel", f"seed {seed}: training for {_limits_note(max_steps, seconds)}")
         start = time.perf_counter()
         gan = SeriesGAN(seed=seed, **model_options).fit(
             pd.DataFrame(returns, columns=list(names)),
             window=window,
             returns=True,
             returns_input="log-returns",  # the factor returns are modelled as they are
-            steps=_NO_STEP_LIMIT,
-            time_budget=budget,
+            steps=max_steps,
+            time_budget=seconds,
         )
         summary = gan.summary
         assert summary is not None
@@ -551,7 +573,12 @@ def run_ff_panel(
     return {
         "benchmark": "ff-panel",
         "protocol": {
-            "reduced": quick or n_paths < 200 or length < len(returns) or seeds < 3 or budget < 600,
+            "reduced": quick
+            or n_paths < 200
+            or length < len(returns)
+            or seeds < 3
+            or max_steps < _PANEL_TRAIN_STEPS
+            or (seconds is not None and seconds < 600),
             "data": f"arch.data.frenchdata monthly {', '.join(names)} (percent / 100), {months[0]} to {months[-1]}",
             "months": len(returns),
             "paths": n_paths,
@@ -563,7 +590,8 @@ def run_ff_panel(
             "also on |r| and on ranks (Spearman)",
             "seeds": seeds,
             "gan_window": window,
-            "training_budget_seconds": budget,
+            "training_steps": max_steps if max_steps < _NO_STEP_LIMIT else None,
+            "training_budget_seconds": seconds,
             "block_length": block_length,
             "block_length_rule": "Politis-White circular length of r^2, largest over factors (arch.bootstrap)",
             "ccc_garch": "per-factor GARCH by arch on percent returns, shocks ~ Gaussian copula with the "
