@@ -4,7 +4,7 @@ SeriesGAN on the joint factor returns vs a joint block bootstrap, a joint i.i.d.
 cross-correlation error and per-factor stylized facts (see `polemos.series.bench.run_ff_panel`).
 
 Usage: `.venv/bin/python benchmarks/series_ff_panel.py [--seeds 3] [--quick] [--time-budget S] [--threads N]
-[--out FILE] [-o train_steps=3000] [-o paths=200] [-o window=24]`
+[--out FILE] [-o train_steps=6000] [-o paths=200] [-o window=24]`
 (the same as `polemos bench ff-panel`).
 """
 

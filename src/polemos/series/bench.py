@@ -413,7 +413,9 @@ _PANEL_MODEL = {
     "calibrate_scale": True,
 }
 # Training steps per seed of ff-panel by default: a step count gives the same models on a slow or a fast machine.
-_PANEL_TRAIN_STEPS = 3000
+# 6,000 steps: one seed of three kept a later state than step 3,000, and the 3-seed mean of ACF|r| + ACF r^2 +
+# leverage fell from 1.154 to 1.105 (docs/benchmarks.md §7b)
+_PANEL_TRAIN_STEPS = 6000
 _STYLIZED_KEYS = ("acf_r", "acf_abs", "acf_squared", "leverage")
 
 
@@ -499,7 +501,7 @@ def run_ff_panel(
     time_budget: float | None = None,  # training seconds per seed (default: no limit, quick 5)
     budget: float | None = None,  # the same, as passed by `polemos bench ff-panel --budget S`
     threads: int = 2,  # torch CPU threads
-    train_steps: int | None = None,  # training steps per seed (default 3,000 without a time budget)
+    train_steps: int | None = None,  # training steps per seed (default 6,000 without a time budget)
     **model_options: Any,  # SeriesGANConfig overrides
 ) -> dict[str, Any]:
     """Monthly Fama-French factors (Mkt-RF, SMB, HML) as one multivariate panel; baselines in the same run.
@@ -522,7 +524,7 @@ def run_ff_panel(
     dependence of typical months but not joint extremes (per-factor transforms, a Gaussian copula) misses
     them; compare the Spearman error.
 
-    By default every seed trains 3,000 steps, however fast the machine. A ``time_budget`` (or ``budget``) alone
+    By default every seed trains 6,000 steps, however fast the machine. A ``time_budget`` (or ``budget``) alone
     trains for that many seconds instead (the protocol before 2026-12-02: 600 s); with ``train_steps`` too,
     whichever limit comes first stops it.
     """
