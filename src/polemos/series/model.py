@@ -88,6 +88,9 @@ class SeriesGANConfig:
         critic_tails_power: With ``critic_tails``, the power ``p >= 1`` of the magnitude channels: they read
             ``|r - mean|^p / std^p``. 2 gives the squared returns, whose clustering ACF(r^2) measures; extreme
             days then weigh more still. 1: ``|r - mean| / std`` (the default).
+        critic_products: Whether the discriminator also reads the product ``x_i x_j`` of every pair of features
+            at each step (co-movement and joint extremes made explicit; at least 2 features). In returns mode
+            the products are of the standardised returns in data units, as with ``critic_tails``.
         critic_statistics_lags: Lags of per-window statistics (autocorrelation of ``|x|``, ``corr(x_t,
             |x_{t+k}|)``, log mean square) the discriminator also reads
             (:func:`~polemos.series.networks.window_statistics`); lags at or beyond the window are dropped;
@@ -163,6 +166,7 @@ class SeriesGANConfig:
     critic_magnitude: bool = False
     critic_tails: bool = False
     critic_tails_power: float = 1.0
+    critic_products: bool = False
     critic_statistics_lags: tuple[int, ...] = ()
     burn_in: int = 0
     select_every: int = 0
@@ -474,6 +478,10 @@ class SeriesGAN:
             raise PolemosError(
                 "critic_tails reads the data-space returns; fit with returns=True or set critic_tails=False"
             )
+        if config.critic_products and features < 2:
+            raise PolemosError(
+                "critic_products reads pairs of series and the data has one column; set critic_products=False"
+            )
         if config.burn_in > 0 and (context_length > 0 or prepared.mask is not None):
             raise PolemosError(
                 "burn_in applies to unconditional full-length windows; set burn_in=0 for context or masked data"
@@ -525,6 +533,8 @@ class SeriesGAN:
             magnitude_map=(
                 _standardised_returns(self.meta["scaling"], config.critic_tails_power) if config.critic_tails else None
             ),
+            products=config.critic_products,
+            product_map=_standardised_returns(self.meta["scaling"]) if config.critic_products and returns else None,
         )
         ema = EMA(generator, config.ema_half_life) if config.ema_half_life > 0 else None
         loss = get_loss(config.loss)

@@ -179,6 +179,10 @@ class ConvDiscriminator(nn.Module):
         magnitude_map: With ``magnitude``, a differentiable map ``(N, T, F) -> (N, T, F)`` applied to the windows
             before ``|.|`` (e.g. model space to standardised returns, so the magnitude channels carry the data's
             heavy tails); ``None``: ``|x|`` itself.
+        products: Whether the products ``x_i x_j`` of every pair of features ``i < j`` are appended as extra
+            channels (co-movement, and joint extreme steps, directly visible to the first convolution).
+        product_map: With ``products``, a differentiable map ``(N, T, F) -> (N, T, F)`` applied to the windows
+            before the products (e.g. to standardised returns in data units); ``None``: ``x`` itself.
     """
 
     def __init__(
@@ -191,10 +195,16 @@ class ConvDiscriminator(nn.Module):
         magnitude: bool = False,
         statistics_lags: Sequence[int] = (),
         magnitude_map: Callable[[Tensor], Tensor] | None = None,
+        products: bool = False,
+        product_map: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         super().__init__()
         if magnitude_map is not None and not magnitude:
             raise ValueError("magnitude_map changes the magnitude channels; pass magnitude=True as well")
+        if product_map is not None and not products:
+            raise ValueError("product_map changes the product channels; pass products=True as well")
+        if products and features < 2:
+            raise ValueError("products needs at least 2 features (pairs of series)")
         if statistics_lags and masked:
             raise ValueError("statistics_lags needs full-length windows; it is not available with masks")
         if any(not 0 < lag < window for lag in statistics_lags):
@@ -202,10 +212,13 @@ class ConvDiscriminator(nn.Module):
         self.masked = masked
         self.magnitude = magnitude
         self.magnitude_map = magnitude_map
+        self.product_pairs = torch.triu_indices(features, features, offset=1) if products else None
+        self.product_map = product_map
         self.statistics_lags = tuple(int(lag) for lag in statistics_lags)
         kernel = 5
         layers: list[nn.Module] = []
-        in_channels = features * (2 if magnitude else 1) + (1 if masked else 0)
+        pair_count = features * (features - 1) // 2 if products else 0
+        in_channels = features * (2 if magnitude else 1) + pair_count + (1 if masked else 0)
         dilation, receptive_field = 1, 1
         while True:
             layers += [
@@ -233,6 +246,11 @@ class ConvDiscriminator(nn.Module):
         if self.magnitude:
             mapped = inputs if self.magnitude_map is None else self.magnitude_map(windows).transpose(1, 2)
             inputs = torch.cat([inputs, mapped.abs()], dim=1)
+        if self.product_pairs is not None:
+            signed = windows if self.product_map is None else self.product_map(windows)
+            first, second = self.product_pairs.to(windows.device)
+            # x_i * x_j per step for every pair i < j: (N, T, P) -> (N, P, T)
+            inputs = torch.cat([inputs, (signed[:, :, first] * signed[:, :, second]).transpose(1, 2)], dim=1)
         if self.masked:
             if mask is None:
                 raise ValueError("this discriminator was built for masked data; pass mask")

@@ -1,0 +1,94 @@
+"""Tests of SeriesGAN's critic_products: the critic reads the product of every pair of series at each step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from polemos.errors import PolemosError
+from polemos.series.model import SeriesGAN
+from polemos.series.networks import ConvDiscriminator
+
+TINY = {"hidden": 8, "layers": 1, "noise_dim": 2, "discriminator_channels": 8, "batch_size": 16}
+
+
+def first_layer_inputs(discriminator: ConvDiscriminator, windows: torch.Tensor) -> torch.Tensor:
+    """What the first convolution reads, ``(N, C, T)``."""
+    seen: list[torch.Tensor] = []
+    handle = discriminator.body[0].register_forward_hook(lambda module, args, output: seen.append(args[0]))
+    with torch.no_grad():
+        discriminator(windows)
+    handle.remove()
+    return seen[0]
+
+
+def test_product_channels_hold_every_pair_in_order() -> None:
+    torch.manual_seed(0)
+    windows = torch.randn(2, 16, 3)
+    inputs = first_layer_inputs(ConvDiscriminator(3, 16, 8, magnitude=True, products=True), windows)
+    x = windows.transpose(1, 2)  # (N, F, T)
+    assert inputs.shape == (2, 3 + 3 + 3, 16)  # values, magnitudes, the pairs (0, 1), (0, 2), (1, 2)
+    assert torch.equal(inputs[:, :3], x)
+    expected = torch.stack([x[:, 0] * x[:, 1], x[:, 0] * x[:, 2], x[:, 1] * x[:, 2]], dim=1)
+    assert torch.allclose(inputs[:, 6:], expected)
+
+
+def test_product_map_is_applied_before_the_products() -> None:
+    torch.manual_seed(0)
+    windows = torch.randn(2, 16, 2)
+    doubled = first_layer_inputs(ConvDiscriminator(2, 16, 8, products=True, product_map=lambda w: 2 * w), windows)
+    plain = first_layer_inputs(ConvDiscriminator(2, 16, 8, products=True), windows)
+    assert torch.equal(doubled[:, :2], plain[:, :2])  # the values themselves are unchanged
+    assert torch.allclose(doubled[:, 2], 4 * plain[:, 2])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [({"features": 2, "product_map": torch.abs}, "products=True"), ({"features": 1, "products": True}, "2 features")],
+)
+def test_discriminator_product_options_are_validated(arguments, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        ConvDiscriminator(window=16, channels=8, **arguments)
+
+
+def two_factor_returns(length: int = 400) -> pd.DataFrame:
+    """Two correlated Student-t(4) return series (fractions), as a factor panel is given."""
+    rng = np.random.default_rng(0)
+    common = rng.standard_t(4, size=length)
+    return pd.DataFrame({"a": 0.01 * common, "b": 0.01 * (0.6 * common + 0.8 * rng.standard_t(4, size=length)) + 0.002})
+
+
+def test_critic_reads_products_of_the_standardised_real_returns(monkeypatch) -> None:
+    seen: list[torch.Tensor] = []
+    forward = ConvDiscriminator.forward
+
+    def recording(self, windows, mask=None, labels=None):
+        handle = self.body[0].register_forward_hook(lambda module, args, output: seen.append(args[0].detach()))
+        try:
+            return forward(self, windows, mask, labels)
+        finally:
+            handle.remove()
+
+    monkeypatch.setattr(ConvDiscriminator, "forward", recording)
+    table = two_factor_returns()
+    gan = SeriesGAN(seed=0, critic_products=True, **TINY)
+    gan.fit(table, window=16, returns=True, returns_input="log-returns", steps=1)
+    real = seen[0]  # the first call judges the real batch: channels a, b (model space), then a x b
+    assert real.shape[1] == 3
+    scaling = gan.meta["scaling"]
+    standardised = (table.to_numpy() - np.asarray(scaling["mean"])) / np.asarray(scaling["std"])
+    products = standardised[:, 0] * standardised[:, 1]
+    # every product the critic reads is the product of one day's two standardised returns (float32 round trip)
+    read = real[:, 2].numpy().ravel()
+    nearest = np.abs(read[:, None] - products[None, :]).min(axis=1) / np.maximum(np.abs(read), 1.0)
+    assert nearest.max() < 1e-3
+    # in data units: the Student-t tails reach further than the Lambert-W-shrunk model-space values do
+    assert np.abs(read).max() > (real[:, 0] * real[:, 1]).abs().max().item() + 0.1
+
+
+def test_critic_products_needs_two_series(prices) -> None:
+    gan = SeriesGAN(critic_products=True, **TINY)
+    with pytest.raises(PolemosError, match="one column"):
+        gan.fit(prices(200), window=16, returns=True, steps=1)
