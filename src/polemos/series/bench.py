@@ -407,6 +407,10 @@ _PANEL_MODEL = {
     # Pearson 0.421 -> 0.476 (docs/benchmarks.md §7b)
     "critic_magnitude": True,
     "critic_tails": True,
+    # the critic also reads the products of each pair of standardised factor returns, so joint extreme months
+    # (where this panel's Pearson correlations come from) are visible to it. 3 seeds, 6,000 steps: Pearson
+    # correlation error 0.476 -> 0.241, rank 0.113 -> 0.096, ACF|r| + ACF r^2 + leverage 1.105 -> 1.016
+    "critic_products": True,
     "slow_noise_timescales": (6.0, 24.0),
     "burn_in": 48,
     "select_every": 100,
