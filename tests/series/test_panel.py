@@ -102,6 +102,10 @@ def test_ff_panel_record_compares_baselines_on_the_same_data() -> None:
             method
         )
     assert "cross-correlation error below CCC-GJR-GARCH(1,1)-t" in results["checks"]
+    # rows resampled whole keep the rank correlations too, pair by pair
+    for pair in ("Mkt-RF/SMB", "Mkt-RF/HML", "SMB/HML"):
+        resampled = methods["iid bootstrap (joint rows)"][f"rank corr {pair}"]["mean"]
+        assert resampled == pytest.approx(results["real"][f"rank corr {pair}"], abs=0.1)
 
 
 def test_ff_panel_trains_a_fixed_number_of_steps(capsys) -> None:

@@ -472,9 +472,12 @@ def _panel_scores(
         # rank correlation: the dependence without the weight Pearson gives to joint extreme months
         "rank_cross_correlation_error": metrics.cross_correlation_error(real, generated, method="spearman"),
     }
-    correlation = np.corrcoef(generated.reshape(-1, len(names)), rowvar=False)
+    pooled = generated.reshape(-1, len(names))
+    correlation = np.corrcoef(pooled, rowvar=False)
+    rank_correlation = np.corrcoef(stats.rankdata(pooled, axis=0), rowvar=False)  # Spearman, as a matrix
     for i, j, pair in _pairs(names):
         record[f"corr {pair}"] = float(correlation[i, j])
+        record[f"rank corr {pair}"] = float(rank_correlation[i, j])  # where the rank error comes from
     facts_by_factor = [
         metrics.stylized_facts(real[:, column], generated[:, :, column], horizons=horizons, max_lag=max_lag)
         for column in range(len(names))
