@@ -49,6 +49,7 @@ from polemos.series.data import (
     validate_table,
 )
 from polemos.series.facts import FACTS_TARGETS, FactsPenalty
+from polemos.series.metrics import cross_correlation_error
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
 from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_windows
 
@@ -106,6 +107,11 @@ class SeriesGANConfig:
             keep the last). Adversarial training of long paths drifts; this picks the state whose long paths
             look most like the data. The score is on the training series itself, so it is an in-sample
             choice: report it as such.
+        select_correlation: With ``select_every`` on two or more series: weight of the rank (Spearman)
+            cross-correlation error ``||corr(real ranks) - corr(generated ranks)||_F`` (pooled over the
+            selection paths and steps, against the whole training series) added to the selection score, so the
+            kept state also matches how the series move together (0: off). Unit-free like the facts distances,
+            and in-sample like them.
         select_paths: Paths drawn for each selection score.
         select_length: Steps per selection path.
         calibrate_scale: Returns mode: after training, draw ``select_paths`` paths of ``select_length`` steps
@@ -170,6 +176,7 @@ class SeriesGANConfig:
     critic_statistics_lags: tuple[int, ...] = ()
     burn_in: int = 0
     select_every: int = 0
+    select_correlation: float = 0.0
     select_paths: int = 100
     select_length: int = 2000
     calibrate_scale: bool = False
@@ -346,6 +353,15 @@ class SeriesGAN:
             raise PolemosError(f"facts_max_lag must be a whole number of steps >= 1, got {self.config.facts_max_lag!r}")
         if self.config.select_every < 0:
             raise PolemosError(f"select_every must be a number of steps >= 0 (0: off), got {self.config.select_every}")
+        weight = self.config.select_correlation
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not (math.isfinite(weight) and weight >= 0)
+        ):
+            raise PolemosError(
+                f"select_correlation must be a weight >= 0 (0: off), got {self.config.select_correlation}"
+            )
         get_loss(self.config.loss)  # fail early on unknown names
         get_penalty(self.config.penalty)
         self.seed = seed
@@ -477,6 +493,11 @@ class SeriesGAN:
         if config.critic_tails and not returns:
             raise PolemosError(
                 "critic_tails reads the data-space returns; fit with returns=True or set critic_tails=False"
+            )
+        if config.select_correlation > 0 and (features < 2 or config.select_every <= 0):
+            raise PolemosError(
+                "select_correlation weighs the cross-correlation in the selection score: it needs select_every > 0 "
+                "and two or more series; set select_correlation=0"
             )
         if config.critic_products and features < 2:
             raise PolemosError(
@@ -898,6 +919,7 @@ class _FactsSelector:
         self.distance = FactsPenalty(
             series, config.select_length, config.facts_lags(config.select_length), target="series"
         )
+        self.series = series  # the real rank correlations are taken from it when select_correlation > 0
         self.best_score = math.inf
         self.best_step: int | None = None
         self.best_state: dict[str, Tensor] | None = None
@@ -921,6 +943,8 @@ class _FactsSelector:
             self.history.append((step, math.inf))
             return math.inf
         score = float(self.distance(torch.from_numpy(values)))
+        if config.select_correlation > 0:  # + w ||spearman(real) - spearman(generated)||_F
+            score += config.select_correlation * cross_correlation_error(self.series, values, method="spearman")
         if not math.isfinite(score):
             score = math.inf
         self.history.append((step, round(score, 5)))
