@@ -49,7 +49,7 @@ from polemos.series.data import (
     validate_table,
 )
 from polemos.series.facts import FACTS_TARGETS, FactsPenalty
-from polemos.series.metrics import cross_correlation_error
+from polemos.series.metrics import cross_correlation_error, energy_score
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
 from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_windows
 
@@ -112,7 +112,16 @@ class SeriesGANConfig:
             selection paths and steps, against the whole training series) added to the selection score, so the
             kept state also matches how the series move together (0: off). Unit-free like the facts distances,
             and in-sample like them.
-        select_paths: Paths drawn for each selection score.
+        select_paths: Paths drawn for each selection score (with ``context_holdout``: scenarios per held-out
+            origin).
+        context_holdout: Context models (``context_length > 0``) on one series, with ``select_every``: the last
+            this fraction of the series is held out of training (windows that reach into it are dropped) and
+            every ``select_every`` steps the generator's scenarios are scored on it: origins every ``H`` steps
+            (``H = window - context_length``, disjoint targets), ``select_paths`` scenarios each given the
+            ``context_length`` steps before, mean energy score in data units; the best-scoring state is kept
+            (0: off). A conditional generator shown one continuation per context can learn to reproduce the
+            training continuations and grow too sharp as it trains; this keeps the state that generalises
+            best to later contexts. The returns scaling is still fitted on the whole series.
         select_length: Steps per selection path.
         calibrate_scale: Returns mode: after training, draw ``select_paths`` paths of ``select_length`` steps
             and store the affine map that gives the generated model-space returns the training returns' mean
@@ -177,6 +186,7 @@ class SeriesGANConfig:
     burn_in: int = 0
     select_every: int = 0
     select_correlation: float = 0.0
+    context_holdout: float = 0.0
     select_paths: int = 100
     select_length: int = 2000
     calibrate_scale: bool = False
@@ -353,6 +363,9 @@ class SeriesGAN:
             raise PolemosError(f"facts_max_lag must be a whole number of steps >= 1, got {self.config.facts_max_lag!r}")
         if self.config.select_every < 0:
             raise PolemosError(f"select_every must be a number of steps >= 0 (0: off), got {self.config.select_every}")
+        holdout = self.config.context_holdout
+        if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout < 1:
+            raise PolemosError(f"context_holdout must be a fraction in [0, 1) (0: off), got {holdout!r}")
         weight = self.config.select_correlation
         if (
             isinstance(weight, bool)
@@ -494,6 +507,27 @@ class SeriesGAN:
             raise PolemosError(
                 "critic_tails reads the data-space returns; fit with returns=True or set critic_tails=False"
             )
+        holdout_steps = 0
+        if config.context_holdout > 0:
+            if context_length == 0 or prepared.series is None or labels is not None or config.select_every <= 0:
+                raise PolemosError(
+                    "context_holdout scores held-out scenarios: it needs returns=True on one series, "
+                    "context_length > 0 and select_every > 0, without labels; set context_holdout=0"
+                )
+            if config.select_paths < 1:
+                raise PolemosError(
+                    f"select_paths must be >= 1 scenarios per held-out origin, got {config.select_paths}"
+                )
+            holdout_steps = int(round(config.context_holdout * len(prepared.series)))
+            first_training_steps = len(prepared.series) - holdout_steps
+            kept = (np.arange(count) * stride + length <= first_training_steps).sum()  # windows before the cut
+            if holdout_steps < length - context_length or kept < 1:
+                raise PolemosError(
+                    f"context_holdout={config.context_holdout} leaves {kept} training windows and {holdout_steps} "
+                    f"held-out steps for {length - context_length}-step targets; change context_holdout"
+                )
+            windows = windows[:kept]
+            count = kept
         if config.select_correlation > 0 and (features < 2 or config.select_every <= 0):
             raise PolemosError(
                 "select_correlation weighs the cross-correlation in the selection score: it needs select_every > 0 "
@@ -509,7 +543,12 @@ class SeriesGAN:
             )
         selecting = config.select_every > 0
         # all four draw long unconditional paths and compare them with the series
-        if selecting or config.calibrate_scale or config.calibrate_covariance or config.facts_weight > 0:
+        if (
+            (selecting and not holdout_steps)
+            or config.calibrate_scale
+            or config.calibrate_covariance
+            or config.facts_weight > 0
+        ):
             if prepared.series is None or context_length > 0 or labels is not None:
                 raise PolemosError(
                     "select_every, calibrate_scale, calibrate_covariance and facts_weight need returns=True on "
@@ -580,7 +619,15 @@ class SeriesGAN:
         def averaged() -> RecurrentGenerator:
             return ema.module if ema is not None else generator
 
-        selector = _FactsSelector(prepared.series, config) if selecting else None
+        selector: _FactsSelector | _ContextSelector | None = None
+        if holdout_steps:
+            assert prepared.series is not None
+            first_origin = len(prepared.series) - holdout_steps
+            selector = _ContextSelector(
+                prepared.series, first_origin, context_length, horizon, config, self._to_model_space
+            )
+        elif selecting:
+            selector = _FactsSelector(prepared.series, config)
         facts_penalty = None
         if config.facts_weight > 0:
             assert prepared.series is not None
@@ -910,20 +957,41 @@ def _read_summary(path: Path) -> SeriesSummary | None:
         return None
 
 
-class _FactsSelector:
+class _Selector:
+    """Keeps the best-scoring generator state of the checks made during training (lower is better)."""
+
+    def __init__(self) -> None:
+        self.best_score = math.inf
+        self.best_step: int | None = None
+        self.best_state: dict[str, Tensor] | None = None
+        self.history: list[tuple[int, float]] = []
+
+    def _record(self, step: int, score: float, generator: RecurrentGenerator) -> float:
+        if not math.isfinite(score):  # a diverged state never wins
+            self.history.append((step, math.inf))
+            return math.inf
+        self.history.append((step, round(score, 5)))
+        if score < self.best_score:
+            self.best_score, self.best_step = score, step
+            self.best_state = {name: value.detach().clone() for name, value in generator.state_dict().items()}
+        return score
+
+    def restore_best(self, generator: RecurrentGenerator) -> None:
+        if self.best_state is not None:
+            generator.load_state_dict(self.best_state)
+
+
+class _FactsSelector(_Selector):
     """Keeps the generator state whose long paths best match the training returns' stylized facts."""
 
     def __init__(self, series: np.ndarray, config: SeriesGANConfig) -> None:
+        super().__init__()
         self.config = config
         # the facts penalty's score against the whole series (each feature's observed returns), used without gradient
         self.distance = FactsPenalty(
             series, config.select_length, config.facts_lags(config.select_length), target="series"
         )
         self.series = series  # the real rank correlations are taken from it when select_correlation > 0
-        self.best_score = math.inf
-        self.best_step: int | None = None
-        self.best_state: dict[str, Tensor] | None = None
-        self.history: list[tuple[int, float]] = []
 
     @torch.no_grad()
     def check(
@@ -939,23 +1007,54 @@ class _FactsSelector:
             paths = generator(config.select_paths, config.select_length, warm_up=config.burn_in)
             generator.train(was_training)
         values = to_data_space(paths.double().numpy())
-        if not np.isfinite(values).all():  # a diverged state never wins
-            self.history.append((step, math.inf))
-            return math.inf
+        if not np.isfinite(values).all():
+            return self._record(step, math.inf, generator)
         score = float(self.distance(torch.from_numpy(values)))
         if config.select_correlation > 0:  # + w ||spearman(real) - spearman(generated)||_F
             score += config.select_correlation * cross_correlation_error(self.series, values, method="spearman")
-        if not math.isfinite(score):
-            score = math.inf
-        self.history.append((step, round(score, 5)))
-        if score < self.best_score:
-            self.best_score, self.best_step = score, step
-            self.best_state = {name: value.detach().clone() for name, value in generator.state_dict().items()}
-        return score
+        return self._record(step, score, generator)
 
-    def restore_best(self, generator: RecurrentGenerator) -> None:
-        if self.best_state is not None:
-            generator.load_state_dict(self.best_state)
+
+class _ContextSelector(_Selector):
+    """Keeps the generator state whose scenarios score best on held-out contexts of the series (energy score).
+
+    Origins ``t = first, first + H, ...`` (disjoint ``H``-step targets ``series[t:t+H]``, all after the training
+    windows' last step); each gets ``select_paths`` scenarios given ``series[t-L:t]``.
+    """
+
+    def __init__(
+        self,
+        series: np.ndarray,  # (T, F) data units
+        first_origin: int,
+        context_length: int,
+        horizon: int,
+        config: SeriesGANConfig,
+        to_model_space: Callable[[np.ndarray], np.ndarray],
+    ) -> None:
+        super().__init__()
+        self.config, self.horizon = config, horizon
+        origins = np.arange(first_origin, len(series) - horizon + 1, horizon)
+        contexts = np.stack([series[t - context_length : t] for t in origins])  # (M, L, F)
+        self.contexts = torch.from_numpy(to_model_space(contexts).astype(np.float32))
+        self.targets = np.stack([series[t : t + horizon].reshape(-1) for t in origins])  # (M, H F)
+
+    @torch.no_grad()
+    def check(
+        self, step: int, generator: RecurrentGenerator, to_data_space: Callable[[np.ndarray], np.ndarray]
+    ) -> float:
+        """Mean energy score over the held-out origins, on scenarios of a fixed noise seed (forked RNG)."""
+        scenarios = self.config.select_paths
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            was_training = generator.training
+            generator.eval()
+            given = self.contexts.repeat_interleave(scenarios, dim=0)
+            paths = generator(len(given), self.horizon, None, given)
+            generator.train(was_training)
+        values = to_data_space(paths.double().numpy()).reshape(len(self.targets), scenarios, -1)
+        if not np.isfinite(values).all():
+            return self._record(step, math.inf, generator)
+        return self._record(step, float(energy_score(values, self.targets).mean()), generator)
 
 
 @torch.no_grad()
