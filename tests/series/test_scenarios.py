@@ -116,6 +116,19 @@ def test_scenarios_record_has_every_method_and_the_origins_by_hand() -> None:
     assert set(results["energy_difference_vs_seriesgan"]) == set(results["methods"]) - {"SeriesGAN"}
 
 
+def test_scenarios_record_the_held_out_selection_of_each_seed() -> None:
+    pytest.importorskip("arch")
+    options = {"context_holdout": 0.15, "select_every": 2, "select_paths": 4}
+    record = bench.run_scenarios(seeds=1, scenarios=4, origin_stride=500, time_budget=0.5, threads=1, **TINY, **options)
+    assert record["protocol"]["model"]["context_holdout"] == 0.15
+    training = record["results"]["training"][0]
+    # every 2 steps and when the budget ends: at least one check, the kept state scoring no worse than the last
+    assert training["selection_checks"] >= 1 and 1 <= training["selected_step"] <= training["steps"]
+    assert training["selection_score_kept"] <= training["selection_score_last"]
+    plain = bench.run_scenarios(seeds=1, scenarios=4, origin_stride=500, time_budget=0.2, threads=1, **TINY)
+    assert "selected_step" not in plain["results"]["training"][0]
+
+
 def test_scenarios_quick_script_on_stocks(shared_data, capsys) -> None:
     record = bench.run_scenarios(
         seeds=1,

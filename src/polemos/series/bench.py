@@ -231,9 +231,11 @@ def _step_limits(
 
 
 def _training_record(seed: int, summary: TrainingSummary, seconds: float) -> dict[str, Any]:
-    """One seed's training: steps, seconds and, with selection, the kept step and its in-sample scores."""
+    """One seed's training: steps, seconds and, with selection, the kept step and its selection scores."""
     training: dict[str, Any] = {"seed": seed, "steps": summary.steps, "seconds": round(seconds, 1)}
-    if summary.selection:  # in-sample selection score (sum of 3 L2 distances) of the kept and the last state
+    # the selection score of the kept and the last state: in-sample stylized-fact distances (select_every), or
+    # the held-out energy score (context_holdout)
+    if summary.selection:
         scores = dict(summary.selection)
         training |= {
             "selected_step": summary.selected_step,
@@ -760,7 +762,7 @@ def run_scenarios(
         )
         summary = gan.summary
         assert summary is not None
-        trainings.append({"seed": seed, "steps": summary.steps, "seconds": round(time.perf_counter() - start, 1)})
+        trainings.append(_training_record(seed, summary, time.perf_counter() - start))
         progress_note("scenarios", f"seed {seed}: trained {summary.steps} steps in {trainings[-1]['seconds']:.0f} s")
         count = len(origins) * n_scenarios
         given = np.repeat(contexts, n_scenarios, axis=0)[:, :, None]
