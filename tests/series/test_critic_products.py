@@ -46,7 +46,12 @@ def test_product_map_is_applied_before_the_products() -> None:
 
 @pytest.mark.parametrize(
     ("arguments", "message"),
-    [({"features": 2, "product_map": torch.abs}, "products=True"), ({"features": 1, "products": True}, "2 features")],
+    [
+        ({"features": 2, "product_map": torch.abs}, "products=True"),
+        ({"features": 1, "products": True}, "2 features"),
+        ({"features": 2, "batch_products": True}, "batch_products averages"),
+        ({"features": 2, "products": True, "batch_products": True, "masked": True}, "without masks"),
+    ],
 )
 def test_discriminator_product_options_are_validated(arguments, message) -> None:
     with pytest.raises(ValueError, match=message):
@@ -92,3 +97,50 @@ def test_critic_products_needs_two_series(prices) -> None:
     gan = SeriesGAN(critic_products=True, **TINY)
     with pytest.raises(PolemosError, match="one column"):
         gan.fit(prices(200), window=16, returns=True, steps=1)
+
+
+def logit_inputs(discriminator: ConvDiscriminator, windows: torch.Tensor) -> torch.Tensor:
+    """What the logit layer reads, ``(N, D)``."""
+    seen: list[torch.Tensor] = []
+    handle = discriminator.logit.register_forward_hook(lambda module, args, output: seen.append(args[0]))
+    with torch.no_grad():
+        discriminator(windows)
+    handle.remove()
+    return seen[0]
+
+
+def test_batch_products_give_every_window_the_batch_mean_product_of_each_pair() -> None:
+    torch.manual_seed(0)
+    windows = torch.randn(4, 16, 3)
+    discriminator = ConvDiscriminator(3, 16, 8, products=True, batch_products=True, product_map=lambda w: 2 * w)
+    read = logit_inputs(discriminator, windows)
+    assert read.shape == (4, 2 * 8 + 3)  # mean and spread of 8 channels, then the 3 pairs
+    mapped = 2 * windows
+    expected = torch.stack([(mapped[..., i] * mapped[..., j]).mean() for i, j in [(0, 1), (0, 2), (1, 2)]])
+    for row in read[:, -3:]:  # the same batch statistic for every window
+        torch.testing.assert_close(row, expected)
+    # one batch's statistic depends on every window in it: changing window 3 moves window 0's input
+    changed = windows.clone()
+    changed[3] = -changed[3] * 3
+    assert not torch.allclose(logit_inputs(discriminator, changed)[0, -3:], expected)
+    # and the generator gets a gradient through it: d logit / d window 3 reaches window 0's logit
+    batch = windows.clone().requires_grad_(True)
+    discriminator(batch)[0].backward()
+    assert batch.grad[3].abs().sum() > 0
+    plain = ConvDiscriminator(3, 16, 8, products=True)
+    batch.grad = None
+    plain(batch)[0].backward()
+    assert batch.grad[3].abs().sum() == 0  # without it each logit reads its own window only
+
+
+def test_critic_batch_products_trains_and_is_validated(prices) -> None:
+    gan = SeriesGAN(seed=0, critic_products=True, critic_batch_products=True, **TINY)
+    gan.fit(two_factor_returns(), window=16, returns=True, returns_input="log-returns", steps=2)
+    assert gan.sample(3, length=20).shape == (3, 20, 2)
+    with pytest.raises(PolemosError, match="critic_batch_products averages the critic's product channels"):
+        SeriesGAN(critic_batch_products=True)
+    lengths = [np.full((length, 2), 0.5) + 0.01 * np.arange(length)[:, None] for length in (12, 16, 9)]
+    masked = SeriesGAN(critic_products=True, critic_batch_products=True, **TINY)
+    with pytest.raises(PolemosError, match="critic_batch_products needs full-length windows") as error:
+        masked.fit(lengths, steps=1)
+    assert "\n" not in str(error.value)

@@ -92,6 +92,10 @@ class SeriesGANConfig:
         critic_products: Whether the discriminator also reads the product ``x_i x_j`` of every pair of features
             at each step (co-movement and joint extremes made explicit; at least 2 features). In returns mode
             the products are of the standardised returns in data units, as with ``critic_tails``.
+        critic_batch_products: With ``critic_products``: the discriminator also reads each pair's product
+            averaged over the whole batch, a batch-level co-movement statistic (in the spirit of the minibatch
+            standard deviation): one window holds too few steps to show a correlation that is off by 0.05-0.1.
+            Full-length windows only.
         critic_statistics_lags: Lags of per-window statistics (autocorrelation of ``|x|``, ``corr(x_t,
             |x_{t+k}|)``, log mean square) the discriminator also reads
             (:func:`~polemos.series.networks.window_statistics`); lags at or beyond the window are dropped;
@@ -182,6 +186,7 @@ class SeriesGANConfig:
     critic_tails: bool = False
     critic_tails_power: float = 1.0
     critic_products: bool = False
+    critic_batch_products: bool = False
     critic_statistics_lags: tuple[int, ...] = ()
     burn_in: int = 0
     select_every: int = 0
@@ -333,6 +338,11 @@ class SeriesGAN:
             raise PolemosError(
                 f"critic_tails_power must be >= 1 and needs critic_tails=True (powers below 1 have an infinite "
                 f"gradient at 0); got {self.config.critic_tails_power} with critic_tails={self.config.critic_tails}"
+            )
+        if self.config.critic_batch_products and not self.config.critic_products:
+            raise PolemosError(
+                "critic_batch_products averages the critic's product channels, and there are none; set "
+                "critic_products=True as well, or critic_batch_products=False"
             )
         if self.config.burn_in < 0:
             raise PolemosError(f"burn_in must be a non-negative number of steps, got {self.config.burn_in}")
@@ -533,6 +543,8 @@ class SeriesGAN:
                 "select_correlation weighs the cross-correlation in the selection score: it needs select_every > 0 "
                 "and two or more series; set select_correlation=0"
             )
+        if config.critic_batch_products and prepared.mask is not None:
+            raise PolemosError("critic_batch_products needs full-length windows; set it to False for masked data")
         if config.critic_products and features < 2:
             raise PolemosError(
                 "critic_products reads pairs of series and the data has one column; set critic_products=False"
@@ -595,6 +607,7 @@ class SeriesGAN:
             ),
             products=config.critic_products,
             product_map=_standardised_returns(self.meta["scaling"]) if config.critic_products and returns else None,
+            batch_products=config.critic_batch_products,
         )
         ema = EMA(generator, config.ema_half_life) if config.ema_half_life > 0 else None
         loss = get_loss(config.loss)
