@@ -120,7 +120,7 @@ def test_ff_panel_trains_a_fixed_number_of_steps(capsys) -> None:
     assert protocol["model"]["select_length"] == 100 and protocol["model"]["facts_max_lag"] == 24
     assert protocol["model"]["select_every"] > 0 and record["results"]["training"][0]["selected_step"] is not None
     # the critic sees joint moves of the factors (their pairwise products), where the panel's correlations live
-    assert protocol["model"]["critic_products"] is True
+    assert protocol["model"]["critic_products"] is True and protocol["model"]["critic_batch_products"] is True
     assert capsys.readouterr().err.startswith("ff-panel: seed 0: training for 3 steps\n")
 
 
