@@ -129,6 +129,22 @@ def test_scenarios_record_the_held_out_selection_of_each_seed() -> None:
     assert "selected_step" not in plain["results"]["training"][0]
 
 
+def test_scenarios_train_a_step_count_instead_of_the_time_budget() -> None:
+    pytest.importorskip("arch")
+    small = {"seeds": 1, "scenarios": 4, "origin_stride": 500, "threads": 1, **TINY}
+    record = bench.run_scenarios(train_steps=3, **small)
+    assert record["results"]["training"][0]["steps"] == 3  # however long 3 steps take: no time limit
+    assert (record["protocol"]["training_steps"], record["protocol"]["training_budget_seconds"]) == (3, None)
+    # with a time budget too, the first limit reached stops training: 0.05 s ends long before 10,000 steps
+    both = bench.run_scenarios(train_steps=10_000, time_budget=0.05, **small)
+    assert 1 <= both["results"]["training"][0]["steps"] < 10_000
+    assert both["protocol"]["training_budget_seconds"] == 0.05 and both["protocol"]["reduced"] is True
+    default = bench.run_scenarios(time_budget=0.1, **small)
+    assert default["protocol"]["training_steps"] is None
+    with pytest.raises(PolemosError, match="train_steps must be a positive whole number"):
+        bench.run_scenarios(train_steps=0, **small)
+
+
 def test_scenarios_quick_script_on_stocks(shared_data, capsys) -> None:
     record = bench.run_scenarios(
         seeds=1,

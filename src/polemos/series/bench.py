@@ -9,6 +9,7 @@ labelled ``"reduced": true``; its numbers are not comparable with published ones
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import time
@@ -706,6 +707,7 @@ def run_scenarios(
     time_budget: float | None = None,  # training seconds per seed (default 600, quick 5)
     budget: float | None = None,  # the same, as passed by `polemos bench scenarios --budget S`
     threads: int = 2,  # torch CPU threads
+    train_steps: int | None = None,  # training steps per seed instead of the time budget (with one: first reached)
     **model_options: Any,  # SeriesGANConfig overrides
 ) -> dict[str, Any]:
     """Quality of context-conditional scenarios on held-out time: proper scores against baselines, same run.
@@ -731,12 +733,18 @@ def run_scenarios(
     the cumulative return (calibrated: 0.5 / 0.9), and the mean width of the 90 % per-step interval. For each
     baseline the paired per-origin energy-score difference ``SeriesGAN - baseline`` is reported with a naive
     standard error (origins treated as independent; volatility clustering makes it optimistic).
+
+    Each seed trains for ``time_budget`` seconds (default 600), however many steps the machine fits; with
+    ``train_steps`` it trains that many steps instead (with both, whichever limit comes first stops it).
     """
     torch.set_num_threads(threads)
     model_options = {**_SCENARIO_MODEL, **model_options}
     n_scenarios = scenarios or (50 if quick else 200)
     stride = origin_stride or (4 * horizon if quick else horizon)
-    budget = _training_budget(time_budget, budget, quick, 5.0)
+    if train_steps is None:  # the default protocol: a time budget per seed, however many steps fit
+        max_steps, seconds = _NO_STEP_LIMIT, _training_budget(time_budget, budget, quick, 5.0)
+    else:  # a step count, the same models on any machine; with a time budget too, whichever comes first
+        max_steps, seconds = _step_limits(train_steps, time_budget, budget, quick, train_steps, 5.0)
     if not 0.0 < train_fraction < 1.0:
         raise PolemosError(f"train_fraction must be in (0, 1), got {train_fraction}")
     prices, description = _scenario_prices(dataset, data_path)
@@ -755,14 +763,15 @@ def run_scenarios(
     trainings = []
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
+        progress_note("scenarios", f"seed {seed}: training for {_limits_note(max_steps, seconds)}")
         start = time.perf_counter()
         gan = SeriesGAN(seed=seed, **model_options).fit(
             prices[: split + 1, None],  # training prices only: the returns scaling sees no test data
             window=context_length + horizon,
             returns=True,
             context_length=context_length,
-            steps=_NO_STEP_LIMIT,
-            time_budget=budget,
+            steps=max_steps,
+            time_budget=seconds,
         )
         summary = gan.summary
         assert summary is not None
@@ -807,7 +816,7 @@ def run_scenarios(
     return {
         "benchmark": "scenarios",
         "protocol": {
-            "reduced": quick or n_scenarios < 200 or stride > horizon or seeds < 3 or budget < 600,
+            "reduced": quick or n_scenarios < 200 or stride > horizon or seeds < 3 or (seconds or math.inf) < 600,
             "data": f"{description}, daily log returns",
             "returns": len(returns),
             "train_returns": split,
@@ -820,7 +829,8 @@ def run_scenarios(
             "units": "percent log returns",
             "energy_score": "E||X - y|| - E||X - X'|| / 2 over the H-vector, empirical law of the K scenarios",
             "seeds": seeds,
-            "training_budget_seconds": budget,
+            "training_budget_seconds": seconds,
+            "training_steps": max_steps if max_steps < _NO_STEP_LIMIT else None,
             "garch": {"model": "GJR-GARCH(1,1)-t fitted on the training returns", **vars(garch_fit)},
             "model": {"class": "SeriesGAN", "returns": True, "context_length": context_length, **model_options},
             "machine": _machine(),
