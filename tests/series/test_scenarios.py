@@ -125,7 +125,9 @@ def test_scenarios_record_the_held_out_selection_of_each_seed() -> None:
     # every 2 steps and when the budget ends: at least one check, the kept state scoring no worse than the last
     assert training["selection_checks"] >= 1 and 1 <= training["selected_step"] <= training["steps"]
     assert training["selection_score_kept"] <= training["selection_score_last"]
-    plain = bench.run_scenarios(seeds=1, scenarios=4, origin_stride=500, time_budget=0.2, threads=1, **TINY)
+    plain = bench.run_scenarios(
+        seeds=1, scenarios=4, origin_stride=500, time_budget=0.2, threads=1, context_holdout=0.0, select_every=0, **TINY
+    )
     assert "selected_step" not in plain["results"]["training"][0]
 
 
@@ -139,10 +141,21 @@ def test_scenarios_train_a_step_count_instead_of_the_time_budget() -> None:
     both = bench.run_scenarios(train_steps=10_000, time_budget=0.05, **small)
     assert 1 <= both["results"]["training"][0]["steps"] < 10_000
     assert both["protocol"]["training_budget_seconds"] == 0.05 and both["protocol"]["reduced"] is True
-    default = bench.run_scenarios(time_budget=0.1, **small)
-    assert default["protocol"]["training_steps"] is None
+    budgeted = bench.run_scenarios(time_budget=0.1, **small)  # the protocol before 2026-12-03: seconds only
+    assert budgeted["protocol"]["training_steps"] is None
     with pytest.raises(PolemosError, match="train_steps must be a positive whole number"):
         bench.run_scenarios(train_steps=0, **small)
+
+
+def test_scenarios_default_trains_a_step_count_with_held_out_selection(monkeypatch) -> None:
+    pytest.importorskip("arch")
+    monkeypatch.setattr(bench, "_SCENARIO_TRAIN_STEPS", 4)  # the default count (20,000), made small
+    record = bench.run_scenarios(seeds=1, scenarios=4, origin_stride=500, threads=1, select_every=2, **TINY)
+    protocol, training = record["protocol"], record["results"]["training"][0]
+    assert (protocol["training_steps"], protocol["training_budget_seconds"], training["steps"]) == (4, None, 4)
+    # the default model holds out the end of the training returns and keeps its best state there
+    assert protocol["model"]["context_holdout"] == 0.15 and protocol["model"]["critic_tails"] is True
+    assert training["selection_checks"] == 2 and training["selected_step"] in (2, 4)
 
 
 def test_scenarios_quick_script_on_stocks(shared_data, capsys) -> None:
