@@ -144,3 +144,35 @@ def test_critic_batch_products_trains_and_is_validated(prices) -> None:
     with pytest.raises(PolemosError, match="critic_batch_products needs full-length windows") as error:
         masked.fit(lengths, steps=1)
     assert "\n" not in str(error.value)
+
+
+def test_batch_model_products_read_the_unmapped_windows_after_the_data_unit_ones() -> None:
+    torch.manual_seed(0)
+    windows = torch.randn(4, 16, 3)
+    discriminator = ConvDiscriminator(
+        3, 16, 8, products=True, batch_products=True, batch_model_products=True, product_map=lambda w: 2 * w
+    )
+    read = logit_inputs(discriminator, windows)
+    assert read.shape == (4, 2 * 8 + 3 + 3)  # mean and spread, the mapped batch products, the unmapped ones
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    mapped = torch.stack([(4 * windows[..., i] * windows[..., j]).mean() for i, j in pairs])
+    unmapped = torch.stack([(windows[..., i] * windows[..., j]).mean() for i, j in pairs])
+    for row in read:
+        torch.testing.assert_close(row[-6:-3], mapped)
+        torch.testing.assert_close(row[-3:], unmapped)  # the product map is not applied to these
+    alone = ConvDiscriminator(3, 16, 8, products=True, batch_model_products=True, product_map=lambda w: 2 * w)
+    torch.testing.assert_close(logit_inputs(alone, windows)[:, -3:], unmapped.expand(4, -1))
+    with pytest.raises(ValueError, match="batch_products averages"):
+        ConvDiscriminator(3, 16, 8, batch_model_products=True)
+
+
+def test_critic_batch_model_products_trains_and_is_validated() -> None:
+    gan = SeriesGAN(seed=0, critic_products=True, critic_batch_model_products=True, **TINY)
+    gan.fit(two_factor_returns(), window=16, returns=True, returns_input="log-returns", steps=2)
+    assert gan.sample(3, length=20).shape == (3, 20, 2)
+    with pytest.raises(PolemosError, match="critic_batch_model_products averages the critic's product channels"):
+        SeriesGAN(critic_batch_model_products=True)
+    lengths = [np.full((length, 2), 0.5) + 0.01 * np.arange(length)[:, None] for length in (12, 16, 9)]
+    masked = SeriesGAN(critic_products=True, critic_batch_model_products=True, **TINY)
+    with pytest.raises(PolemosError, match="critic_batch_model_products needs full-length windows"):
+        masked.fit(lengths, steps=1)

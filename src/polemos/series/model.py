@@ -96,6 +96,10 @@ class SeriesGANConfig:
             averaged over the whole batch, a batch-level co-movement statistic (in the spirit of the minibatch
             standard deviation): one window holds too few steps to show a correlation that is off by 0.05-0.1.
             Full-length windows only.
+        critic_batch_model_products: With ``critic_products``: the discriminator also reads each pair's product
+            of the model-space windows averaged over the whole batch. In returns mode model space is standardised
+            and Gaussianized, so this is close to a rank (normal-scores) correlation, where
+            ``critic_batch_products`` weighs joint extremes. Full-length windows only.
         critic_statistics_lags: Lags of per-window statistics (autocorrelation of ``|x|``, ``corr(x_t,
             |x_{t+k}|)``, log mean square) the discriminator also reads
             (:func:`~polemos.series.networks.window_statistics`); lags at or beyond the window are dropped;
@@ -187,6 +191,7 @@ class SeriesGANConfig:
     critic_tails_power: float = 1.0
     critic_products: bool = False
     critic_batch_products: bool = False
+    critic_batch_model_products: bool = False
     critic_statistics_lags: tuple[int, ...] = ()
     burn_in: int = 0
     select_every: int = 0
@@ -339,11 +344,12 @@ class SeriesGAN:
                 f"critic_tails_power must be >= 1 and needs critic_tails=True (powers below 1 have an infinite "
                 f"gradient at 0); got {self.config.critic_tails_power} with critic_tails={self.config.critic_tails}"
             )
-        if self.config.critic_batch_products and not self.config.critic_products:
-            raise PolemosError(
-                "critic_batch_products averages the critic's product channels, and there are none; set "
-                "critic_products=True as well, or critic_batch_products=False"
-            )
+        for name in ("critic_batch_products", "critic_batch_model_products"):
+            if getattr(self.config, name) and not self.config.critic_products:
+                raise PolemosError(
+                    f"{name} averages the critic's product channels, and there are none; set "
+                    f"critic_products=True as well, or {name}=False"
+                )
         if self.config.burn_in < 0:
             raise PolemosError(f"burn_in must be a non-negative number of steps, got {self.config.burn_in}")
         if self.config.facts_weight < 0 or self.config.facts_every < 1 or self.config.facts_paths < 1:
@@ -543,8 +549,9 @@ class SeriesGAN:
                 "select_correlation weighs the cross-correlation in the selection score: it needs select_every > 0 "
                 "and two or more series; set select_correlation=0"
             )
-        if config.critic_batch_products and prepared.mask is not None:
-            raise PolemosError("critic_batch_products needs full-length windows; set it to False for masked data")
+        for name in ("critic_batch_products", "critic_batch_model_products"):
+            if getattr(config, name) and prepared.mask is not None:
+                raise PolemosError(f"{name} needs full-length windows; set it to False for masked data")
         if config.critic_products and features < 2:
             raise PolemosError(
                 "critic_products reads pairs of series and the data has one column; set critic_products=False"
@@ -608,6 +615,7 @@ class SeriesGAN:
             products=config.critic_products,
             product_map=_standardised_returns(self.meta["scaling"]) if config.critic_products and returns else None,
             batch_products=config.critic_batch_products,
+            batch_model_products=config.critic_batch_model_products,
         )
         ema = EMA(generator, config.ema_half_life) if config.ema_half_life > 0 else None
         loss = get_loss(config.loss)

@@ -188,6 +188,10 @@ class ConvDiscriminator(nn.Module):
             it (as the minibatch standard deviation of Karras et al. 2018 gives a critic the batch's spread).
             One window's products are too few to tell a correlation off by 0.05-0.1; a batch's are not. Real and
             generated windows must then be judged in separate batches (as the training loop does).
+        batch_model_products: With ``products``, each pair's product of the windows themselves (before
+            ``product_map``) averaged over the whole batch is fed to the logit too. In returns mode the windows are
+            in model space, where each series is standardised and Gaussianized, so this is close to a normal-scores
+            (rank) correlation, which the joint extremes that drive the data-unit products do not dominate.
     """
 
     def __init__(
@@ -203,6 +207,7 @@ class ConvDiscriminator(nn.Module):
         products: bool = False,
         product_map: Callable[[Tensor], Tensor] | None = None,
         batch_products: bool = False,
+        batch_model_products: bool = False,
     ) -> None:
         super().__init__()
         if magnitude_map is not None and not magnitude:
@@ -211,7 +216,7 @@ class ConvDiscriminator(nn.Module):
             raise ValueError("product_map changes the product channels; pass products=True as well")
         if products and features < 2:
             raise ValueError("products needs at least 2 features (pairs of series)")
-        if batch_products and (not products or masked):
+        if (batch_products or batch_model_products) and (not products or masked):
             raise ValueError("batch_products averages the product channels: pass products=True, without masks")
         if statistics_lags and masked:
             raise ValueError("statistics_lags needs full-length windows; it is not available with masks")
@@ -223,6 +228,7 @@ class ConvDiscriminator(nn.Module):
         self.product_pairs = torch.triu_indices(features, features, offset=1) if products else None
         self.product_map = product_map
         self.batch_products = batch_products
+        self.batch_model_products = batch_model_products
         self.statistics_lags = tuple(int(lag) for lag in statistics_lags)
         kernel = 5
         layers: list[nn.Module] = []
@@ -246,8 +252,7 @@ class ConvDiscriminator(nn.Module):
             statistics_dim = features * (2 * len(self.statistics_lags) + 1)
             self.statistics_layer = nn.Sequential(nn.Linear(statistics_dim, channels), nn.LeakyReLU(0.2))
             pooled_dim += channels
-        if batch_products:
-            pooled_dim += pair_count
+        pooled_dim += pair_count * (int(batch_products) + int(batch_model_products))
         self.logit = nn.Linear(pooled_dim, 1)
         self.label_projection = nn.Embedding(num_labels, pooled_dim) if num_labels > 0 else None
 
@@ -279,6 +284,10 @@ class ConvDiscriminator(nn.Module):
         pooled = torch.cat([mean, spread], dim=1)
         if self.batch_products:  # mean_{n,t} x_i x_j of the whole batch, given to every window: (N, P)
             pooled = torch.cat([pooled, products.mean(dim=(0, 2)).expand(len(windows), -1)], dim=1)
+        if self.batch_model_products:  # mean_{n,t} of the unmapped windows' x_i x_j: (N, P)
+            first, second = self.product_pairs.to(windows.device)
+            model_products = (windows[:, :, first] * windows[:, :, second]).mean(dim=(0, 1))
+            pooled = torch.cat([pooled, model_products.expand(len(windows), -1)], dim=1)
         if self.statistics_layer is not None:
             statistics = window_statistics(windows, self.statistics_lags)
             pooled = torch.cat([pooled, self.statistics_layer(statistics)], dim=1)
