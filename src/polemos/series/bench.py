@@ -9,7 +9,6 @@ labelled ``"reduced": true``; its numbers are not comparable with published ones
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import time
@@ -830,7 +829,9 @@ def run_scenarios(
     return {
         "benchmark": "scenarios",
         "protocol": {
-            "reduced": quick or n_scenarios < 200 or stride > horizon or seeds < 3 or (seconds or math.inf) < 600,
+            "reduced": (
+                quick or n_scenarios < 200 or stride > horizon or seeds < 3 or (seconds is not None and seconds < 600)
+            ),
             "data": f"{description}, daily log returns",
             "returns": len(returns),
             "train_returns": split,
