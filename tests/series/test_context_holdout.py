@@ -102,3 +102,41 @@ def test_context_holdout_that_leaves_no_target_or_no_window_is_refused(holdout) 
     gan = SeriesGAN(**{**TINY, **HOLDOUT, "context_holdout": holdout})
     with pytest.raises(PolemosError, match="training windows and .* held-out steps"):
         gan.fit(returns_series(), steps=2, **FIT)
+
+
+def test_select_patience_stops_once_the_selection_stops_improving() -> None:
+    series = returns_series()
+    full = SeriesGAN(seed=0, **TINY, **HOLDOUT).fit(series, steps=40, **FIT).summary
+    assert full is not None
+    # the first check that comes 4 steps or more after the best check so far (checks every 2 steps)
+    best_step, best_score, expected_stop = 0, np.inf, None
+    for step, score in full.selection:
+        if score < best_score:
+            best_step, best_score = step, score
+        if step - best_step >= 4:
+            expected_stop = step
+            break
+    assert expected_stop is not None and expected_stop < 40  # the case exercises the stop
+    patient = SeriesGAN(seed=0, select_patience=4, **TINY, **HOLDOUT).fit(series, steps=40, **FIT).summary
+    assert patient is not None
+    assert patient.steps == expected_stop
+    # the same checks up to the stop, and the best of them kept
+    assert list(patient.selection) == [check for check in full.selection if check[0] <= expected_stop]
+    assert patient.selected_step == best_step
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"select_patience": -1}, "select_patience must be a whole number"),
+        ({"select_patience": 1.5, "select_every": 2}, "select_patience must be a whole number"),
+    ],
+)
+def test_select_patience_is_validated(options, message) -> None:
+    with pytest.raises(PolemosError, match=message):
+        SeriesGAN(**options)
+
+
+def test_select_patience_without_selection_trains_every_step() -> None:
+    summary = SeriesGAN(seed=0, select_patience=2, **TINY).fit(returns_series(), steps=8, **FIT).summary
+    assert summary is not None and summary.steps == 8 and summary.selection == ()

@@ -122,6 +122,10 @@ class SeriesGANConfig:
             and in-sample like them.
         select_paths: Paths drawn for each selection score (with ``context_holdout``: scenarios per held-out
             origin).
+        select_patience: With ``select_every``: stop training once this many steps have passed since the best
+            check without a better one (early stopping; 0: off, train every step asked for). The kept state is the
+            one the full run would keep whenever no later check would have beaten it after such a gap. Without
+            ``select_every`` there are no checks, and it has no effect.
         context_holdout: Context models (``context_length > 0``) on one series, with ``select_every``: the last
             this fraction of the series is held out of training (windows that reach into it are dropped) and
             every ``select_every`` steps the generator's scenarios are scored on it: origins every ``H`` steps
@@ -198,6 +202,7 @@ class SeriesGANConfig:
     select_correlation: float = 0.0
     context_holdout: float = 0.0
     select_paths: int = 100
+    select_patience: int = 0
     select_length: int = 2000
     calibrate_scale: bool = False
     calibrate_covariance: bool = False
@@ -379,6 +384,9 @@ class SeriesGAN:
             raise PolemosError(f"facts_max_lag must be a whole number of steps >= 1, got {self.config.facts_max_lag!r}")
         if self.config.select_every < 0:
             raise PolemosError(f"select_every must be a number of steps >= 0 (0: off), got {self.config.select_every}")
+        patience = self.config.select_patience
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise PolemosError(f"select_patience must be a whole number of steps >= 0 (0: off), got {patience!r}")
         holdout = self.config.context_holdout
         if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout < 1:
             raise PolemosError(f"context_holdout must be a fraction in [0, 1) (0: off), got {holdout!r}")
@@ -755,8 +763,12 @@ class SeriesGAN:
                 out_of_time = time_budget is not None and time.perf_counter() - start > time_budget
                 if selector is not None and (step % config.select_every == 0 or out_of_time or step == steps):
                     selector.check(step, averaged(), self._to_data_space)
+                    # early stopping: select_patience steps since the best check without a better one
+                    out_of_patience = 0 < config.select_patience <= step - (selector.best_step or 0)
+                else:
+                    out_of_patience = False
                 advance()
-                if out_of_time:
+                if out_of_time or out_of_patience:
                     break
 
         self.generator = averaged().eval()
