@@ -653,7 +653,7 @@ def run_ff_panel(
 # scenarios: the next H steps given the last L, scored with proper scoring rules on held-out contexts
 
 _SCENARIO_DATASETS = ("sp500", "stocks")
-# the settings sp500-facts used before its long-path options (kept so scenario results stay comparable)
+# the small networks sp500-facts used before its long-path options, with held-out selection (2026-12-03)
 _SCENARIO_MODEL = {
     "hidden": 32,
     "discriminator_channels": 32,
