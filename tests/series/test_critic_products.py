@@ -133,15 +133,16 @@ def test_batch_products_give_every_window_the_batch_mean_product_of_each_pair() 
     assert batch.grad[3].abs().sum() == 0  # without it each logit reads its own window only
 
 
-def test_critic_batch_products_trains_and_is_validated(prices) -> None:
-    gan = SeriesGAN(seed=0, critic_products=True, critic_batch_products=True, **TINY)
+@pytest.mark.parametrize("option", ["critic_batch_products", "critic_batch_model_products"])
+def test_critic_batch_statistics_train_and_are_validated(option) -> None:
+    gan = SeriesGAN(seed=0, critic_products=True, **{option: True}, **TINY)
     gan.fit(two_factor_returns(), window=16, returns=True, returns_input="log-returns", steps=2)
     assert gan.sample(3, length=20).shape == (3, 20, 2)
-    with pytest.raises(PolemosError, match="critic_batch_products averages the critic's product channels"):
-        SeriesGAN(critic_batch_products=True)
+    with pytest.raises(PolemosError, match=f"{option} averages the critic's product channels"):
+        SeriesGAN(**{option: True})
     lengths = [np.full((length, 2), 0.5) + 0.01 * np.arange(length)[:, None] for length in (12, 16, 9)]
-    masked = SeriesGAN(critic_products=True, critic_batch_products=True, **TINY)
-    with pytest.raises(PolemosError, match="critic_batch_products needs full-length windows") as error:
+    masked = SeriesGAN(critic_products=True, **{option: True}, **TINY)
+    with pytest.raises(PolemosError, match=f"{option} needs full-length windows") as error:
         masked.fit(lengths, steps=1)
     assert "\n" not in str(error.value)
 
@@ -164,15 +165,3 @@ def test_batch_model_products_read_the_unmapped_windows_after_the_data_unit_ones
     torch.testing.assert_close(logit_inputs(alone, windows)[:, -3:], unmapped.expand(4, -1))
     with pytest.raises(ValueError, match="batch_products averages"):
         ConvDiscriminator(3, 16, 8, batch_model_products=True)
-
-
-def test_critic_batch_model_products_trains_and_is_validated() -> None:
-    gan = SeriesGAN(seed=0, critic_products=True, critic_batch_model_products=True, **TINY)
-    gan.fit(two_factor_returns(), window=16, returns=True, returns_input="log-returns", steps=2)
-    assert gan.sample(3, length=20).shape == (3, 20, 2)
-    with pytest.raises(PolemosError, match="critic_batch_model_products averages the critic's product channels"):
-        SeriesGAN(critic_batch_model_products=True)
-    lengths = [np.full((length, 2), 0.5) + 0.01 * np.arange(length)[:, None] for length in (12, 16, 9)]
-    masked = SeriesGAN(critic_products=True, critic_batch_model_products=True, **TINY)
-    with pytest.raises(PolemosError, match="critic_batch_model_products needs full-length windows"):
-        masked.fit(lengths, steps=1)
