@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 POLEMOS = [sys.executable, "-m", "polemos"]
 
@@ -107,3 +109,128 @@ def test_train_sample_resume_and_guards(tmp_path) -> None:
     (out / "checkpoints" / "last.pt").write_bytes(b"broken")
     assert_one_line_error(run("train", "--resume", str(out), "--steps", "8"), "corrupt")
     assert (out / "checkpoints" / "last.pt").read_bytes() == b"broken"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# bad input, in-process (fast): each case is refused with one line before anything is written
+
+
+def run_main(capsys, *args: str) -> tuple[int, str, str]:
+    """Runs the ``polemos`` entry point in this process; returns (exit code, stdout, stderr)."""
+    from polemos.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def assert_one_line(result: tuple[int, str, str], fragment: str) -> None:
+    code, _, err = result
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert lines[0].startswith("error:") and fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_digits_trainer):
+    """A 3-step unconditional digits run (read-only: tests copy it before changing it)."""
+    return tiny_digits_trainer(tmp_path_factory.mktemp("cli") / "run", 3, 16, ["model.latent_dim=8"])
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["train", "--steps", "twenty"], "invalid value for '--steps'"),
+        (["train", "--channels", "1"], "no such option --channels (see polemos train --help)"),
+        (["trian"], "no such command 'trian'"),
+        (["list", "models"], "(see polemos list --help)"),
+        (["train", "--data", "mnist", "--dry-run"], "unknown image dataset 'mnist'"),
+        (["train", "game.n_critc=2", "--dry-run"], "did you mean game.n_critic?"),
+    ],
+)
+def test_usage_errors_and_dry_runs_are_one_line(capsys, args, fragment) -> None:
+    assert_one_line(run_main(capsys, *args), fragment)
+
+
+def test_help_still_works(capsys) -> None:
+    code, out, _ = run_main(capsys, "train", "--help")
+    assert code == 0 and "--steps" in out
+
+
+def test_out_that_is_a_file_or_inside_the_data_folder_is_refused(capsys, tmp_path) -> None:
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious")
+    assert_one_line(run_main(capsys, "train", "--out", str(precious)), "is an existing file, not a folder")
+    assert precious.read_text() == "precious"
+    images = tmp_path / "images"
+    images.mkdir()
+    for index in range(2):
+        Image.fromarray(np.full((8, 8), index, dtype=np.uint8)).save(images / f"{index}.png")
+    for out in (images, images / "runs" / "a"):
+        result = run_main(capsys, "train", "--data", str(images), "--out", str(out))
+        assert_one_line(result, "is the data folder")
+    assert sorted(path.name for path in images.iterdir()) == ["0.png", "1.png"]
+
+
+def test_a_run_without_its_checkpoint_is_not_overwritten(capsys, tiny_run, tmp_path) -> None:
+    run_copy = shutil.copytree(tiny_run, tmp_path / "run")
+    (run_copy / "checkpoints" / "last.pt").unlink()
+    before = (run_copy / "generator.safetensors").read_bytes()
+    assert_one_line(run_main(capsys, "train", "--out", str(run_copy), "--steps", "1"), "already holds a run")
+    assert (run_copy / "generator.safetensors").read_bytes() == before
+
+
+def test_resume_refuses_another_out_and_has_nothing_to_do_at_its_step(capsys, tiny_run, tmp_path) -> None:
+    run_copy = shutil.copytree(tiny_run, tmp_path / "run")
+    other = tmp_path / "other"
+    result = run_main(capsys, "train", "--resume", str(run_copy), "--out", str(other), "--steps", "6")
+    assert_one_line(result, "--resume continues the run in place; drop --out")
+    assert not other.exists()
+    checkpoint = (run_copy / "checkpoints" / "last.pt").read_bytes()
+    code, out, err = run_main(capsys, "train", "--resume", str(run_copy), "--steps", "2")
+    assert code == 0 and "already at step 3" in err and "nothing to do" in err and "trained" not in err + out
+    assert (run_copy / "checkpoints" / "last.pt").read_bytes() == checkpoint
+
+
+def test_sample_checks_out_and_run_paths(capsys, tiny_run, tmp_path) -> None:
+    assert_one_line(run_main(capsys, "sample", str(tiny_run), "--out", str(tmp_path)), "is a folder")
+    result = run_main(capsys, "sample", str(tiny_run), "--out", str(tmp_path / "g.xyz"))
+    assert_one_line(result, "unsupported extension '.xyz'; use one of .png, .jpg")
+    result = run_main(capsys, "sample", str(tiny_run), "--class", "3", "--out", str(tmp_path / "g.png"))
+    assert_one_line(result, "unconditional generator (no classes); drop --class")
+    code, _, err = run_main(capsys, "sample", str(tiny_run), "--n", "4", "--out", str(tmp_path / "g.jpg"))
+    assert code == 0, err
+    with Image.open(tmp_path / "g.jpg") as picture:
+        assert picture.format == "JPEG"
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    assert_one_line(run_main(capsys, "sample", str(a_file)), "is a file, not a run folder")
+    assert_one_line(run_main(capsys, "eval", str(a_file), "--extractor", "pixels"), "is a file, not a run folder")
+    assert_one_line(run_main(capsys, "train", "--resume", str(a_file)), "is a file, not a run folder")
+
+
+def test_sample_class_out_of_range(capsys, tiny_digits_trainer, tmp_path) -> None:
+    run = tiny_digits_trainer(tmp_path / "cond", 1, 16, ["model.latent_dim=8", "data.conditional=true"])
+    result = run_main(capsys, "sample", str(run), "--n", "8", "--class", "42", "--out", str(tmp_path / "g.png"))
+    assert_one_line(result, "--class 42 is out of range; valid classes: 0..9")
+
+
+def test_missing_training_data_names_its_path(capsys, tiny_digits_trainer, tmp_path) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    for index in range(8):
+        Image.fromarray(np.full((8, 8), 30 * index, dtype=np.uint8)).save(images / f"{index}.png")
+    run = tiny_digits_trainer(tmp_path / "run", 1, 4, ["model.latent_dim=8", f"data.source={images}"])
+    shutil.rmtree(images)
+    fragment = f"this run's training data '{images}'"
+    result = run_main(capsys, "eval", str(run), "--metrics", "fid", "--n", "20", "--extractor", "pixels")
+    assert_one_line(result, fragment)
+    assert "restore it at that path" in result[2]
+    assert_one_line(run_main(capsys, "train", "--resume", str(run), "--steps", "5"), fragment)
+
+
+def test_printed_errors_keep_square_brackets(capsys, monkeypatch, tmp_path) -> None:
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # makes `import torchvision` raise ImportError
+    result = run_main(capsys, "train", "--data", "torchvision:MNIST", "data.root=.", "--out", str(tmp_path / "r"))
+    assert_one_line(result, "pip install 'polemos[vision]'")  # not eaten as rich markup

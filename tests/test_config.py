@@ -56,6 +56,33 @@ def test_bad_overrides_give_one_line_errors(override: str, fragment: str) -> Non
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("game.n_critc=2", "unknown config key 'game.n_critc'; did you mean game.n_critic?"),
+        ("gamez.n_critic=2", "did you mean game.n_critic?"),
+        ("game.zzz=1", "unknown config key 'game.zzz'; valid keys of game: loss, penalty,"),
+    ],
+)
+def test_unknown_override_suggests_a_close_key(override: str, expected: str) -> None:
+    with pytest.raises(PolemosError) as error:
+        resolve_config(overrides=[override])
+    assert expected in str(error.value)
+    assert "train.num_threads" not in str(error.value)  # not all 60 keys
+
+
+def test_unknown_section_in_a_config_file_suggests_one(tmp_path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("gamez:\n  n_critic: 2\n")
+    with pytest.raises(PolemosError, match="unknown config section 'gamez'; did you mean game"):
+        resolve_config(config_file=path)
+
+
+def test_skip_unreadable_is_off_by_default() -> None:
+    assert resolve_config().data.skip_unreadable is False
+    assert resolve_config(overrides=["data.skip_unreadable=true"]).data.skip_unreadable is True
+
+
 def test_unknown_preset_lists_choices() -> None:
     with pytest.raises(PolemosError, match="valid choices: .*dcgan-classic"):
         resolve_config(preset="nope")

@@ -5,6 +5,7 @@ User errors (:class:`~polemos.errors.PolemosError`) are printed as one line, ``e
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import json
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from polemos.config import PRESETS, RunConfig, parse_key_value, resolve_config
@@ -56,11 +58,53 @@ def _mount_sub_apps(argv: list[str]) -> None:
         app.add_typer(getattr(module, attribute), name=name)
 
 
-def _check_new_run_folder(out: Path) -> None:
+# Files of a run folder that a new run would overwrite or append to.
+_RUN_FILES = ("generator.safetensors", "model.json", "config.json", "metrics.jsonl")
+
+
+def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
+    """Refuses an ``--out`` that is a file, already holds a run, or is (inside) the image folder trained on."""
+    if out.exists() and not out.is_dir():
+        raise PolemosError(f"--out {str(out)!r} is an existing file, not a folder; choose a new --out folder")
     if (out / "checkpoints" / "last.pt").exists():
         raise PolemosError(
             f"{str(out)!r} already holds a training run; continue it with --resume {out} or choose a new --out folder"
         )
+    found = [name for name in _RUN_FILES if (out / name).exists()]
+    if found:
+        raise PolemosError(
+            f"{str(out)!r} already holds a run ({', '.join(found)}); choose a new --out folder "
+            "(its files would be overwritten)"
+        )
+    if data_source is not None:
+        from polemos.images.data import is_named_source
+
+        data_path = None if is_named_source(data_source) else Path(data_source).expanduser().resolve()
+        if data_path is not None and data_path.is_dir() and out.resolve().is_relative_to(data_path):
+            # the run's sample grids would become training images of the next run on that folder
+            raise PolemosError(
+                f"--out {str(out)!r} is the data folder {str(data_source)!r} or inside it; choose another folder"
+            )
+
+
+def _check_run_data(run_dir: Path, source: str, purpose: str) -> None:
+    """Fails when the training data a run recorded (a path) is gone, saying where it must be restored."""
+    from polemos.images.data import is_named_source
+
+    if not is_named_source(source) and not Path(source).expanduser().exists():
+        raise PolemosError(
+            f"this run's training data {source!r} (data.source in {str(run_dir / 'config.json')!r}) is missing; "
+            f"restore it at that path to {purpose}"
+        )
+
+
+def _run_step(run_dir: Path) -> int | None:
+    """The step of a run's last export (model.json), or None when it cannot be read."""
+    try:
+        step = json.loads((run_dir / "model.json").read_text()).get("step")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return step if isinstance(step, int) else None
 
 
 def _differences(saved: dict[str, Any], current: dict[str, Any], sections: tuple[str, ...]) -> list[str]:
@@ -75,6 +119,8 @@ def _differences(saved: dict[str, Any], current: dict[str, Any], sections: tuple
 def _resume_config(run_dir: Path, flags: dict[str, Any], overrides: list[str]) -> RunConfig:
     from polemos.train.checkpoint import LAST
 
+    if run_dir.is_file():
+        raise PolemosError(f"--resume {str(run_dir)!r} is a file, not a run folder; pass the --out folder of a run")
     if not run_dir.is_dir():
         raise PolemosError(f"--resume {str(run_dir)!r}: no such run folder; pass the --out folder of a run")
     if not (run_dir / "checkpoints" / LAST).is_file():
@@ -161,19 +207,39 @@ def train(
     if resume is not None:
         if config is not None or preset is not None:
             raise PolemosError("--resume takes the run's own config; drop --config/--preset")
+        if out is not None and out.resolve() != resume.resolve():
+            raise PolemosError(
+                "--resume continues the run in place; drop --out (or copy the run folder first and resume the copy)"
+            )
         run_config = _resume_config(resume, flags, overrides or [])
     else:
         run_config = resolve_config(preset=preset, config_file=config, flags=flags, overrides=overrides or [])
     _validate_names(run_config)
+    if resume is not None:
+        _check_run_data(resume, run_config.data.source, "resume")
+    else:
+        from polemos.images.data import check_source
+
+        check_source(run_config.data.source)  # a dry run fails on a bad dataset as a real run would
     if dry_run:
         print(run_config.to_json())
         return
     if resume is None:
-        _check_new_run_folder(Path(run_config.train.out))
+        _check_new_run_folder(Path(run_config.train.out), run_config.data.source)
+    else:
+        done = _run_step(resume)
+        if done is not None and done >= run_config.train.steps:
+            console.print(
+                f"{escape(str(resume))} is already at step {done} (train.steps is {run_config.train.steps}); "
+                f"nothing to do — pass --steps above {done} to continue",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
     result = run_training(run_config, resume=resume is not None)
     console.print(
         f"trained {result.step} steps in {result.seconds:.0f} s ({result.samples_per_second:.0f} samples/s); "
-        f"run folder: {result.run_dir}"
+        f"run folder: {escape(str(result.run_dir))}"
     )
 
 
@@ -199,7 +265,7 @@ def demo(
 ) -> None:
     """The main job: train the default recipe on the bundled digits (~2 minutes on 2 CPU cores)."""
     run_config = resolve_config(preset="demo", flags={"train.out": str(out), "train.steps": steps})
-    _check_new_run_folder(out)
+    _check_new_run_folder(out, run_config.data.source)
     result = run_training(run_config)
     console.print(
         f"demo: {result.step} steps in {result.seconds:.0f} s; samples in {out / 'samples'}, "
@@ -214,21 +280,34 @@ def demo(
 def sample(
     run: Annotated[Path, typer.Argument(help="run folder")],
     n: Annotated[int, typer.Option("--n", help="number of samples")] = 64,
-    out: Annotated[Path, typer.Option(help="output PNG grid")] = Path("samples.png"),
+    out: Annotated[Path, typer.Option(help="output image grid: .png, .jpg, .webp or .bmp")] = Path("samples.png"),
     class_: Annotated[str | None, typer.Option("--class", help="class name or id (conditional models)")] = None,
     seed: Annotated[int, typer.Option(help="seed of the latents")] = 0,
 ) -> None:
-    """Sample a grid from a run's (EMA) generator."""
+    """Sample a grid from a run's (EMA) generator (PNG, JPEG, WebP or BMP, as --out's extension says)."""
     import polemos
+    from polemos.images.grid import GRID_FORMATS
 
-    generator = polemos.load(run)
-    labels: Any = class_
-    if class_ is not None and class_ not in generator.class_names and class_.lstrip("-").isdigit():
-        labels = int(class_)
+    if out.is_dir():
+        raise PolemosError(f"--out {str(out)!r} is a folder; pass an image file path, e.g. --out {out / 'grid.png'}")
+    if out.suffix.lower() not in GRID_FORMATS:
+        raise PolemosError(
+            f"--out {str(out)!r} has an unsupported extension {out.suffix or '(none)'!r}; "
+            f"use one of {', '.join(GRID_FORMATS)}"
+        )
     if n < 1:
         raise PolemosError(f"--n must be at least 1 (got {n})")
+    generator = polemos.load(run)
+    labels: Any = class_
+    if class_ is not None:
+        if generator.num_classes == 0:
+            raise PolemosError(f"{str(run)!r} holds an unconditional generator (no classes); drop --class")
+        if class_ not in generator.class_names and class_.lstrip("-").isdigit():
+            labels = int(class_)
+            if not 0 <= labels < generator.num_classes:
+                raise PolemosError(f"--class {class_} is out of range; valid classes: 0..{generator.num_classes - 1}")
     path = generator.save_grid(out, count=n, labels=labels, seed=seed)
-    console.print(f"wrote {n} samples to {path}")
+    console.print(f"wrote {n} samples to {escape(str(path))}", highlight=False)
 
 
 @app.command(name="list")
@@ -326,17 +405,53 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _usage_error_types() -> tuple[type[Exception], ...]:
+    """The parser's usage-error class: typer vendors click since 0.24; older versions use click itself."""
+    try:
+        from typer._click.exceptions import UsageError
+    except ImportError:  # pragma: no cover - typer < 0.24
+        from click.exceptions import UsageError
+    return (UsageError,)
+
+
+def _usage_error_line(error: Any) -> str:
+    """One line for a parser error: the problem, a close match when there is one, and where help is."""
+    context = getattr(error, "ctx", None)
+    option = getattr(error, "option_name", None)
+    if option is not None and type(error).__name__ == "NoSuchOption":
+        # click's own suggestions may list only --help; match against the command's real options instead
+        names = [name for param in getattr(context.command, "params", []) for name in param.opts] if context else []
+        close = difflib.get_close_matches(option, names, n=1, cutoff=0.6)
+        message = f"no such option {option}" + (f"; did you mean {close[0]}?" if close else "")
+    else:
+        message = error.format_message()
+        message = message[:1].lower() + message[1:]
+    help_hint = f" (see {context.command_path} --help)" if context is not None else ""
+    return " ".join(f"{message.rstrip('.')}{help_hint}".split())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``polemos`` command: one-line errors with exit code 2 for user mistakes."""
-    _mount_sub_apps(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    _mount_sub_apps(args)
     try:
-        app(args=argv, prog_name="polemos")
+        # standalone_mode=False: parser errors come back as exceptions, printed below as one line
+        code = app(args=args, prog_name="polemos", standalone_mode=False)
     except PolemosError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
+    except _usage_error_types() as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # plain `polemos` or `polemos extractor`: the help
+            error.show()
+        else:
+            line = escape(_usage_error_line(error))
+            console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        sys.exit(getattr(error, "exit_code", 2))
     except KeyboardInterrupt:
+        code = 130
+    if code == 130:  # typer turns Ctrl-C into exit code 130
         console.print("interrupted; the last checkpoint is kept (resume with polemos train --resume RUN)")
-        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ config is saved in the run folder as ``config.json`` and printed by ``--dry-run`
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,8 @@ class DataConfig(_Section):
     resolution: int | None = Field(None, ge=8, le=256)  # None: native size rounded up to a power of two
     channels: int | None = Field(None, ge=1, le=4)  # None: inferred from the data
     conditional: bool = False  # class-conditional G and D, labels from the data
+    # An unreadable (corrupt) file in an image folder is an error; true skips such files with a warning instead.
+    skip_unreadable: bool = False
 
 
 class ModelConfig(_Section):
@@ -238,27 +241,57 @@ def _format_validation_error(error: ValidationError) -> str:
         location = ".".join(str(part) for part in item["loc"])
         message = item["msg"]
         if item["type"] == "extra_forbidden":
-            section = ".".join(str(part) for part in item["loc"][:-1])
-            problems.append(f"unknown config key {location!r}; valid keys: {', '.join(valid_keys(section))}")
+            problems.append(unknown_key_message(location))
         else:
             shown = item.get("input")
             problems.append(f"{location or 'config'}: {message} (got {shown!r})")
     return "invalid config: " + "; ".join(problems) + "; fix the flag, override or config file"
 
 
+_SECTIONS: dict[str, type[_Section]] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "game": GameConfig,
+    "train": TrainConfig,
+    "health": HealthConfig,
+    "eval": EvalConfig,
+}
+_SECTION_NAMES = tuple(_SECTIONS)
+
+
 def valid_keys(section: str = "") -> list[str]:
     """Dotted names of the settable keys (of one section, or all)."""
-    sections = {
-        "data": DataConfig,
-        "model": ModelConfig,
-        "game": GameConfig,
-        "train": TrainConfig,
-        "health": HealthConfig,
-        "eval": EvalConfig,
-    }
+    sections = _SECTIONS
     if section in sections:
         return [f"{section}.{name}" for name in sections[section].model_fields]
     return ["preset"] + [f"{name}.{key}" for name, cls in sections.items() for key in cls.model_fields]
+
+
+def unknown_key_message(key: str) -> str:
+    """A short line for an unknown dotted ``key``: a close match when there is one, else the valid keys nearby."""
+    section, _, _ = key.rpartition(".")
+    sections = _SECTION_NAMES
+    if key in sections:  # a whole section set to a value, e.g. game=5
+        return f"config key {key!r} is a section, not a value; set one of its keys, e.g. {valid_keys(key)[0]}=..."
+    if not section:  # a top-level name (config files): a section or the preset
+        names = [*sections, "preset"]
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}?" if close else f"valid top-level keys: {', '.join(names)}"
+        return f"unknown config section {key!r}; {hint}"
+    close = difflib.get_close_matches(key, valid_keys(), n=1, cutoff=0.6)
+    if not close and section not in sections:  # a misspelt section: suggest the section with the same key
+        _, _, name = key.rpartition(".")
+        renamed = [f"{match}.{name}" for match in difflib.get_close_matches(section, sections, n=1, cutoff=0.5)]
+        close = [candidate for candidate in renamed if candidate in valid_keys()]
+    if close:
+        return f"unknown config key {key!r}; did you mean {close[0]}? (polemos train --dry-run shows all keys)"
+    if section in sections:
+        names = ", ".join(name.partition(".")[2] for name in valid_keys(section))
+        return f"unknown config key {key!r}; valid keys of {section}: {names}"
+    return (
+        f"unknown config key {key!r}; keys are section.key with section one of {', '.join(sections)} "
+        "(polemos train --dry-run shows all keys)"
+    )
 
 
 def parse_key_value(text: str, form: str = "key=value", example: str = "steps=100") -> tuple[str, Any]:
@@ -281,7 +314,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     """Parses ``section.key=value`` (value in YAML syntax) into a key path and a value."""
     key, value = parse_key_value(text, "section.key=value", "game.n_critic=5")
     if key not in valid_keys():
-        raise PolemosError(f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}")
+        raise PolemosError(unknown_key_message(key))
     return [part for part in key.split(".") if part], value
 
 

@@ -258,8 +258,8 @@ def test_torchvision_not_found_says_never_downloads(monkeypatch: pytest.MonkeyPa
     _install_fake_torchvision(monkeypatch)
     with pytest.raises(PolemosError) as error:
         load_images("torchvision:FakeCIFAR", root=tmp_path)
-    assert "never downloads" in str(error.value) and "--data-root" in str(error.value)
-    with pytest.raises(PolemosError, match="--data-root"):
+    assert "never downloads" in str(error.value) and "data.root=FOLDER" in str(error.value)
+    with pytest.raises(PolemosError, match="data.root=FOLDER"):
         load_images("torchvision:FakeCIFAR")  # no root at all
     with pytest.raises(PolemosError, match="no dataset 'Nope'.*FakeCIFAR"):
         load_images("torchvision:Nope", root=tmp_path)
@@ -350,7 +350,7 @@ def make_class_folder(root: Path) -> None:
 def test_folder_with_class_subfolders(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     make_class_folder(tmp_path)
     with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
-        data = load_images(tmp_path, resolution=8)
+        data = load_images(tmp_path, resolution=8, skip_unreadable=True)
     assert data.images.shape == (4, 3, 8, 8)
     assert data.skipped == 1
     assert "skipped 1 unreadable" in caplog.text and "c.png" in caplog.text
@@ -396,7 +396,7 @@ def test_folder_mixed_channels_is_an_error_and_channels_convert(tmp_path: Path) 
         load_images(tmp_path)
     assert str(error.value) == (
         f"mixed channel counts in {tmp_path.resolve()}: 2 greyscale and 3 colour images; "
-        "pass --channels 1 or --channels 3 to convert them all"
+        "set data.channels=1 or data.channels=3 to convert them all"
     )
     as_rgb = load_images(tmp_path, channels=3)
     assert as_rgb.images.shape == (5, 3, 8, 8)
@@ -450,6 +450,49 @@ def test_folder_errors(tmp_path: Path) -> None:
         load_images(unknown)
     with pytest.raises(PolemosError, match="resolution 24 is not a power of two"):
         load_images(tmp_path, resolution=24)
+
+
+def test_unreadable_file_is_an_error_unless_skipping_is_asked_for(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for index in range(3):
+        solid((8, 8), index, mode="L").save(tmp_path / f"{index}.png")
+    (tmp_path / "bad.png").write_bytes(np.random.default_rng(0).bytes(200))
+    with pytest.raises(image_data.UnreadableImagesError) as error:
+        load_images(tmp_path)
+    message = str(error.value)
+    assert message.startswith(f"1 unreadable image file(s) in {tmp_path.resolve()} (")
+    assert "bad.png" in message and "delete or fix them, or set data.skip_unreadable=true" in message
+    with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
+        data = load_images(tmp_path, skip_unreadable=True)
+    assert len(data) == 3 and data.skipped == 1 and "skipped 1 unreadable" in caplog.text
+
+
+def test_mixed_sizes_are_resized_with_a_notice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for index in range(4):
+        side = 16 if index % 2 else 24
+        solid((side, side), index, mode="L").save(tmp_path / f"{index}.png")
+    with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
+        data = load_images(tmp_path)
+    assert data.resolution == 16
+    notes = [record.getMessage() for record in caplog.records]
+    assert len(notes) == 1 and "2 at 24x24, 2 at 16x16" in notes[0] and "resized to 16x16" in notes[0]
+    assert "data.resolution=N" in notes[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
+        load_images(tmp_path, resolution=32)  # a chosen resolution needs no notice
+    assert caplog.records == []
+
+
+def test_check_source_validates_without_loading(tmp_path: Path) -> None:
+    assert image_data.check_source("digits") is None
+    assert image_data.check_source("torchvision:MNIST") is None
+    assert image_data.check_source(tmp_path) == tmp_path.resolve()
+    with pytest.raises(PolemosError, match="unknown image dataset 'mnist'.*data.root=FOLDER"):
+        image_data.check_source("mnist")
+    (tmp_path / "table.csv").write_text("a\n")
+    with pytest.raises(PolemosError, match="unknown file type"):
+        image_data.check_source(tmp_path / "table.csv")
 
 
 def test_folder_progress_bar_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -510,6 +553,28 @@ def test_npy_bad_values_are_errors(tmp_path: Path) -> None:
     np.save(tmp_path / "no_channels.npy", np.zeros((2, 8, 8, 8), dtype=np.uint8))
     with pytest.raises(PolemosError, match="no channel axis"):
         load_images(tmp_path / "no_channels.npy")
+
+
+def test_garbage_and_truncated_numpy_files_say_save_again(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.npy"
+    garbage.write_bytes(np.random.default_rng(0).bytes(300))
+    with pytest.raises(PolemosError) as error:
+        load_images(garbage)
+    assert "is not a valid .npy file" in str(error.value) and "numpy.save" in str(error.value)
+    assert "pickle" not in str(error.value)
+    np.save(tmp_path / "good.npy", np.zeros((4, 8, 8), dtype=np.uint8))
+    raw = (tmp_path / "good.npy").read_bytes()
+    (tmp_path / "trunc.npy").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(PolemosError, match="cannot read .* as a .npy array .*numpy.save"):
+        load_images(tmp_path / "trunc.npy")
+    np.savez(tmp_path / "good.npz", x=np.zeros((40, 16, 16), dtype=np.uint8))
+    raw = (tmp_path / "good.npz").read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(PolemosError, match=r"as a numpy .npz archive \(.*truncated\?\); save the images again"):
+        load_images(tmp_path / "trunc.npz")
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip at all")
+    with pytest.raises(PolemosError, match="is not a valid .npz archive .*numpy.savez"):
+        load_images(tmp_path / "garbage.npz")
 
 
 def test_npz_with_labels(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from polemos.errors import PolemosError
 from polemos.images import grid as grid_module
 from polemos.images.grid import PAD_VALUE, make_image_grid, save_image_grid
 
@@ -85,3 +86,20 @@ def test_failed_save_keeps_old_file_and_no_temp(tmp_path: Path, monkeypatch: pyt
         save_image_grid(constant_batch(2, 1, 8), target)
     assert target.read_bytes() == b"previous"
     assert [path.name for path in tmp_path.iterdir()] == ["grid.png"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"), [("g.jpg", "JPEG"), ("g.JPEG", "JPEG"), ("g.webp", "WEBP"), ("g.bmp", "BMP")]
+)
+def test_save_writes_the_format_its_extension_names(tmp_path: Path, name: str, expected: str) -> None:
+    written = save_image_grid(constant_batch(4, 3, 8), tmp_path / name)
+    with Image.open(written) as picture:
+        assert picture.format == expected
+
+
+def test_save_rejects_unknown_extensions_and_folders(tmp_path: Path) -> None:
+    with pytest.raises(PolemosError, match=r"unknown extension '\.xyz'; use one of \.png, \.jpg"):
+        save_image_grid(constant_batch(2, 1, 8), tmp_path / "grid.xyz")
+    with pytest.raises(PolemosError, match="is a folder; pass an image file path"):
+        save_image_grid(constant_batch(2, 1, 8), tmp_path)
+    assert list(tmp_path.iterdir()) == []

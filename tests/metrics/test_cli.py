@@ -68,3 +68,52 @@ def test_extractor_train_rejects_bad_epochs(app, tmp_path) -> None:
         app, ["extractor", "train", "--data", "digits", "--out", str(tmp_path / "x"), "--epochs", "0"]
     )
     assert isinstance(result.exception, PolemosError)
+
+
+@pytest.mark.parametrize("name", ["folder", "notes.txt", "other.safetensors"])
+def test_extractor_train_checks_out_before_training(app, tmp_path, monkeypatch, name) -> None:
+    from polemos.metrics import extractors
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained although --out is bad")
+
+    monkeypatch.setattr(extractors, "train_domain_classifier", never)
+    out = tmp_path / name
+    if name == "folder":
+        out.mkdir()
+    else:
+        out.write_text("precious")
+    result = CliRunner().invoke(app, ["extractor", "train", "--data", "digits", "--out", str(out), "--epochs", "1"])
+    assert isinstance(result.exception, PolemosError), result.output
+    assert "--out" in str(result.exception) and ".safetensors" in str(result.exception)
+    assert out.is_dir() or out.read_text() == "precious"
+
+
+def test_extractor_train_names_its_own_flag_for_unreadable_images(app, tmp_path) -> None:
+    from PIL import Image
+
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        Image.new("L", (8, 8), 5).save(tmp_path / label / "ok.png")
+    (tmp_path / "a" / "bad.png").write_bytes(b"not a png")
+    out = tmp_path / "x.safetensors"
+    result = CliRunner().invoke(app, ["extractor", "train", "--data", str(tmp_path), "--out", str(out)])
+    assert isinstance(result.exception, PolemosError)
+    assert "bad.png" in str(result.exception) and "pass --skip-unreadable to skip them" in str(result.exception)
+
+
+def test_eval_refuses_too_few_samples(app, digits_run, tmp_path) -> None:
+    run = shutil.copytree(digits_run, tmp_path / "run")
+    result = CliRunner().invoke(app, ["eval", str(run), "--n", "2", "--extractor", "pixels", "--metrics", "kid"])
+    assert isinstance(result.exception, PolemosError)
+    assert str(result.exception) == "kid needs at least 10 generated images (got 2); pass a larger --n"
+    assert "eval" not in (run / "metrics.jsonl").read_text()
+
+
+def test_eval_with_a_corrupt_extractor_file_says_how_to_recreate_it(app, digits_run, tmp_path) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(bytes(range(256)) * 12)
+    result = CliRunner().invoke(app, ["eval", str(digits_run), "--n", "20", "--extractor", str(bad)])
+    assert isinstance(result.exception, PolemosError)
+    message = str(result.exception)
+    assert "is corrupt" in message and "polemos extractor train" in message and "Inception" not in message

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 import torch
 from scipy.spatial.distance import cdist
 
@@ -87,6 +90,17 @@ def test_fid_of_rank_deficient_features_is_finite() -> None:
     real, fake = torch.randn(10, 20), torch.randn(10, 20) + 1.0
     value = fid_from_features(real, fake)
     assert math.isfinite(value) and value > 0
+
+
+def test_fid_of_a_constant_feature_gives_one_note_not_a_scipy_warning(caplog) -> None:
+    real, fake = torch.randn(50, 8), torch.randn(50, 8) + 1.0
+    real[:, 0] = fake[:, 0] = 0.0  # a feature that never varies (blank border pixels): singular covariances
+    with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="polemos.metrics.distances"):
+        warnings.simplefilter("error", scipy.linalg.LinAlgWarning)  # scipy's warning must not leak
+        value = fid_from_features(real, fake)
+    assert math.isfinite(value) and value > 0
+    notes = [record.getMessage() for record in caplog.records]
+    assert len(notes) == 1 and notes[0].startswith("note: the feature covariance is singular")
 
 
 def test_fid_rejects_mismatched_widths() -> None:

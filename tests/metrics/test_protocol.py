@@ -80,3 +80,11 @@ def test_record_is_frozen_and_serialises_all_fields() -> None:
 def test_unknown_metric_fails_before_any_work() -> None:
     with pytest.raises(PolemosError, match="valid choices: 1nn, fid, kid, prdc"):
         evaluate(torch.randn(5, 2), torch.randn(5, 2), ["fid", "fdi"], PixelExtractor(), "test", seed=0, step=None)
+
+
+def test_evaluate_refuses_sets_smaller_than_a_metric_needs() -> None:
+    real, fake = torch.randn(50, 3), torch.randn(4, 3)
+    with pytest.raises(PolemosError, match=r"kid needs at least 10 samples in each set \(got 4 generated"):
+        evaluate(real, fake, ["kid"], PixelExtractor(), "test", seed=0, step=None)
+    with pytest.raises(PolemosError, match="prdc needs at least 6"):
+        evaluate(real, fake[:5], ["prdc"], PixelExtractor(), "test", seed=0, step=None)

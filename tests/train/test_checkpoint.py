@@ -75,3 +75,10 @@ def test_generator_export_round_trip(tmp_path) -> None:
         ckpt.read_generator(tmp_path / "empty")
     with pytest.raises(PolemosError, match="does not exist"):
         ckpt.read_generator(tmp_path / "absent")
+
+
+def test_reading_a_generator_from_a_file_says_it_is_not_a_folder(tmp_path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(PolemosError, match="is a file, not a run folder"):
+        ckpt.read_generator(a_file)

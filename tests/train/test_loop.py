@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from lightning_fabric import Fabric
 from polemos.config import resolve_config
 from polemos.points import build_points_task, sample_mixture
 from polemos.train.checkpoint import load_checkpoint
-from polemos.train.loop import Trainer
+from polemos.train.loop import Trainer, make_fabric
 
 
 def make_config(out, *overrides: str, steps: int = 6):
@@ -135,6 +136,25 @@ def test_max_time_stops_early_and_checkpoints(tmp_path) -> None:
     assert result.stopped_by_time
     assert result.step < 10_000
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == result.step
+
+
+def test_resume_at_or_past_the_last_step_trains_nothing(tmp_path) -> None:
+    make_trainer(make_config(tmp_path / "run", steps=4)).fit()
+    before = (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes()
+    result = make_trainer(make_config(tmp_path / "run", steps=2)).fit(resume=True)
+    assert result.step == 4 and result.seconds == 0.0
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes() == before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="fp16 mixed precision is available on a GPU")
+def test_fp16_on_cpu_becomes_bf16_with_one_note(tmp_path, caplog) -> None:
+    config = make_config(tmp_path / "run", "train.precision=16-mixed", "train.accelerator=auto", steps=1)
+    with caplog.at_level(logging.INFO):
+        fabric = make_fabric(config)
+    assert type(fabric._precision).__name__ == "MixedPrecision" and fabric._precision.precision == "bf16-mixed"
+    assert [record.getMessage() for record in caplog.records] == [
+        "note: fp16 mixed precision is not available on CPU; using bf16-mixed"
+    ]
 
 
 @pytest.mark.parametrize("precision", ["bf16-mixed"])

@@ -24,7 +24,9 @@ import logging
 import os
 import re
 import statistics
+import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,27 @@ _NPZ_LABEL_KEYS = ("labels", "y")
 _GREYSCALE_MODES = frozenset({"1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _VALID_SOURCES = "a folder of images, an IDX file (*-idx3-ubyte[.gz]) or a .npy/.npz file"
+_NPY_MAGIC = b"\x93NUMPY"  # the first bytes of every .npy file (numpy.lib.format)
+_ZIP_MAGIC = b"PK"  # .npz archives are zip files
+_RESOLUTION_HINT = "data.resolution=N (--resolution N for polemos extractor train)"
+
+
+class UnreadableImagesError(PolemosError):
+    """Image files that cannot be decoded, found while loading a folder (or a dataset of PIL images).
+
+    Args:
+        where: The folder or dataset.
+        files: The unreadable files.
+        hint: How to skip them instead, in the terms of the caller (a config key or a flag).
+    """
+
+    def __init__(self, where: str, files: Sequence[str], hint: str = "set data.skip_unreadable=true") -> None:
+        self.where, self.files = where, list(files)
+        examples = ", ".join(self.files[:3]) + (", ..." if len(self.files) > 3 else "")
+        super().__init__(
+            f"{len(self.files)} unreadable image file(s) in {where} ({examples}); delete or fix them, "
+            f"or {hint} to skip them"
+        )
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: tensors have no single truth value; records compare by identity
@@ -177,6 +200,7 @@ def load_images(
     channels: int | None = None,  # 1 (greyscale) or 3 (RGB) to convert; None: inferred from the data
     root: str | os.PathLike | None = None,  # local folder for torchvision datasets (never downloaded)
     progress: bool = True,  # show a progress bar when decoding more than PROGRESS_MIN_FILES files
+    skip_unreadable: bool = False,  # skip undecodable image files with a warning instead of failing
 ) -> ImageData:
     """Loads images from any supported source as square ``uint8`` images of one resolution.
 
@@ -191,14 +215,19 @@ def load_images(
             greyscale and colour images is then an error).
         root: Folder holding a torchvision dataset, or passed to a registered dataset loader.
         progress: Whether to show a progress bar for large folders.
+        skip_unreadable: Skip image files that cannot be decoded (counted in :attr:`ImageData.skipped`, with
+            a warning) instead of raising :class:`UnreadableImagesError`.
 
     Returns:
         The images, labels and class names. Images whose size differs from the resolution have their
-        shorter side resized to it (Lanczos when shrinking, bicubic when enlarging) and are centre-cropped.
+        shorter side resized to it (Lanczos when shrinking, bicubic when enlarging) and are centre-cropped;
+        a folder of mixed sizes whose resolution was inferred gets a one-line notice.
 
     Raises:
         PolemosError: On a missing path, unknown name or file type, unreadable data, or a bad resolution or
             channel count; the message names the problem and the fix.
+        UnreadableImagesError: A folder holds image files that cannot be decoded (and ``skip_unreadable`` is
+            off).
     """
     if resolution is not None:
         resolution = check_resolution(resolution)
@@ -208,11 +237,34 @@ def load_images(
 
     if isinstance(source, str) and source in IMAGE_DATASETS:
         native = IMAGE_DATASETS.get(source)(root_path)
-        return _finish_native(native, resolution, channels, progress)
+        return _finish_native(native, resolution, channels, progress, skip_unreadable)
     if isinstance(source, str) and source.lower().startswith("torchvision:"):
         native_or_files = _load_torchvision(source.split(":", 1)[1], root_path)
-        return _finish_native(native_or_files, resolution, channels, progress)
+        return _finish_native(native_or_files, resolution, channels, progress, skip_unreadable)
 
+    path = check_source(source)
+    assert path is not None  # names and torchvision sources returned above
+    if path.is_dir():
+        return _load_folder(path, resolution, channels, progress, skip_unreadable)
+    return _finish_native(_load_file(path), resolution, channels, progress, skip_unreadable)
+
+
+def is_named_source(source: str | os.PathLike) -> bool:
+    """Whether ``source`` is a registered dataset name or a ``torchvision:<ClassName>`` (not a path)."""
+    return isinstance(source, str) and (source in IMAGE_DATASETS or source.lower().startswith("torchvision:"))
+
+
+def check_source(source: str | os.PathLike) -> Path | None:
+    """Checks, without reading any images, that ``source`` names a dataset or an existing path of a known kind.
+
+    Returns:
+        The resolved path, or ``None`` for a registered name or a ``torchvision:`` source.
+
+    Raises:
+        PolemosError: An unknown dataset name, a missing path, or a file of an unknown type.
+    """
+    if is_named_source(source):
+        return None
     path = Path(source).expanduser()
     if not path.exists():
         names = ", ".join(IMAGE_DATASETS.names())
@@ -220,16 +272,16 @@ def load_images(
         if "/" not in text and os.sep not in text and not Path(text).suffix:
             raise PolemosError(
                 f"unknown image dataset {text!r} and no such path; valid names: {names}, "
-                f"torchvision:<ClassName> with --data-root, or a path to {_VALID_SOURCES}"
+                f"torchvision:<ClassName> with data.root=FOLDER, or a path to {_VALID_SOURCES}"
             )
         raise PolemosError(
             f"data path {text!r} does not exist; pass a dataset name ({names}, ...) or a path to a folder, "
             "an IDX file or a .npy/.npz file"
         )
     path = path.resolve()
-    if path.is_dir():
-        return _load_folder(path, resolution, channels, progress)
-    return _finish_native(_load_file(path), resolution, channels, progress)
+    if path.is_file():
+        _file_loader(path)  # raises on a file type that cannot hold images
+    return path
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -238,14 +290,19 @@ def load_images(
 
 def _load_file(path: Path) -> NativeImages:
     """Dispatches a single file on its name."""
+    return _file_loader(path)(path)
+
+
+def _file_loader(path: Path) -> Callable[[Path], NativeImages]:
+    """The loader of a single file, chosen by its name; raises PolemosError for names that hold no images."""
     name = path.name.removesuffix(".gz").removesuffix(".GZ")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return _load_npy(path)
+        return _load_npy
     if suffix == ".npz":
-        return _load_npz(path)
+        return _load_npz
     if _IDX_IMAGES_NAME.search(name):
-        return _load_idx(path)
+        return _load_idx
     if _IDX_LABELS_NAME.search(name):
         raise PolemosError(
             f"{str(path)!r} is an IDX labels file; pass the images file instead (the name with 'idx3', "
@@ -323,21 +380,50 @@ def _load_idx(path: Path) -> NativeImages:
     return NativeImages(images[:, None], labels, (), str(path))
 
 
+def _file_head(path: Path, size: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError as error:
+        raise PolemosError(f"cannot read {str(path)!r} ({error.strerror or error}); check its permissions") from None
+
+
+def _numpy_reason(error: Exception) -> str:
+    """The first line of a numpy/zip error, without numpy's advice to unpickle (a bad file is not pickled data)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "allow_pickle" in text or "pickled" in text:
+        return "it holds Python objects, not a numeric array"
+    return text[:160]
+
+
 def _load_npy(path: Path) -> NativeImages:
+    if not _file_head(path, len(_NPY_MAGIC)).startswith(_NPY_MAGIC):
+        raise PolemosError(
+            f"{str(path)!r} is not a valid .npy file (no NumPy header); save the images again with numpy.save"
+        )
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
-        raise PolemosError(f"cannot read {str(path)!r} as a numpy array ({error}); save it with numpy.save") from None
+        raise PolemosError(
+            f"cannot read {str(path)!r} as a .npy array ({_numpy_reason(error)}); save the images again with numpy.save"
+        ) from None
     return NativeImages(_array_to_uint8_nchw(array, str(path)), None, (), str(path))
 
 
 def _load_npz(path: Path) -> NativeImages:
+    fix = "save the images again with numpy.savez"
+    if not _file_head(path, len(_ZIP_MAGIC)).startswith(_ZIP_MAGIC):
+        raise PolemosError(f"{str(path)!r} is not a valid .npz archive (not a zip file); {fix}")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
+        return _read_npz(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise PolemosError(
-            f"cannot read {str(path)!r} as a numpy archive ({error}); save it with numpy.savez"
+            f"cannot read {str(path)!r} as a numpy .npz archive ({_numpy_reason(error)}; truncated?); {fix}"
         ) from None
+
+
+def _read_npz(path: Path) -> NativeImages:
+    archive = np.load(path, allow_pickle=False)
     with archive:
         keys = list(archive.files)
         image_key = next((key for key in _NPZ_IMAGE_KEYS if key in keys), None)
@@ -425,7 +511,7 @@ def _load_torchvision(class_name: str, root: Path | None) -> NativeImages | _Fil
         )
     if root is None:
         raise PolemosError(
-            f"torchvision:{class_name} needs the folder holding it; polemos never downloads, pass --data-root DIR"
+            f"torchvision:{class_name} needs the folder holding it; polemos never downloads, set data.root=FOLDER"
         )
     parameters = inspect.signature(dataset_class).parameters
     options: dict[str, object] = {"download": False} if "download" in parameters else {}
@@ -439,7 +525,7 @@ def _load_torchvision(class_name: str, root: Path | None) -> NativeImages | _Fil
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise PolemosError(
             f"torchvision:{class_name} not found under {str(root)!r} ({reason}); polemos never downloads: "
-            "put the dataset there and pass its folder with --data-root"
+            "put the dataset there and set data.root=FOLDER"
         ) from None
     source = f"torchvision:{class_name} ({root})"
     raw_classes = getattr(dataset, "classes", None)
@@ -521,12 +607,14 @@ def _idx_in_folder(folder: Path) -> Path | None:
     )
 
 
-def _load_folder(folder: Path, resolution: int | None, channels: int | None, progress: bool) -> ImageData:
+def _load_folder(
+    folder: Path, resolution: int | None, channels: int | None, progress: bool, skip_unreadable: bool
+) -> ImageData:
     files = _find_image_files(folder)
     if not files:
         idx_path = _idx_in_folder(folder)
         if idx_path is not None:
-            return _finish_native(_load_idx(idx_path), resolution, channels, progress)
+            return _finish_native(_load_idx(idx_path), resolution, channels, progress, skip_unreadable)
         raise PolemosError(
             f"no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) found in {str(folder)!r} or its "
             f"sub-folders; pass a folder that contains images, or {_VALID_SOURCES}"
@@ -541,7 +629,7 @@ def _load_folder(folder: Path, resolution: int | None, channels: int | None, pro
         class_names=(),
         source=str(folder),
     )
-    return _finish_files(file_images, resolution, channels, progress)
+    return _finish_files(file_images, resolution, channels, progress, skip_unreadable)
 
 
 def _is_greyscale(image: Image.Image) -> bool:
@@ -602,27 +690,51 @@ def _native_resolution(sides: Sequence[int], where: str) -> int:
     return rounded
 
 
-def _finish_files(file_images: _FileImages, resolution: int | None, channels: int | None, progress: bool) -> ImageData:
-    """Decodes, converts and resizes images opened one at a time; unreadable ones are skipped and counted."""
+def _note_mixed_sizes(sizes: Sequence[tuple[int, int]], resolution: int, where: str) -> None:
+    """One warning line when images of several sizes are all brought to ``resolution`` (a silent resize hides it)."""
+    counts = Counter(sizes)
+    if len(counts) < 2:
+        return
+    shown = ", ".join(f"{number} at {width}x{height}" for (width, height), number in counts.most_common(3))
+    others = f" and {len(counts) - 3} more sizes" if len(counts) > 3 else ""
+    logger.warning(
+        "note: images in %s have mixed sizes (%s%s); all were resized to %dx%d — set %s to choose the size",
+        where,
+        shown,
+        others,
+        resolution,
+        resolution,
+        _RESOLUTION_HINT,
+    )
+
+
+def _finish_files(
+    file_images: _FileImages,
+    resolution: int | None,
+    channels: int | None,
+    progress: bool,
+    skip_unreadable: bool = False,
+) -> ImageData:
+    """Decodes, converts and resizes images opened one at a time; unreadable ones fail (or are skipped)."""
     count = len(file_images.openers)
     show_progress = progress and count > PROGRESS_MIN_FILES
     # pass 1: sizes and modes from the headers, without decoding the pixels
     readable: list[int] = []
-    sides: list[int] = []
+    sizes: list[tuple[int, int]] = []
     greyscale_count = colour_count = 0
     unreadable: list[str] = []
     with progress_bar(count, "scanning images", show_progress) as advance:
         for index, opener in enumerate(file_images.openers):
             try:
                 with _opened(opener, file_images.owns_images) as image:
-                    side = min(image.size)
+                    size = image.size
                     greyscale = _is_greyscale(image)
-            except Exception:  # any decoder failure means an unreadable file; it is counted and skipped
+            except Exception:  # any decoder failure means an unreadable file
                 unreadable.append(file_images.names[index])
             else:
-                if side > 0:
+                if min(size) > 0:
                     readable.append(index)
-                    sides.append(side)
+                    sizes.append(size)
                     greyscale_count += greyscale
                     colour_count += not greyscale
                 else:
@@ -633,15 +745,18 @@ def _finish_files(file_images: _FileImages, resolution: int | None, channels: in
         raise PolemosError(
             f"none of the {count} image files in {where!r} could be read; check that they are valid images"
         )
+    if unreadable and not skip_unreadable:  # fail before the long decoding pass
+        raise UnreadableImagesError(where, unreadable)
     if channels is None:
         if greyscale_count and colour_count:
             raise PolemosError(
                 f"mixed channel counts in {where}: {greyscale_count} greyscale and {colour_count} colour "
-                "images; pass --channels 1 or --channels 3 to convert them all"
+                "images; set data.channels=1 or data.channels=3 to convert them all"
             )
         channels = 1 if greyscale_count else 3
     if resolution is None:
-        resolution = _native_resolution(sides, where)
+        resolution = _native_resolution([min(size) for size in sizes], where)
+        _note_mixed_sizes(sizes, resolution, where)
 
     # pass 2: decode, convert and resize into one preallocated array
     pixels = np.empty((len(readable), channels, resolution, resolution), dtype=np.uint8)
@@ -654,13 +769,15 @@ def _finish_files(file_images: _FileImages, resolution: int | None, channels: in
                     upright = ImageOps.exif_transpose(image)
                     square = _fit_square(_convert_mode(upright, channels), resolution)
                     array = np.asarray(square, dtype=np.uint8)
-            except Exception:  # any decoder failure means an unreadable file; it is counted and skipped
+            except Exception:  # any decoder failure means an unreadable file (a header can decode, pixels not)
                 unreadable.append(file_images.names[index])
             else:
                 row = len(kept)
                 pixels[row] = array[None] if channels == 1 else array.transpose(2, 0, 1)
                 kept.append(index)
             advance()
+    if unreadable and not skip_unreadable:
+        raise UnreadableImagesError(where, unreadable)
     if unreadable:
         logger.warning("skipped %d unreadable image file(s) in %s, e.g. %s", len(unreadable), where, unreadable[0])
     if not kept:
@@ -724,11 +841,15 @@ def _convert_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
 
 
 def _finish_native(
-    native: NativeImages | _FileImages, resolution: int | None, channels: int | None, progress: bool
+    native: NativeImages | _FileImages,
+    resolution: int | None,
+    channels: int | None,
+    progress: bool,
+    skip_unreadable: bool = False,
 ) -> ImageData:
     """Converts channels, resizes to a square power-of-two side and encodes the labels."""
     if isinstance(native, _FileImages):
-        return _finish_files(native, resolution, channels, progress)
+        return _finish_files(native, resolution, channels, progress, skip_unreadable)
     pixels = native.pixels
     if pixels.shape[0] == 0:
         raise PolemosError(f"{native.source!r} holds no images; pass a non-empty dataset")

@@ -11,9 +11,32 @@ import numpy as np
 import torch
 from PIL import Image
 
+from polemos.errors import PolemosError
 from polemos.images.data import from_model_range
 
 PAD_VALUE = 128  # mid grey: visible against both black (digits, MNIST) and white backgrounds
+# Pillow formats a grid can be written in, by file extension, and their options (lossless except JPEG).
+GRID_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP"}
+_FORMAT_OPTIONS: dict[str, dict[str, object]] = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
+
+
+def grid_format(path: str | os.PathLike) -> str:
+    """The Pillow format named by ``path``'s extension.
+
+    Raises:
+        PolemosError: The path is an existing folder or its extension is not in :data:`GRID_FORMATS`.
+    """
+    target = Path(path)
+    valid = ", ".join(GRID_FORMATS)
+    if target.is_dir():
+        raise PolemosError(f"{str(target)!r} is a folder; pass an image file path, e.g. {target / 'grid.png'}")
+    image_format = GRID_FORMATS.get(target.suffix.lower())
+    if image_format is None:
+        raise PolemosError(
+            f"cannot write an image grid to {str(target)!r}: unknown extension {target.suffix or '(none)'!r}; "
+            f"use one of {valid}"
+        )
+    return image_format
 
 
 def make_image_grid(
@@ -72,23 +95,28 @@ def make_image_grid(
 
 def save_image_grid(
     images: torch.Tensor,  # (N, C, H, W), C 1 or 3; float in [-1, 1] (model range) or uint8 pixels
-    path: str | os.PathLike,  # the PNG file to write; parent folders are created
+    path: str | os.PathLike,  # the image file to write (.png, .jpg, .webp, .bmp); parent folders are created
     nrow: int | None = None,  # images per row; None: ceil(sqrt(N))
     min_cell: int = 32,  # each image is enlarged until its longer side is >= this, in pixels
     padding: int = 1,  # pixels of grey between cells and around the grid
 ) -> Path:
-    """Writes a batch of images as one PNG grid, atomically (a temporary file renamed over ``path``).
+    """Writes a batch of images as one grid image, atomically (a temporary file renamed over ``path``).
 
     Args:
         images: A batch ``(N, C, H, W)`` with C 1 or 3, floats in [-1, 1] or ``uint8`` pixels.
-        path: Where to write the PNG (always PNG-encoded, whatever the suffix); parent folders are created.
+        path: Where to write the grid, in the format its extension names (see :data:`GRID_FORMATS`); parent
+            folders are created.
         nrow: Images per row; ``None`` uses ``ceil(sqrt(N))``.
         min_cell: Minimum cell side in pixels, reached by whole-factor nearest-neighbour enlargement.
         padding: Width in pixels of the grey border between cells and around the grid.
 
     Returns:
         The path written.
+
+    Raises:
+        PolemosError: ``path`` is a folder or has an unsupported extension.
     """
+    image_format = grid_format(path)
     grid = make_image_grid(images, nrow=nrow, min_cell=min_cell, padding=padding)
     picture = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid)
     target = Path(path)
@@ -97,7 +125,7 @@ def save_image_grid(
     descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            picture.save(handle, format="PNG")
+            picture.save(handle, format=image_format, **_FORMAT_OPTIONS.get(image_format, {}))
         os.replace(temporary_name, target)
     except BaseException:
         Path(temporary_name).unlink(missing_ok=True)

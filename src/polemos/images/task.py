@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -12,7 +13,7 @@ from polemos.config import RunConfig
 from polemos.errors import PolemosError
 from polemos.images.augment import DiffAugment
 from polemos.images.data import ImageData, load_images, to_model_range
-from polemos.images.grid import save_image_grid
+from polemos.images.grid import grid_format, save_image_grid
 from polemos.images.networks import build_image_models
 from polemos.train.task import GanTask
 
@@ -32,6 +33,7 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
             channels=config.data.channels,
             root=config.data.root,
             progress=progress,
+            skip_unreadable=config.data.skip_unreadable,
         )
     num_classes = data.num_classes if config.data.conditional else 0
     if config.data.conditional and num_classes < 2:
@@ -106,7 +108,7 @@ class ImageSampler:
     def _labels(self, count: int, labels: Tensor | list[int] | int | str | None, rng: torch.Generator) -> Tensor | None:
         if self.num_classes == 0:
             if labels is not None:
-                raise PolemosError("this generator is unconditional; drop --class / labels")
+                raise PolemosError("this generator is unconditional (trained without labels); pass labels=None")
             return None
         if labels is None:
             return torch.randint(self.num_classes, (count,), generator=rng)
@@ -115,10 +117,14 @@ class ImageSampler:
                 raise PolemosError(f"unknown class {labels!r}; valid classes: {', '.join(self.class_names)}")
             labels = self.class_names.index(labels)
         if isinstance(labels, int):
+            if not 0 <= labels < self.num_classes:
+                raise PolemosError(f"class {labels} is out of range; valid classes: 0..{self.num_classes - 1}")
             labels = [labels] * count
         labels = torch.as_tensor(labels, dtype=torch.long)
         if labels.numel() != count or labels.min() < 0 or labels.max() >= self.num_classes:
-            raise PolemosError(f"labels must be {count} class ids in [0, {self.num_classes - 1}]")
+            raise PolemosError(
+                f"labels must be one class id, or {count} class ids (one per sample), in 0..{self.num_classes - 1}"
+            )
         return labels
 
     @torch.no_grad()
@@ -132,8 +138,9 @@ class ImageSampler:
             labels: Class ids (or one class id/name for all) for a conditional generator; random when None.
             seed: Seed of the latents (and random labels); fresh randomness when None.
         """
-        if count < 1:
-            raise PolemosError(f"the number of samples must be at least 1 (got {count})")
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+            raise PolemosError(f"count must be a positive int (got {count!r})")
+        count = int(count)
         rng = torch.Generator()
         if seed is None:
             rng.seed()
@@ -145,7 +152,8 @@ class ImageSampler:
         return self.generator(latent.to(device), None if condition is None else condition.to(device)).float().cpu()
 
     def save_grid(self, path: str | Path, count: int = 64, labels: Any = None, seed: int | None = 0) -> Path:
-        """Samples ``count`` images and writes them as one PNG grid."""
+        """Samples ``count`` images and writes them as one grid, in the format ``path``'s extension names."""
+        grid_format(path)  # an unsupported extension fails before sampling
         return save_image_grid(self.sample(count, labels=labels, seed=seed), path)
 
 

@@ -90,6 +90,28 @@ def eval_command(
     Console(stderr=True).print(f"appended {len(records)} records to {Path(run) / 'metrics.jsonl'}")
 
 
+def check_extractor_out(out: Path) -> None:
+    """Refuses an ``extractor train --out`` that is a folder, lacks ``.safetensors``, or would overwrite another file.
+
+    Raises:
+        PolemosError: Naming the problem and the fix.
+    """
+    from polemos.metrics.extractors import is_safetensors_file
+
+    if out.is_dir():
+        raise PolemosError(f"--out {str(out)!r} is a folder; pass a file path ending in .safetensors")
+    if out.suffix.lower() != ".safetensors":
+        raise PolemosError(
+            f"--out {str(out)!r} does not end in .safetensors; pass a path ending in .safetensors "
+            "(the extractor is saved in that format)"
+        )
+    if out.exists() and not is_safetensors_file(out):
+        raise PolemosError(
+            f"--out {str(out)!r} already exists and is not a safetensors extractor; pass a new path ending in "
+            ".safetensors (or delete that file first)"
+        )
+
+
 @extractor_app.command("train")
 def train_extractor_command(
     data: Annotated[str, typer.Option(help="labelled images: a dataset name (see `polemos list`) or a path")],
@@ -99,16 +121,23 @@ def train_extractor_command(
     resolution: Annotated[
         int | None, typer.Option(help="image side (power of two); default: native size rounded up")
     ] = None,
+    skip_unreadable: Annotated[
+        bool, typer.Option("--skip-unreadable", help="skip image files that cannot be decoded (default: fail)")
+    ] = False,
 ) -> None:
     """Train a domain classifier on labelled images and save it as a feature extractor for FID/KID/PRDC."""
     from rich.console import Console
 
-    from polemos.images.data import load_images
+    from polemos.images.data import UnreadableImagesError, load_images
     from polemos.metrics.extractors import train_domain_classifier
 
     if epochs < 1:
         raise PolemosError(f"--epochs must be at least 1 (got {epochs})")
-    images = load_images(data, resolution=resolution)
+    check_extractor_out(out)  # before training: a bad --out would lose the trained classifier
+    try:
+        images = load_images(data, resolution=resolution, skip_unreadable=skip_unreadable)
+    except UnreadableImagesError as error:
+        raise UnreadableImagesError(error.where, error.files, hint="pass --skip-unreadable") from None
     if images.num_classes < 2:
         raise PolemosError(
             f"{data!r} has no class labels; pass labelled images (a folder with one sub-folder per class, "

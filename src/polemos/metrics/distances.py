@@ -17,6 +17,8 @@ References:
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -31,6 +33,8 @@ from polemos.registry import Registry
 FeatureArray = Tensor | np.ndarray  # (N, D); nested lists are accepted too
 
 _CHUNK_ELEMENTS = 1 << 24  # entries of one block of the pairwise distance matrix (64 MB in float32)
+
+logger = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -151,10 +155,22 @@ def frechet_distance(
             f"and {cov2.shape}; pass (D,) means and (D, D) covariances of the same D"
         )
     mean_difference = mean1 - mean2
-    covariance_root = scipy.linalg.sqrtm(cov1 @ cov2)
-    if not np.isfinite(covariance_root).all():
-        offset = np.eye(cov1.shape[0]) * eps
-        covariance_root = scipy.linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
+    # scipy warns (with a source line) on a singular product; one note line replaces it
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", scipy.linalg.LinAlgWarning)
+        covariance_root = scipy.linalg.sqrtm(cov1 @ cov2)
+        if not np.isfinite(covariance_root).all():
+            offset = np.eye(cov1.shape[0]) * eps
+            covariance_root = scipy.linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
+    for warning in caught:
+        if not issubclass(warning.category, scipy.linalg.LinAlgWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if any(issubclass(warning.category, scipy.linalg.LinAlgWarning) for warning in caught):
+        logger.warning(
+            "note: the feature covariance is singular (too few samples for its %d dimensions, or features that "
+            "never vary), so FID may be unreliable; use more samples or another extractor",
+            cov1.shape[0],
+        )
     if np.iscomplexobj(covariance_root):
         largest_imaginary = np.max(np.abs(covariance_root.imag))
         scale = max(1.0, float(np.max(np.abs(covariance_root.real))))
@@ -399,12 +415,14 @@ class MetricSpec:
             are the spread of the value of the same stem.
         needs: What the inputs are: ``"features"`` (an extractor's (N, D) output).
         description: One line for the CLI.
+        min_samples: The fewest samples in each set for which the value means something.
     """
 
     name: str
     compute: Callable[..., dict[str, float]]
     needs: str
     description: str
+    min_samples: int = 2
 
 
 METRICS: Registry[MetricSpec] = Registry("metric")
@@ -420,12 +438,17 @@ def _kid_metric(real: FeatureArray, fake: FeatureArray, *, seed: int = 0) -> dic
 
 
 def _prdc_metric(real: FeatureArray, fake: FeatureArray, *, seed: int = 0) -> dict[str, float]:
-    return prdc(real, fake, k=5)
+    return prdc(real, fake, k=PRDC_K)
 
 
 def _one_nn_metric(real: FeatureArray, fake: FeatureArray, *, seed: int = 0) -> dict[str, float]:
     return {"1nn": one_nearest_neighbour_accuracy(real, fake)}
 
+
+# Fewest samples per set: FID fits a covariance, KID averages kernel values over subsets (with 2 points a
+# subset gives one pair per set: noise, not a distance), PRDC needs k + 1 points for the k-th neighbour radii.
+KID_MIN_SAMPLES = 10
+PRDC_K = 5
 
 for _spec in (
     MetricSpec(
@@ -433,9 +456,22 @@ for _spec in (
         _fid_metric,
         "features",
         "Frechet distance of Gaussians fitted to the features (lower is better)",
+        min_samples=KID_MIN_SAMPLES,
     ),
-    MetricSpec("kid", _kid_metric, "features", "Kernel distance, unbiased MMD^2, cubic kernel, 100 x 1000 subsets"),
-    MetricSpec("prdc", _prdc_metric, "features", "Precision, recall, density, coverage with k = 5 (Naeem et al.)"),
+    MetricSpec(
+        "kid",
+        _kid_metric,
+        "features",
+        "Kernel distance, unbiased MMD^2, cubic kernel, 100 x 1000 subsets",
+        min_samples=KID_MIN_SAMPLES,
+    ),
+    MetricSpec(
+        "prdc",
+        _prdc_metric,
+        "features",
+        "Precision, recall, density, coverage with k = 5 (Naeem et al.)",
+        min_samples=PRDC_K + 1,
+    ),
     MetricSpec("1nn", _one_nn_metric, "features", "Leave-one-out 1-NN real/fake accuracy (0.5 is ideal)"),
 ):
     METRICS.add(_spec.name, _spec, _spec.description)

@@ -48,6 +48,8 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
 
 def _check_run_folder(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The run's config.json and model.json; raises PolemosError when ``run_dir`` is not a trained run."""
+    if run_dir.is_file():
+        raise PolemosError(f"{str(run_dir)!r} is a file, not a run folder; pass the --out folder of polemos train")
     if not run_dir.is_dir():
         raise PolemosError(f"run folder {str(run_dir)!r} does not exist; pass the --out folder of polemos train")
     missing = [
@@ -81,7 +83,7 @@ def _metric_names(metrics: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))  # drop repeats, keep the order
 
 
-def _load_data(source: str, model: dict[str, Any], root: str | None) -> ImageData:
+def _load_data(source: str, model: dict[str, Any], root: str | None, skip_unreadable: bool = False) -> ImageData:
     """Images of ``source`` at the generator's resolution and channels."""
     from polemos.images.data import load_images
 
@@ -91,7 +93,18 @@ def _load_data(source: str, model: dict[str, Any], root: str | None) -> ImageDat
         channels=int(model["channels"]),
         root=root,
         progress=False,
+        skip_unreadable=skip_unreadable,
     )
+
+
+def _check_metric_sizes(names: Sequence[str], n: int, what: str) -> None:
+    """Fails when ``n`` samples are too few for one of the metrics (its value would mean nothing)."""
+    from polemos.metrics.distances import METRICS
+
+    for name in names:
+        minimum = METRICS.get(name).min_samples
+        if n < minimum:
+            raise PolemosError(f"{name} needs at least {minimum} {what} (got {n}); pass a larger --n")
 
 
 def auto_extractor(
@@ -278,11 +291,25 @@ def evaluate_run(
     data_config = config.get("data", {})
     training_source = str(data_config.get("source") or model.get("data_source") or "")
     if not training_source:
-        raise PolemosError(f"{str(run_dir)!r}/config.json names no data.source; pass --reference DATA")
+        raise PolemosError(
+            f"{str(run_dir / 'config.json')!r} names no data.source, so there is no reference set; "
+            "pass reference= (the Python API) or restore the run's config.json"
+        )
     root = data_config.get("root")
+    # runs saved before data.skip_unreadable existed skipped unreadable files (model.json counts them)
+    skip_unreadable = bool(data_config.get("skip_unreadable", bool(model.get("skipped_files"))))
+    _check_metric_sizes(names, n, "generated images")
+    if reference is None:
+        from polemos.images.data import is_named_source
+
+        if not is_named_source(training_source) and not Path(training_source).expanduser().exists():
+            raise PolemosError(
+                f"this run's training data {training_source!r} (data.source in "
+                f"{str(run_dir / 'config.json')!r}, needed as the reference set) is missing; restore it at that path"
+            )
 
     if extractor == "auto":
-        training_data = _load_data(training_source, model, root)
+        training_data = _load_data(training_source, model, root, skip_unreadable)
         feature_extractor = auto_extractor(run_dir, training_data, progress=progress, epochs=AUTO_EXTRACTOR_EPOCHS)
     else:
         training_data = None
@@ -291,7 +318,9 @@ def evaluate_run(
     if reference is None and training_data is not None:
         reference_data = training_data
     else:
-        reference_data = _load_data(reference_source, model, root if reference is None else None)
+        reference_data = _load_data(
+            reference_source, model, root if reference is None else None, skip_unreadable and reference is None
+        )
 
     with torch.no_grad():
         extractor_hash = feature_extractor.hash

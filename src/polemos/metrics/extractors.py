@@ -370,7 +370,7 @@ class DomainClassifier(FeatureExtractor):
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             raise PolemosError(
                 f"cannot read domain classifier {path} ({reason}); the file is corrupt or not a polemos "
-                "domain classifier: retrain it with train_domain_classifier"
+                "domain classifier: recreate it with polemos extractor train (or train_domain_classifier)"
             ) from None
         computed = weights_sha256(state)
         if computed != metadata.get("hash"):
@@ -618,6 +618,14 @@ def _is_safetensors(path: Path) -> bool:
     return prefix[8:9] == b"{" and 8 + header_length <= path.stat().st_size
 
 
+def is_safetensors_file(path: str | Path) -> bool:
+    """Whether ``path`` is a readable file that starts like a safetensors file (header length, then JSON)."""
+    try:
+        return Path(path).is_file() and _is_safetensors(Path(path))
+    except OSError:
+        return False
+
+
 def load_extractor(path: str | Path) -> FeatureExtractor:
     """Loads a file-based extractor, detecting the format from the file's content.
 
@@ -634,6 +642,11 @@ def load_extractor(path: str | Path) -> FeatureExtractor:
         )
     if _is_safetensors(path):
         return DomainClassifier.load(path)
+    if path.suffix.lower() == ".safetensors":  # named like a domain classifier, but its header is broken
+        raise PolemosError(
+            f"extractor file {path} is corrupt (not a valid safetensors file: bad or truncated header); "
+            "recreate it with polemos extractor train --data DATA --out FILE.safetensors, or pass another file"
+        )
     return InceptionExtractor.from_file(path)
 
 

@@ -76,10 +76,16 @@ def evaluate(
     Values named ``<stem>_std`` go into the ``extra`` of the ``<stem>`` record (``kid_std`` -> ``kid``).
 
     Raises:
-        PolemosError: Unknown metric name or incompatible features.
+        PolemosError: Unknown metric name, incompatible features, or fewer samples than a metric needs.
     """
     specs = [METRICS.get(name) for name in metrics]  # fails early, listing the valid names
     real, fake = as_feature_pair(real_features, fake_features)
+    for spec in specs:
+        if min(real.shape[0], fake.shape[0]) < spec.min_samples:
+            raise PolemosError(
+                f"{spec.name} needs at least {spec.min_samples} samples in each set (got {fake.shape[0]} generated, "
+                f"{real.shape[0]} reference); use more samples"
+            )
     extractor_hash = extractor.hash  # computed once: hashing large networks takes a moment
     records: list[MetricRecord] = []
     for spec in specs:

@@ -116,6 +116,8 @@ def export_generator(run_dir: Path, weights: dict[str, torch.Tensor], metadata: 
 def read_generator(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Reads the portable generator export of a run folder."""
     weights_path, metadata_path = run_dir / "generator.safetensors", run_dir / "model.json"
+    if run_dir.is_file():
+        raise PolemosError(f"{str(run_dir)!r} is a file, not a run folder; pass the --out folder of a training run")
     if not run_dir.is_dir():
         raise PolemosError(f"run folder {str(run_dir)!r} does not exist; pass the --out folder of a training run")
     if not weights_path.is_file() or not metadata_path.is_file():

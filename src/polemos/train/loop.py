@@ -7,6 +7,7 @@ checkpoints. The math of each phase lives in :mod:`polemos.game.objective`.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -32,6 +33,8 @@ from polemos.train.progress import TrainingProgress
 from polemos.train.sampler import InfiniteSampler
 from polemos.train.sinks import open_sinks
 from polemos.train.task import GanTask
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,22 +64,40 @@ def _configure_threads(config: RunConfig, processes: int) -> None:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // processes))
 
 
+def _runs_on_cpu(accelerator: str) -> bool:
+    """Whether Fabric will pick the CPU for ``accelerator`` (``"auto"`` prefers CUDA, then MPS)."""
+    if accelerator == "cpu":
+        return True
+    mps = getattr(torch.backends, "mps", None)
+    return accelerator == "auto" and not torch.cuda.is_available() and not (mps is not None and mps.is_available())
+
+
 def make_fabric(config: RunConfig) -> Fabric:
     """A Fabric for the hardware settings of ``config``."""
     train = config.train
+    precision = train.precision
+    if precision == "16-mixed" and _runs_on_cpu(train.accelerator):
+        # Lightning would switch too, with a multi-line warning; one note says what runs
+        logger.warning("note: fp16 mixed precision is not available on CPU; using bf16-mixed")
+        precision = "bf16-mixed"
+    lightning = logging.getLogger("lightning_fabric")
+    level = lightning.level
+    lightning.setLevel(max(level, logging.WARNING))  # drops "Using bfloat16 Automatic Mixed Precision (AMP)"
     try:
         return Fabric(
             accelerator=train.accelerator,
             devices=train.devices,
             num_nodes=train.num_nodes,
             strategy=train.strategy,
-            precision=train.precision,
+            precision=precision,
         )
     except (ValueError, RuntimeError, TypeError) as error:
         message = str(error).splitlines()[0]
         raise PolemosError(
             f"cannot set up the hardware requested ({message}); check train.accelerator/devices/precision"
         ) from None
+    finally:
+        lightning.setLevel(level)
 
 
 def lr_schedule_factor(schedule: str, progress: float, final: float) -> float:
@@ -315,6 +336,8 @@ class Trainer:
         fabric = self.fabric
         if resume:
             self.resume()
+            if self.step >= train.steps:  # nothing to train: the run folder is left as it is
+                return TrainResult(self.run_dir, self.step, 0.0, 0.0, stopped_by_time=False)
         is_main = fabric.global_rank == 0
         if is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
