@@ -59,7 +59,7 @@ def test_mixture_settings_per_dataset() -> None:
 def test_mixtures_rejects_unknown_settings() -> None:
     with pytest.raises(PolemosError, match="recipe"):
         bench.run_mixtures(seeds=1, quick=True, recipe="nope", steps=2)
-    with pytest.raises(PolemosError, match="valid settings"):
+    with pytest.raises(PolemosError, match="unknown mixtures option .colour.; valid: steps"):
         bench.run_mixtures(seeds=1, quick=True, colour=3)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -133,3 +135,216 @@ def test_fit_options_set_config_fields_and_defaults_come_from_the_config(tmp_pat
     assert isinstance(result.exception, PolemosError) and "unknown SeriesGAN option(s) hiden" in str(result.exception)
     result = runner.invoke(app, [*base, "-o", "hidden"])
     assert isinstance(result.exception, PolemosError) and "KEY=VALUE" in str(result.exception)
+
+
+# ----------------------------------------------------------------------------------------------------
+# bad input: one line, before any work, nothing already written lost
+
+_TINY = ["-o", "hidden=4", "-o", "layers=1", "-o", "discriminator_channels=4", "-o", "batch_size=8"]
+
+
+def _error(arguments: list[str]) -> str:
+    result = runner.invoke(app, arguments)
+    assert isinstance(result.exception, PolemosError), result.output
+    assert "\n" not in str(result.exception)
+    return str(result.exception)
+
+
+def _fit(tmp_path, out, *extra: str) -> None:
+    csv = tmp_path / "prices.csv"
+    if not csv.exists():
+        _write_prices(csv, length=80)
+    arguments = ["fit", str(csv), "--out", str(out), "--columns", "a,b", "--window", "8", "--steps", "2", *_TINY]
+    result = runner.invoke(app, [*arguments, *extra])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory) -> dict[str, Any]:
+    """A plain model and a returns model continuing a context of 4 steps, each fitted for 2 steps."""
+    folder = tmp_path_factory.mktemp("series-models")
+    _fit(folder, folder / "plain")
+    _fit(folder, folder / "context", "--returns", "--context-length", "4")
+    return {"folder": folder, "plain": folder / "plain", "context": folder / "context"}
+
+
+@pytest.mark.parametrize(
+    ("option", "fragment"),
+    [
+        ("hidden=abc", "option hidden must be an integer >= 1, got 'abc'; e.g. hidden=64"),
+        ("hidden=-4", "option hidden must be an integer >= 1, got -4"),
+        ("generator_lr=fast", "option generator_lr must be a number > 0, got 'fast'"),
+        ("batch_size=0", "option batch_size must be an integer >= 1, got 0"),
+        ("betas=[0.5]", "option betas must be a list of 2 numbers"),
+        ("window=0", "window is a setting of fit, not a SeriesGAN option; use --window"),
+    ],
+)
+def test_fit_rejects_bad_option_values_before_reading_data(tmp_path, option, fragment) -> None:
+    # the data file does not exist: the option is checked first
+    arguments = ["fit", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "m"), "-o", option]
+    assert fragment in _error(arguments)
+    assert not (tmp_path / "m").exists()
+
+
+def test_fit_option_values_are_converted_to_the_field_type(tmp_path) -> None:
+    # YAML reads 5e-4 (no dot) as text; the field is a float
+    _fit(tmp_path, tmp_path / "m", "-o", "generator_lr=5e-4")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["config"]["generator_lr"] == 5e-4
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--steps", "0"], "--steps must be at least 1, got 0"),
+        (["--steps", "-10"], "--steps must be at least 1, got -10"),
+        (["--time-budget", "0"], "--time-budget must be positive, got 0.0"),
+        (["--time-budget", "-5"], "--time-budget must be positive, got -5.0"),
+        (["--seed", "-1"], "--seed must be a non-negative integer, got -1"),
+    ],
+)
+def test_fit_rejects_bad_limits_and_seeds(tmp_path, flags, fragment) -> None:
+    assert fragment in _error(["fit", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "m"), *flags])
+    assert not (tmp_path / "m").exists()
+
+
+def test_fit_checks_out_before_training(tmp_path) -> None:
+    existing = tmp_path / "outfile.txt"
+    existing.write_text("keep me")
+    missing = str(tmp_path / "missing.csv")  # the data would fail later: --out is checked first
+    assert "is an existing file, not a folder" in _error(["fit", missing, "--out", str(existing)])
+    assert f"{existing} is a file, not a folder" in _error(["fit", missing, "--out", str(existing / "sub")])
+    assert existing.read_text() == "keep me"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc (not writable, even by root)")
+def test_fit_and_sample_refuse_an_unwritable_out(tmp_path, saved_models) -> None:
+    assert "cannot write to --out /proc/polemos_x" in _error(["fit", "x.csv", "--out", "/proc/polemos_x"])
+    assert "cannot write to the --out folder /proc" in _error(
+        ["sample", str(saved_models["plain"]), "--out", "/proc/x.npy", "--n", "2"]
+    )
+
+
+def test_fit_refuses_a_folder_holding_a_model_unless_overwrite_and_never_another_kind(tmp_path) -> None:
+    out = tmp_path / "model"
+    _fit(tmp_path, out)
+    weights = (out / "generator.safetensors").read_bytes()
+    csv = str(tmp_path / "prices.csv")
+    message = _error(["fit", csv, "--out", str(out), "--columns", "a,b", "--window", "8", "--steps", "2"])
+    assert "already holds a series model; choose a new --out folder or pass --overwrite" in message
+    assert (out / "generator.safetensors").read_bytes() == weights
+    result = runner.invoke(
+        app, ["fit", csv, "--out", str(out), "--columns", "a", "--window", "8", "--steps", "2", "--overwrite", *_TINY]
+    )
+    assert result.exit_code == 0, result.output
+    assert "replaced the series model" in result.output
+    assert json.loads((out / "config.json").read_text())["meta"]["columns"] == ["a"]
+    tabular = tmp_path / "tabular"
+    tabular.mkdir()
+    (tabular / "model.json").write_text(json.dumps({"format_version": 1, "transformer": {}}))
+    (tabular / "generator.safetensors").write_bytes(b"weights")
+    message = _error(["fit", csv, "--out", str(tabular), "--overwrite"])
+    assert "already holds a tabular model; choose a new --out folder" in message
+    assert (tabular / "generator.safetensors").read_bytes() == b"weights" and not (tabular / "config.json").exists()
+
+
+def test_sample_refuses_a_tabular_model_folder(tmp_path, saved_models) -> None:
+    hybrid = tmp_path / "hybrid"  # a series folder into which a tabular model was written (older versions)
+    hybrid.mkdir()
+    for name in ("config.json", "generator.safetensors"):
+        (hybrid / name).write_bytes((saved_models["plain"] / name).read_bytes())
+    (hybrid / "model.json").write_text(json.dumps({"format_version": 1, "transformer": {}}))
+    assert "holds a tabular model, not a SeriesGAN" in _error(["sample", str(hybrid), "--out", str(tmp_path / "s.npy")])
+
+
+def test_sample_out_checks(tmp_path, saved_models) -> None:
+    model = str(saved_models["plain"])
+    victim = tmp_path / "victim.csv"
+    victim.write_text("training data")
+    assert "exists; choose another --out or pass --overwrite" in _error(["sample", model, "--out", str(victim)])
+    assert victim.read_text() == "training data"
+    result = runner.invoke(app, ["sample", model, "--out", str(victim), "--n", "2", "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert len(read_samples(victim)) == 2
+    folder = tmp_path / "dir.npy"
+    folder.mkdir()
+    assert "is a folder; give a file name ending in .npy or .csv" in _error(["sample", model, "--out", str(folder)])
+    assert "--seed must be a non-negative integer" in _error(["sample", model, "--out", "s.npy", "--seed", "-1"])
+    for length in ("0", "-4"):
+        assert f"--length must be at least 1, got {length}" in _error(
+            ["sample", model, "--out", "s.npy", "--length", length]
+        )
+
+
+def test_sample_context_errors_name_the_cli_flags(tmp_path, saved_models) -> None:
+    context_model, plain = str(saved_models["context"]), str(saved_models["plain"])
+    out = str(tmp_path / "s.npy")
+    assert "continues a context of 4 steps; pass --context FILE.csv" in _error(["sample", context_model, "--out", out])
+    prices = saved_models["folder"] / "prices.csv"
+    assert "drop --context, or fit a model with --context-length L" in _error(
+        ["sample", plain, "--out", out, "--context", str(prices)]
+    )
+    assert "--prices (as_prices) needs a model fitted on returns; fit with --returns" in _error(
+        ["sample", plain, "--out", out, "--prices"]
+    )
+    frame = pd.read_csv(prices)
+    frame.loc[len(frame) - 2, "a"] = np.nan  # in the rows the model continues
+    gappy = tmp_path / "gappy.csv"
+    frame.to_csv(gappy, index=False)
+    message = _error(["sample", context_model, "--out", out, "--context", str(gappy)])
+    assert f"the context file {gappy} has 1 NaN value(s) in its last 5 rows" in message
+    assert "nan_policy" not in message
+    frame.loc[len(frame) - 2, "a"] = 1.0
+    frame.loc[3, "a"] = np.nan  # long before the context: not used, no error
+    frame.to_csv(gappy, index=False)
+    result = runner.invoke(app, ["sample", context_model, "--out", out, "--context", str(gappy), "--n", "2"])
+    assert result.exit_code == 0, result.output
+
+
+def test_eval_rejects_bad_counts_and_files_before_scoring(tmp_path, saved_models) -> None:
+    prices = str(saved_models["folder"] / "prices.csv")
+    missing = str(tmp_path / "missing.npy")  # scoring would fail on it: the flags are checked first
+    assert "--runs must be at least 1, got 0" in _error(["eval", prices, missing, "--runs", "0"])
+    for flag in ("--discriminative-iterations", "--predictive-iterations"):
+        assert f"{flag} must be at least 1, got -5" in _error(["eval", prices, missing, flag, "-5"])
+    existing = tmp_path / "outfile.txt"
+    existing.write_text("keep")
+    assert "--plots" in _error(["eval", prices, missing, "--plots", str(existing)])
+    empty, fake, flat = tmp_path / "empty.npy", tmp_path / "fake.npy", tmp_path / "flat.npy"
+    np.save(empty, np.zeros((0, 8, 2)))
+    fake.write_bytes(b"not a numpy file at all")
+    np.save(flat, np.zeros(5))
+    assert "holds no sequences" in _error(["eval", prices, str(empty)])
+    assert "cannot read" in _error(["eval", prices, str(fake)]) and "as a NumPy array" in _error(
+        ["eval", prices, str(fake)]
+    )
+    assert "must be an (N, T, F) array" in _error(["eval", str(flat), str(flat)])
+    assert "is a folder, not a file" in _error(["eval", prices, str(tmp_path)])
+    short = tmp_path / "short.csv"
+    pd.read_csv(prices).head(5).to_csv(short, index=False)
+    windows = tmp_path / "w.npy"
+    np.save(windows, np.random.default_rng(0).random((4, 8, 2)))
+    message = _error(["eval", str(short), str(windows), "--columns", "a,b"])
+    assert "the real series has 5 steps, fewer than the 8-step synthetic sequences" in message
+    assert "--length 5" in message
+
+
+def test_fit_names_a_folder_given_as_data(tmp_path) -> None:
+    assert "is a folder, not a file" in _error(["fit", str(tmp_path), "--out", str(tmp_path / "m")])
+
+
+def test_write_samples_keeps_an_existing_file_when_writing_fails(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "s.npy"
+    target.write_bytes(b"earlier samples")
+
+    def failing_save(file, array) -> None:  # a disk that fills up halfway through the write
+        if isinstance(file, (str, Path)):
+            with open(file, "wb") as handle:
+                handle.write(b"half")
+        else:
+            file.write(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(np, "save", failing_save)
+    with pytest.raises(OSError):
+        write_samples(np.zeros((2, 3, 2)), target, ["a", "b"])
+    assert target.read_bytes() == b"earlier samples" and sorted(p.name for p in tmp_path.iterdir()) == ["s.npy"]

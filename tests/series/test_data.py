@@ -158,3 +158,33 @@ def test_returns_transform_round_trip_and_prices() -> None:
     np.testing.assert_allclose(data.returns_to_prices(data.log_returns(prices), 100.0, axis=0), prices)
     with pytest.raises(PolemosError, match="strictly positive"):
         data.log_returns(np.array([1.0, -1.0]))
+
+
+def test_validation_errors_name_the_column_value_and_row() -> None:
+    dates = pd.date_range("2020-01-01", periods=6, freq="D").astype(str).tolist()
+    frame = pd.DataFrame({"date": dates, "a": ["1", "2", "3", "4", "abc", "6"], "b": np.arange(6.0)})
+    with pytest.raises(PolemosError, match=r"column 'a' has 1 non-numeric value\(s\), the first 'abc' in data row 5"):
+        data.validate_table(frame)
+    frame = pd.DataFrame({"date": dates[:3] + ["notadate"] + dates[4:], "a": np.arange(6.0)})
+    with pytest.raises(
+        PolemosError, match=r"time column 'date' has a value that is not a date \('notadate', data row 4\)"
+    ):
+        data.validate_table(frame)
+    frame = pd.DataFrame({"date": dates, "a": np.arange(6.0), "b": np.nan})
+    with pytest.raises(PolemosError, match=r"column\(s\) b are entirely NaN"):
+        data.validate_table(frame)
+    with pytest.raises(PolemosError, match="'date' is the time column .*; choose feature columns among a, b"):
+        data.validate_table(frame, columns=["date"])
+
+
+def test_load_series_table_names_folders_encodings_and_separators(tmp_path) -> None:
+    with pytest.raises(PolemosError, match="is a folder, not a file"):
+        data.load_series_table(tmp_path)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("caf\xe9,b\n1,2\n".encode("latin-1"))
+    with pytest.raises(PolemosError, match="it is not UTF-8 text .*; re-save it as UTF-8"):
+        data.load_series_table(latin)
+    semicolon = tmp_path / "semicolon.csv"
+    pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}).to_csv(semicolon, sep=";", index=False)
+    with pytest.raises(PolemosError, match="is it semicolon-separated"):
+        data.load_series_table(semicolon)

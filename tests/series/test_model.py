@@ -166,3 +166,48 @@ def test_panel_of_returns_keeps_cross_correlation() -> None:
     generated = np.corrcoef(samples.reshape(-1, 3), rowvar=False)
     assert generated[0, 1] > 0.5  # the strong pair stays strongly correlated
     assert abs(generated[0, 2]) < 0.3 and abs(generated[1, 2]) < 0.3
+
+
+def test_option_values_are_checked_against_the_config_fields() -> None:
+    with pytest.raises(PolemosError, match=r"option hidden must be an integer >= 1, got 'abc'; e\.g\. hidden=64"):
+        SeriesGAN(hidden="abc")
+    with pytest.raises(PolemosError, match="option generator_lr must be a number > 0"):
+        SeriesGAN(generator_lr=0)
+    with pytest.raises(PolemosError, match=r"option betas must be two numbers in \[0, 1\)"):
+        SeriesGAN(betas=(0.5, 1.5))
+    with pytest.raises(PolemosError, match=r"seed \(--seed\) must be a non-negative integer"):
+        SeriesGAN(seed=-1)
+    gan = SeriesGAN(generator_lr="5e-4", slow_noise_timescales=10, critic_statistics_lags=[1, 5])  # 5e-4: YAML text
+    assert gan.config.generator_lr == 5e-4 and gan.config.slow_noise_timescales == (10.0,)
+    assert gan.config.critic_statistics_lags == (1, 5)
+
+
+def test_fit_and_sample_limits_name_the_flags() -> None:
+    windows = data.sine_windows(n=16, length=8, features=1, seed=0)
+    with pytest.raises(PolemosError, match=r"steps must be at least 1, got 0; pass --steps N \(steps=N\)"):
+        SeriesGAN(**TINY).fit(windows, steps=0)
+    with pytest.raises(PolemosError, match="time budget must be positive"):
+        SeriesGAN(**TINY).fit(windows, time_budget=-5)
+    gan = SeriesGAN(**TINY).fit(windows, steps=1)
+    with pytest.raises(PolemosError, match=r"length must be at least 1 step, got 0; pass --length N"):
+        gan.sample(2, length=0)
+    with pytest.raises(PolemosError, match="seed"):
+        gan.sample(2, seed=-1)
+
+
+def test_constant_returns_column_is_named() -> None:
+    frame = _prices(60)
+    frame["b"] = 5.0
+    with pytest.raises(PolemosError, match=r"the returns of column\(s\) b are constant"):
+        SeriesGAN(**TINY).fit(frame, window=8, returns=True, steps=1)
+
+
+def test_load_names_a_weights_file_of_another_model(tmp_path) -> None:
+    windows = data.sine_windows(n=16, length=8, features=1, seed=0)
+    SeriesGAN(**TINY).fit(windows, steps=1).save(tmp_path / "small")
+    SeriesGAN(**{**TINY, "hidden": 12}).fit(windows, steps=1).save(tmp_path / "large")
+    (tmp_path / "small" / "generator.safetensors").write_bytes(
+        (tmp_path / "large" / "generator.safetensors").read_bytes()
+    )
+    with pytest.raises(PolemosError, match="does not match the SeriesGAN in"):
+        SeriesGAN.load(tmp_path / "small")

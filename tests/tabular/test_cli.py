@@ -97,3 +97,87 @@ def test_parse_where() -> None:
     }
     with pytest.raises(PolemosError, match="col=value"):
         parse_where(["sex"])
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model fitted for one epoch, saved once for the sampling tests."""
+    from polemos.tabular.synthesizer import TabularGAN
+
+    from .conftest import TINY, make_mixed_frame
+
+    folder = tmp_path_factory.mktemp("tabular-model") / "model"
+    model = TabularGAN(verbose=False, calibrate=False, **TINY)
+    model.fit(make_mixed_frame().drop(columns=["when"]), epochs=1).save(folder)
+    return folder
+
+
+def test_fit_checks_flags_and_out_before_reading_the_table(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.csv")  # the table would fail later: the flags and --out are checked first
+    assert "--seed must be a non-negative integer, got -1" in str(
+        _error(["fit", missing, "--out", "m", "--seed", "-1"])
+    )
+    existing = tmp_path / "outfile.txt"
+    existing.write_text("keep me")
+    assert "is an existing file, not a folder" in str(_error(["fit", missing, "--out", str(existing)]))
+    assert "is a file, not a folder" in str(_error(["fit", missing, "--out", str(existing / "sub")]))
+    assert existing.read_text() == "keep me"
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "config.json").write_text(json.dumps({"config": {}, "meta": {}}))
+    (series / "generator.safetensors").write_bytes(b"series weights")
+    message = str(_error(["fit", missing, "--out", str(series), "--overwrite"]))
+    assert "already holds a series model; choose a new --out folder" in message
+    assert (series / "generator.safetensors").read_bytes() == b"series weights" and not (series / "model.json").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc (not writable, even by root)")
+def test_unwritable_out_is_refused_before_work(tmp_path: Path, tiny_model: Path) -> None:
+    assert "cannot write to --out /proc/polemos_t" in str(_error(["fit", "x.csv", "--out", "/proc/polemos_t"]))
+    assert "cannot write to the --out folder /proc" in str(_error(["sample", str(tiny_model), "--out", "/proc/u.csv"]))
+
+
+def test_fit_replaces_a_tabular_model_only_with_overwrite(tmp_path: Path, data_csv: Path, tiny_model: Path) -> None:
+    out = tmp_path / "model"
+    out.mkdir()
+    for file in tiny_model.iterdir():
+        (out / file.name).write_bytes(file.read_bytes())
+    weights = (out / "generator.safetensors").read_bytes()
+    message = str(_error(["fit", str(data_csv), "--out", str(out), "--epochs", "1", "--quiet"]))
+    assert "already holds a tabular model; choose a new --out folder or pass --overwrite" in message
+    assert (out / "generator.safetensors").read_bytes() == weights
+    result = runner.invoke(app, ["fit", str(data_csv), "--out", str(out), "--epochs", "1", "--quiet", "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert "replaced the tabular model" in result.output
+
+
+def test_sample_out_checks(tmp_path: Path, tiny_model: Path) -> None:
+    model = str(tiny_model)
+    victim = tmp_path / "victim.csv"
+    victim.write_text("training data")
+    assert "exists; choose another --out or pass --overwrite" in str(_error(["sample", model, "--out", str(victim)]))
+    assert victim.read_text() == "training data"
+    result = runner.invoke(app, ["sample", model, "--out", str(victim), "--n", "3", "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(victim)) == 3
+    assert "use a file name ending in .csv" in str(_error(["sample", model, "--out", str(tmp_path / "u7.txt")]))
+    assert "is a folder" in str(_error(["sample", model, "--out", str(tmp_path)]))
+    assert "--seed must be a non-negative integer" in str(_error(["sample", model, "--out", "w.csv", "--seed", "-1"]))
+
+
+def test_read_table_names_folders_encodings_and_broken_parquet(tmp_path: Path, data_csv: Path) -> None:
+    assert "is a folder, not a file" in str(_error(["eval", str(data_csv), str(tmp_path)]))
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("caf\xe9,b\n1,2\n".encode("latin-1"))
+    assert "not UTF-8 text" in str(_error(["eval", str(data_csv), str(latin)]))
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet at all")
+    assert "is not a valid Parquet file" in str(_error(["fit", str(broken), "--out", str(tmp_path / "m")]))
+
+
+def test_eval_checks_the_holdout_and_the_target(tmp_path: Path, data_csv: Path) -> None:
+    holdout = tmp_path / "holdout.csv"
+    pd.read_csv(data_csv).drop(columns=["city"]).to_csv(holdout, index=False)
+    message = str(_error(["eval", str(data_csv), str(data_csv), "--holdout", str(holdout)]))
+    assert "the holdout table lacks column(s) ['city']" in message
+    assert "choose a categorical --target" in str(_error(["eval", str(data_csv), str(data_csv), "--target", "x"]))

@@ -81,3 +81,37 @@ def test_evaluate_collects_everything() -> None:
     assert set(result["privacy"]) >= {"median_dcr_synthetic_to_train", "exact_copy_share"}
     with pytest.raises(PolemosError, match="lacks column"):
         evaluate(frame, frame.drop(columns=["x"]))
+
+
+def _small_table(rows: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {"age": rng.integers(18, 80, rows), "income": rng.normal(size=rows), "label": rng.choice(["a", "b"], rows)}
+    )
+
+
+def test_evaluate_refuses_a_numeric_target_unless_declared_discrete() -> None:
+    frame = _small_table()
+    with pytest.raises(PolemosError, match="target column 'income' is numeric; .* choose a categorical --target"):
+        evaluate(frame, frame, target="income", use_sdmetrics=False)
+    # declared discrete, its values are classes
+    frame["level"] = frame["age"] % 2
+    result = evaluate(frame, frame, target="level", discrete_columns=["level"], use_sdmetrics=False)
+    assert result["ml_efficacy"]["classes"] == ["0", "1"]
+
+
+def test_evaluate_names_text_in_a_numeric_synthetic_column() -> None:
+    real = _small_table()
+    synthetic = real.astype({"age": object})
+    synthetic.loc[2, "age"] = "old"
+    with pytest.raises(
+        PolemosError,
+        match=r"column 'age' of the synthetic table .* 1 non-numeric value\(s\), the first 'old' in data row 3",
+    ):
+        evaluate(real, synthetic, use_sdmetrics=False)
+
+
+def test_evaluate_checks_the_holdout_columns() -> None:
+    real = _small_table()
+    with pytest.raises(PolemosError, match=r"the holdout table lacks column\(s\) \['label'\]"):
+        evaluate(real, real, holdout=real.drop(columns=["label"]), use_sdmetrics=False)

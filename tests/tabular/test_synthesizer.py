@@ -300,3 +300,29 @@ def test_target_head_is_reproducible(mixed_frame: pd.DataFrame) -> None:
     first = TabularGAN(verbose=False, seed=4, target="color", **TINY).fit(mixed_frame, epochs=1)
     second = TabularGAN(verbose=False, seed=4, target="color", **TINY).fit(mixed_frame, epochs=1)
     pd.testing.assert_frame_equal(first.sample(200, seed=5), second.sample(200, seed=5))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"noise_dim": "abc"}, r"option noise_dim must be an integer >= 1, got 'abc'; e\.g\. noise_dim=128"),
+        ({"generator_lr": "fast"}, "option generator_lr must be a number > 0"),
+        ({"generator_hidden": [32, -1]}, "option generator_hidden must be a list of integers >= 1"),
+        ({"betas": (0.5, 2.0)}, r"option betas must be two numbers in \[0, 1\)"),
+        ({"seed": -1}, r"seed \(--seed\) must be a non-negative integer, got -1"),
+    ],
+)
+def test_option_values_are_checked_against_the_config_fields(kwargs: dict, message: str) -> None:
+    with pytest.raises(PolemosError, match=message):
+        TabularGAN(**kwargs)
+
+
+def test_fit_refuses_too_few_rows() -> None:
+    one_row = pd.DataFrame({"age": [30], "income": [1.5], "sex": ["F"]})
+    with pytest.raises(PolemosError, match="the table has 1 row; a TabularGAN needs at least 10 rows"):
+        TabularGAN(verbose=False, **TINY).fit(one_row, epochs=1)
+
+
+def test_sample_refuses_a_negative_seed(fitted: TabularGAN) -> None:
+    with pytest.raises(PolemosError, match=r"seed \(--seed\) must be a non-negative integer"):
+        fitted.sample(5, seed=-1)

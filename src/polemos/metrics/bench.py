@@ -279,10 +279,11 @@ def run_mixtures(
     means, sigma = MIXTURES.get(dataset)
     if quick:
         settings = {"steps": 150, "train_points": 5_000, **settings}
-    try:
-        mixture_settings = MixtureSettings.for_dataset(dataset, **settings)
-    except TypeError as error:
-        raise PolemosError(f"{error}; valid settings: {', '.join(MixtureSettings().to_dict())}") from None
+    valid = MixtureSettings().to_dict()
+    unknown = sorted(set(settings) - set(valid))
+    if unknown:
+        raise PolemosError(f"unknown mixtures option {unknown[0]!r}; valid: {', '.join(valid)}")
+    mixture_settings = MixtureSettings.for_dataset(dataset, **settings)
     overrides = _checked_overrides(overrides)
     torch.set_num_threads(threads)
     per_seed = []

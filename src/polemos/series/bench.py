@@ -52,6 +52,8 @@ def _training_budget(time_budget: float | None, budget: float | None, quick: boo
     """Training seconds per seed: ``time_budget`` (scripts) or ``budget`` (``polemos bench --budget``) or a default."""
     chosen = time_budget if time_budget is not None else budget
     if chosen is not None:
+        if not chosen > 0:
+            raise PolemosError(f"the training budget must be positive seconds, got {chosen}; e.g. --budget 60")
         return float(chosen)
     return quick_default if quick else 600.0
 
@@ -67,6 +69,7 @@ def _timegan_benchmark(
     threads: int,
     model_options: dict[str, Any],
 ) -> dict[str, Any]:
+    SeriesGAN(**model_options)  # bad options fail before the first progress line
     torch.set_num_threads(threads)
     budget = _training_budget(time_budget, None, quick, 60.0)
     disc_iterations = discriminative_iterations or (500 if quick else 2000)
@@ -222,6 +225,8 @@ def _step_limits(
     ):
         raise PolemosError(f"train_steps must be a positive whole number of steps, got {train_steps!r}")
     seconds = time_budget if time_budget is not None else budget
+    if seconds is not None and not seconds > 0:
+        raise PolemosError(f"the training budget must be positive seconds, got {seconds}; e.g. --budget 60")
     if train_steps is None and seconds is None:
         # quick runs are smoke tests on a short budget; full runs train a fixed number of steps
         return (_NO_STEP_LIMIT, quick_seconds) if quick else (default_steps, None)
@@ -314,6 +319,7 @@ def run_sp500_facts(
     length = steps or (1000 if quick else 4000)
     # selection paths as long as the scored ones: the sample ACF at long lags depends on the path length
     model_options = {**_SP500_MODEL, "select_length": length, **model_options}
+    SeriesGAN(**model_options)  # bad options fail before the data is loaded and the first progress line
     max_steps, seconds = _step_limits(train_steps, time_budget, budget, quick, _SP500_TRAIN_STEPS, 60.0)
     if train_end is None:
         prices = load_sp500_prices()
@@ -548,6 +554,7 @@ def run_ff_panel(
     max_lag = min(max_lag, length - 2)
     # selection paths as long as the scored ones, scored on the same lags
     model_options = {**_PANEL_MODEL, "select_length": length, "facts_max_lag": max_lag, **model_options}
+    SeriesGAN(**model_options)  # bad options fail before the baselines are fitted and the first progress line
     max_steps, seconds = _step_limits(train_steps, time_budget, budget, quick, _PANEL_TRAIN_STEPS, 5.0)
     horizons = tuple(h for h in (1, 3, 12) if h < length)
     block_length = baselines.optimal_block_length(returns)
@@ -758,6 +765,7 @@ def run_scenarios(
     """
     torch.set_num_threads(threads)
     model_options = {**_SCENARIO_MODEL, **model_options}
+    SeriesGAN(**model_options)  # bad options fail before the data is loaded and the first progress line
     n_scenarios = scenarios or (50 if quick else 200)
     stride = origin_stride or (4 * horizon if quick else horizon)
     max_steps, seconds = _step_limits(train_steps, time_budget, budget, quick, _SCENARIO_TRAIN_STEPS, 5.0)

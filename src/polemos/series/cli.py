@@ -15,6 +15,13 @@ import numpy as np
 import pandas as pd
 import typer
 
+from polemos.checks import (
+    check_input_file,
+    check_model_folder,
+    check_output_file,
+    check_seed,
+    check_writable_folder,
+)
 from polemos.config import parse_key_value
 from polemos.errors import PolemosError
 
@@ -29,39 +36,86 @@ def _columns(value: str | None) -> list[str] | None:
     return [c.strip() for c in value.split(",") if c.strip()] if value else None
 
 
+_SAMPLE_SUFFIXES = (".npy", ".csv")
+
+
 def write_samples(samples: np.ndarray, path: Path, columns: list[str]) -> None:
-    """Writes ``(N, T, F)`` samples as ``.npy`` or long-form ``.csv`` (NaN steps omitted)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".npy":
-        np.save(path, samples)
-        return
-    if path.suffix != ".csv":
+    """Writes ``(N, T, F)`` samples as ``.npy`` or long-form ``.csv`` (NaN steps omitted).
+
+    The file is written under a temporary name and then renamed, so a failed write leaves an existing file intact.
+    """
+    if path.suffix not in _SAMPLE_SUFFIXES:
         raise PolemosError(f"unsupported output {path.name}; use a .npy or .csv file name")
-    count, length, _ = samples.shape
-    frame = pd.DataFrame(samples.reshape(count * length, -1), columns=columns)
-    frame.insert(0, "step", np.tile(np.arange(length), count))
-    frame.insert(0, "sequence", np.repeat(np.arange(count), length))
-    frame.dropna().to_csv(path, index=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        if path.suffix == ".npy":
+            with temporary.open("wb") as file:  # a file object: np.save would append .npy to the temporary name
+                np.save(file, samples)
+        else:
+            count, length, _ = samples.shape
+            frame = pd.DataFrame(samples.reshape(count * length, -1), columns=columns)
+            frame.insert(0, "step", np.tile(np.arange(length), count))
+            frame.insert(0, "sequence", np.repeat(np.arange(count), length))
+            frame.dropna().to_csv(temporary, index=False)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _load_windows(path: Path, role: str) -> np.ndarray:
+    """Reads a ``.npy`` array of windows ``(N, T, F)`` (``(N, T)``: one feature) with one-line errors."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        raise PolemosError(
+            f"cannot read {path} as a NumPy array; pass the --out file of `polemos series sample` (.npy or .csv)"
+        ) from None
+    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number):
+        raise PolemosError(f"{path} does not hold a numeric array; pass the --out file of `polemos series sample`")
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3:
+        raise PolemosError(
+            f"{role} {path} must be an (N, T, F) array of N sequences of T steps and F features, got shape "
+            f"{array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise PolemosError(f"{role} {path} holds no sequences (shape {array.shape}); pass a file with sequences")
+    return array.astype(np.float64)
 
 
 def read_samples(path: Path) -> np.ndarray:
     """Reads samples written by :func:`write_samples` (``.npy`` or long-form ``.csv``) as ``(N, T, F)``."""
+    if path.is_dir():
+        raise PolemosError(
+            f"samples file {path} is a folder, not a file; pass the --out file of `polemos series sample`"
+        )
     if not path.is_file():
         raise PolemosError(f"samples file {path} not found; pass the --out file of `polemos series sample`")
     if path.suffix == ".npy":
-        samples = np.load(path)
-        if samples.ndim == 2:
-            samples = samples[:, :, None]
-        if samples.ndim != 3:
-            raise PolemosError(f"{path} holds shape {samples.shape}; expected (N, T, F)")
-        return samples.astype(np.float64)
-    frame = pd.read_csv(path)
+        return _load_windows(path, "the samples file")
+    try:
+        frame = pd.read_csv(path)
+    except UnicodeDecodeError as error:
+        raise PolemosError(f"cannot read {path} as CSV: it is not UTF-8 text ({error}); re-save it as UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise PolemosError(f"cannot read {path} as CSV ({first_line}); write it with `polemos series sample`") from None
     if not {"sequence", "step"} <= set(frame.columns):
         raise PolemosError(f"{path} lacks the columns 'sequence' and 'step'; write it with `polemos series sample`")
+    if len(frame) == 0:
+        raise PolemosError(f"{path} holds no sequences (no rows); generate some with `polemos series sample`")
     features = [c for c in frame.columns if c not in ("sequence", "step")]
-    count, length = int(frame["sequence"].max()) + 1, int(frame["step"].max()) + 1
-    samples = np.full((count, length, len(features)), np.nan)
-    samples[frame["sequence"].to_numpy(), frame["step"].to_numpy()] = frame[features].to_numpy(dtype=np.float64)
+    try:
+        values = frame[features].to_numpy(dtype=np.float64)
+        sequence, step = frame["sequence"].to_numpy(dtype=np.int64), frame["step"].to_numpy(dtype=np.int64)
+    except (ValueError, TypeError):
+        raise PolemosError(f"{path} holds non-numeric values; write it with `polemos series sample`") from None
+    if sequence.min() < 0 or step.min() < 0:
+        raise PolemosError(f"{path} has negative sequence or step numbers; write it with `polemos series sample`")
+    samples = np.full((sequence.max() + 1, step.max() + 1, len(features)), np.nan)
+    samples[sequence, step] = values
     return samples
 
 
@@ -92,17 +146,28 @@ def fit(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a series model already in --out (never another kind).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Fit a SeriesGAN on DATA and save it to --out."""
     from polemos.series.data import load_series_table
     from polemos.series.model import SeriesGAN
 
+    check_seed(seed)
     options = dict(parse_key_value(text, "--option KEY=VALUE", "hidden=32") for text in option or [])
     options.update({name: value for name, value in (("loss", loss), ("penalty", penalty)) if value})
+    gan = SeriesGAN(seed=seed, **options)  # bad -o values fail here, before any work
+    if steps < 1:
+        raise PolemosError(f"--steps must be at least 1, got {steps}")
+    if time_budget is not None and time_budget <= 0:
+        raise PolemosError(f"--time-budget must be positive, got {time_budget}; give seconds > 0")
+    # a bad --out fails now rather than after training
+    replacing = check_model_folder(out, "series model", overwrite)
     table = load_series_table(data, columns=_columns(columns), time_column=time_column, nan_policy=nan_policy)
     frame = pd.DataFrame(table.values, columns=list(table.columns))
-    gan = SeriesGAN(seed=seed, **options).fit(
+    gan.fit(
         frame,
         window=window,
         stride=stride,
@@ -119,6 +184,8 @@ def fit(
     assert summary is not None
     for note in table.notes:
         typer.echo(f"note: {note}", err=True)
+    if replacing:
+        typer.echo(f"note: replaced the series model that was in {out} (--overwrite)", err=True)
     typer.echo(
         f"trained {summary.steps} steps in {summary.seconds:.1f} s on {summary.windows} windows "
         f"of {window} x {len(table.columns)}; saved to {out}"
@@ -136,21 +203,40 @@ def sample(
     ] = None,
     prices: Annotated[bool, typer.Option("--prices", help="Returns models: write prices, not returns.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Generate sequences from a saved model."""
     from polemos.series.data import load_series_table, log_returns
     from polemos.series.model import SeriesGAN
 
+    check_seed(seed)
+    if n < 1:
+        raise PolemosError(f"--n must be at least 1, got {n}")
+    if length is not None and length < 1:
+        raise PolemosError(f"--length must be at least 1, got {length}")
+    check_output_file(out, _SAMPLE_SUFFIXES, overwrite)
     gan = SeriesGAN.load(model)
     context_values = None
     if context is not None:
-        table = load_series_table(context, columns=gan.meta["columns"], nan_policy="raise")
+        if gan.meta["context_length"] == 0:
+            raise PolemosError(
+                f"{model} was fitted without a context; drop --context, or fit a model with --context-length L"
+            )
+        # NaN is checked below, in the rows that are used
+        table = load_series_table(context, columns=gan.meta["columns"], nan_policy="drop-windows")
         from_prices = gan.meta["returns"] and gan.meta.get("returns_input") == "prices"
         values = log_returns(table.values) if from_prices else table.values
         context_length = gan.meta["context_length"]
         if len(values) < context_length:
             raise PolemosError(f"the context file has {len(values)} usable rows; the model needs {context_length}")
-        context_values = values[-context_length:] if context_length else values
+        context_values = values[-context_length:]
+        used = context_length + 1 if from_prices else context_length  # L returns need L + 1 prices
+        missing = int(np.isnan(table.values[-used:]).sum())
+        if missing:
+            raise PolemosError(
+                f"the context file {context} has {missing} NaN value(s) in its last {used} rows, which the model "
+                "continues; fill or drop those rows"
+            )
     samples = gan.sample(n, context=context_values, length=length, seed=seed, as_prices=prices)
     write_samples(samples, out, gan.meta["columns"])
     typer.echo(f"wrote {samples.shape[0]} sequences of {samples.shape[1]} x {samples.shape[2]} to {out}")
@@ -170,9 +256,20 @@ def evaluate(
     from polemos.series import metrics
     from polemos.series.data import load_series_table, log_returns, make_windows, shuffle_windows
 
+    if runs < 1:
+        raise PolemosError(f"--runs must be at least 1, got {runs} (runs={runs})")
+    for flag, iterations in (
+        ("discriminative-iterations", discriminative_iterations),
+        ("predictive-iterations", predictive_iterations),
+    ):
+        if iterations < 1:
+            raise PolemosError(f"--{flag} must be at least 1, got {iterations} ({flag.replace('-', '_')}={iterations})")
+    if plots is not None:  # before scoring, which can take minutes
+        check_writable_folder(plots, "--plots")
     synthetic = read_samples(synthetic_path)
     if real_path.suffix == ".npy":
-        real_windows = np.load(real_path).astype(np.float64)
+        check_input_file(real_path, "real windows file", "a CSV series or a .npy file of windows (N, T, F)")
+        real_windows = _load_windows(real_path, "the real windows file")
         real_series = None
     else:
         table = load_series_table(real_path, columns=columns, nan_policy="drop-windows")
@@ -206,9 +303,18 @@ def evaluate(
     length = synthetic.shape[1]
     if real_windows is None:
         assert real_series is not None
+        if len(real_series) < length:
+            raise PolemosError(
+                f"the real series has {len(real_series)} steps, fewer than the {length}-step synthetic sequences; "
+                f"sample shorter sequences (polemos series sample --length {len(real_series)}) or pass a longer series"
+            )
         real_windows = make_windows(real_series, length)
     if real_windows.shape[1:] != synthetic.shape[1:]:
-        raise PolemosError(f"real windows {real_windows.shape[1:]} and synthetic {synthetic.shape[1:]} differ")
+        raise PolemosError(
+            f"real windows of {real_windows.shape[1]} steps x {real_windows.shape[2]} features and synthetic "
+            f"of {synthetic.shape[1]} x {synthetic.shape[2]} differ; sample as many steps (--length) from a model "
+            "fitted on the same columns"
+        )
     if np.isnan(synthetic).any():
         raise PolemosError("the synthetic windows have NaN (variable-length); eval needs full-length windows")
     # both sets are min-max scaled with the real data's range (TimeGAN evaluates in [0, 1])

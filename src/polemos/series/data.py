@@ -120,10 +120,8 @@ def validate_table(
     if time_column is not None:
         try:
             times = pd.to_datetime(frame[time_column])
-        except (ValueError, TypeError) as error:
-            raise PolemosError(
-                f"time column {time_column!r} does not parse as dates ({error}); fix it or pick another"
-            ) from None
+        except (ValueError, TypeError):
+            raise PolemosError(_bad_time_message(frame[time_column], str(time_column))) from None
         frame = frame.drop(columns=[time_column])
         frame.index = pd.DatetimeIndex(times)
     if isinstance(frame.index, pd.DatetimeIndex):
@@ -140,16 +138,27 @@ def validate_table(
 
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
+        if time_column is not None and time_column in missing:
+            raise PolemosError(
+                f"{time_column!r} is the time column (it orders the rows); choose feature columns among "
+                f"{', '.join(map(str, frame.columns))}"
+            )
         if missing:
             raise PolemosError(
                 f"column(s) {', '.join(map(str, missing))} not found; available: {', '.join(map(str, frame.columns))}"
             )
         frame = frame[list(columns)]
-    non_numeric = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
+        first = non_numeric[0]
+        # the first offending cell, counted in the caller's row order (the file's data rows)
+        original = data[first] if isinstance(data, pd.DataFrame) and first in data.columns else frame[first]
+        text = original.notna() & pd.to_numeric(original, errors="coerce").isna()
+        position = int(np.argmax(text.to_numpy())) if text.any() else 0
         raise PolemosError(
-            f"non-numeric column(s) {', '.join(non_numeric)}; select numeric columns (--columns a,b) "
-            "or encode them as numbers"
+            f"non-numeric column(s) {', '.join(map(str, non_numeric))}: column {str(first)!r} has "
+            f"{int(text.sum())} non-numeric value(s), the first {original.iloc[position]!r} in data row "
+            f"{position + 1}; fix those values, or select numeric columns (--columns a,b)"
         )
     if frame.shape[1] == 0:
         raise PolemosError("no feature columns left; pass at least one numeric column")
@@ -161,7 +170,8 @@ def validate_table(
     if n_missing:
         if nan_policy == "raise":
             raise PolemosError(
-                f"the series has {n_missing} NaN values; fill them or choose a nan_policy ({', '.join(NAN_POLICIES)})"
+                f"the series has {n_missing} NaN values; fill them, or choose another --nan-policy (nan_policy): "
+                f"{', '.join(NAN_POLICIES)}"
             )
         if nan_policy == "ffill":
             values = pd.DataFrame(values).ffill().bfill().to_numpy()
@@ -171,8 +181,11 @@ def validate_table(
             notes.append(f"{n_missing} NaN values linearly interpolated")
         else:
             notes.append(f"{n_missing} NaN values; windows that contain any NaN are dropped")
-        if np.isnan(values).all(axis=0).any():
-            raise PolemosError("a column is entirely NaN; drop it or fill it before fitting")
+        empty = [str(c) for c, all_nan in zip(frame.columns, np.isnan(values).all(axis=0), strict=True) if all_nan]
+        if empty:
+            raise PolemosError(
+                f"column(s) {', '.join(empty)} are entirely NaN; leave them out (--columns) or fill them before fitting"
+            )
     index = frame.index.to_numpy()
     return SeriesTable(values=values, columns=tuple(str(c) for c in frame.columns), index=index, notes=tuple(notes))
 
@@ -189,13 +202,41 @@ def load_series_table(
         PolemosError: If the file is missing or unreadable, or validation fails.
     """
     path = Path(path)
+    if path.is_dir():
+        raise PolemosError(f"{path} is a folder, not a file; pass the path of a CSV file")
     if not path.is_file():
         raise PolemosError(f"data file {path} not found; pass the path of a CSV file")
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        raise PolemosError(f"cannot read {path} as CSV ({error}); pass a comma-separated file") from None
+    except UnicodeDecodeError as error:
+        raise PolemosError(
+            f"cannot read {path} as CSV: it is not UTF-8 text ({error}); re-save it as UTF-8 comma-separated CSV"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise PolemosError(f"cannot read {path} as CSV ({first_line}); pass a comma-separated file") from None
+    header = str(frame.columns[0]) if frame.shape[1] == 1 else ""
+    for separator, name in ((";", "semicolon"), ("\t", "tab")):
+        if separator in header:  # one column whose name holds the real header: another separator
+            raise PolemosError(
+                f"{path} reads as one column {header!r}: is it {name}-separated? polemos reads comma-separated CSV; "
+                "re-save it with commas"
+            )
     return validate_table(frame, columns=columns, time_column=time_column, nan_policy=nan_policy)
+
+
+def _bad_time_message(times: pd.Series, name: str) -> str:
+    """One line naming the first value of a time column that is not a date (and its data row)."""
+    parsed = pd.to_datetime(times, errors="coerce", format="mixed")
+    bad = (times.notna() & parsed.isna()).to_numpy()
+    where = ""
+    if bad.any():
+        position = int(np.argmax(bad))
+        where = f" ({times.iloc[position]!r}, data row {position + 1})"
+    return (
+        f"time column {name!r} has a value that is not a date{where}; fix it, or name another column with "
+        "--time-column (time_column=...)"
+    )
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from polemos.checks import check_options, check_seed, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -56,6 +57,32 @@ from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_window
 __all__ = ["SeriesGAN", "SeriesGANConfig", "TrainingSummary"]
 
 _FORMAT_VERSION = 1
+# the smallest valid value of numeric options (-o KEY=VALUE), checked with their types; the ranges of the other
+# options are checked in SeriesGAN.__init__ (with their own messages) and in fit (where they depend on the data)
+_OPTION_BOUNDS = {
+    **dict.fromkeys(
+        (
+            "hidden",
+            "layers",
+            "noise_dim",
+            "discriminator_channels",
+            "penalty_every",
+            "batch_size",
+            "label_dim",
+            "select_paths",
+            "select_length",
+            "facts_length",
+            "critic_statistics_lags",
+        ),
+        ">= 1",
+    ),
+    **dict.fromkeys(("generator_lr", "discriminator_lr"), "> 0"),
+    **dict.fromkeys(("penalty_weight", "ema_half_life"), ">= 0"),
+}
+# options whose type and range SeriesGAN.__init__ checks itself (a bool or a fraction where a count belongs)
+_SELF_CHECKED = ("context_holdout", "select_patience", "facts_max_lag", "select_correlation")
+# arguments of fit that `polemos series fit` takes as flags; -o window=... points there
+_FIT_FLAGS = ("window", "stride", "returns", "returns_input", "context_length", "steps", "time_budget", "nan_policy")
 
 
 @dataclass(frozen=True)
@@ -326,15 +353,26 @@ class SeriesGAN:
     def __init__(self, config: SeriesGANConfig | None = None, seed: int = 0, **overrides: Any) -> None:
         base = config or SeriesGANConfig()
         unknown = set(overrides) - set(asdict(base))
+        flags = sorted(unknown & set(_FIT_FLAGS))
+        if flags:  # settings of fit (CLI flags), not of the model
+            raise PolemosError(
+                f"{flags[0]} is a setting of fit, not a SeriesGAN option; use --{flags[0].replace('_', '-')} "
+                f"(fit({flags[0]}=...))"
+            )
         if unknown:
             raise PolemosError(
                 f"unknown SeriesGAN option(s) {', '.join(sorted(unknown))}; valid: {', '.join(asdict(base))}"
             )
+        check_seed(seed, "seed (--seed)")
+        typed = {name: value for name, value in overrides.items() if name not in _SELF_CHECKED}
+        overrides = {**overrides, **check_options(SeriesGANConfig, typed, _OPTION_BOUNDS)}
         merged = {**asdict(base), **overrides}
         merged["betas"] = tuple(merged["betas"])
         merged["slow_noise_timescales"] = tuple(float(tau) for tau in merged["slow_noise_timescales"])
         merged["critic_statistics_lags"] = tuple(int(lag) for lag in merged["critic_statistics_lags"])
         self.config = SeriesGANConfig(**merged)
+        if not all(0 <= beta < 1 for beta in self.config.betas):
+            raise PolemosError(f"option betas must be two numbers in [0, 1), got {list(self.config.betas)}")
         if any(tau <= 0 for tau in self.config.slow_noise_timescales):
             raise PolemosError(
                 f"slow_noise_timescales must be positive step counts, got {self.config.slow_noise_timescales}"
@@ -449,6 +487,13 @@ class SeriesGAN:
                 raise PolemosError(f"{len(names)} column names for {raw_windows.shape[2]} features")
         mask = _mask_of(raw_windows)
         if returns:
+            flat = raw_windows.reshape(-1, raw_windows.shape[2])
+            constant = [name for name, std in zip(names, np.nanstd(flat, axis=0), strict=True) if not std > 0]
+            if constant:  # name the column: the transform below divides by each column's standard deviation
+                raise PolemosError(
+                    f"the returns of column(s) {', '.join(map(str, constant))} are constant (a flat price); "
+                    "drop those columns (--columns) before fitting"
+                )
             transform = ReturnsTransform.fit(raw_windows.reshape(-1, raw_windows.shape[2]))
             self.meta["scaling"] = {"kind": "returns", **transform.to_dict()}
             scaled = transform.transform(raw_windows)
@@ -513,6 +558,12 @@ class SeriesGAN:
         self.meta = {}
         if returns_input not in ("prices", "log-returns"):
             raise PolemosError(f"returns_input must be 'prices' or 'log-returns', got {returns_input!r}")
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise PolemosError(f"steps must be at least 1, got {steps!r}; pass --steps N (steps=N)")
+        if time_budget is not None and not (isinstance(time_budget, (int, float)) and time_budget > 0):
+            raise PolemosError(
+                f"time budget must be positive, got {time_budget!r}; give seconds > 0 (--time-budget S, time_budget=S)"
+            )
         prepared = self._prepare(data, window, stride, columns, returns, returns_input, nan_policy, time_column)
         self.real_summary = self._summarize(prepared)
         windows = torch.from_numpy(prepared.windows.astype(np.float32))
@@ -840,13 +891,24 @@ class SeriesGAN:
         meta = self.meta
         if n < 1:
             raise PolemosError(f"n must be at least 1, got {n}")
+        if length is not None and length < 1:
+            raise PolemosError(f"length must be at least 1 step, got {length}; pass --length N (length=N) with N >= 1")
         if seed is not None:
+            check_seed(seed, "seed (--seed)")
             torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         context_tensor = None
+        if context is None and meta["context_length"] > 0:
+            raise PolemosError(
+                f"this model continues a context of {meta['context_length']} steps; pass --context FILE.csv "
+                "(context=...) whose last rows are the steps to continue"
+            )
         if context is not None:
             if meta["context_length"] == 0:
-                raise PolemosError("this model was fitted without context; fit with context_length > 0")
+                raise PolemosError(
+                    "this model was fitted without context; drop --context (context=...), or fit a model with "
+                    "--context-length L (context_length=L)"
+                )
             context = np.asarray(context, dtype=np.float64)
             if context.ndim == 2:
                 context = np.broadcast_to(context, (n, *context.shape))
@@ -895,7 +957,10 @@ class SeriesGAN:
             values[np.arange(values.shape[1])[None, :] >= drawn[:, None]] = np.nan
         if as_prices:
             if not meta["returns"]:
-                raise PolemosError("as_prices needs a model fitted with returns=True")
+                raise PolemosError(
+                    "--prices (as_prices) needs a model fitted on returns; fit with --returns (returns=True), "
+                    "or drop --prices"
+                )
             start = initial_price if initial_price is not None else meta["last_price"]
             values = returns_to_prices(values, 1.0 if start is None else np.asarray(start), axis=1)
         return values
@@ -938,10 +1003,16 @@ class SeriesGAN:
         Raises:
             PolemosError: If the directory does not hold a saved SeriesGAN.
         """
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         directory = Path(directory)
         config_path, weights_path = directory / "config.json", directory / "generator.safetensors"
+        if saved_model_kind(directory) == "tabular model":
+            raise PolemosError(
+                f"{directory} holds a tabular model, not a SeriesGAN; use `polemos tabular sample` "
+                "(TabularGAN.load) for it"
+            )
         if not config_path.is_file() or not weights_path.is_file():
             raise PolemosError(
                 f"{directory} does not hold a saved SeriesGAN (config.json and generator.safetensors); "
@@ -968,7 +1039,14 @@ class SeriesGAN:
             context=meta["context_length"] > 0,
             slow_timescales=config.slow_noise_timescales,
         )
-        generator.load_state_dict(load_file(str(weights_path)))
+        try:
+            generator.load_state_dict(load_file(str(weights_path)))
+        except (RuntimeError, OSError, SafetensorError) as error:  # weights of another model, or a damaged file
+            first_line = str(error).splitlines()[0]
+            raise PolemosError(
+                f"{weights_path} does not match the SeriesGAN in {config_path} ({first_line}); re-fit the model "
+                "into a new folder"
+            ) from None
         model.generator = generator.eval()
         model.meta = meta
         if record.get("summary"):

@@ -184,18 +184,19 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-# the keyword options of run(), as documented there
+# the keyword options of run() (budget is named in its signature), as documented there
 RUN_OPTIONS = ("budget", "models", "data_path", "train_rows", "small_data", "polemos_options", "log", "threads")
 
 
 @BENCHMARKS.register("tabular-adult", "UCI Adult: polemos vs CTGAN/TVAE/GaussianCopula, quality, TSTR, fit time")
-def run(seeds: int = 3, quick: bool = False, **options: Any) -> dict[str, Any]:
+def run(seeds: int = 3, quick: bool = False, budget: float | None = None, **options: Any) -> dict[str, Any]:
     """Runs the Adult benchmark and returns results with their protocol.
 
     Args:
         seeds: Seeds per model (0, 1, ...).
         quick: 1 seed, a 60 s budget, 5,000 training rows, only polemos and GaussianCopula (a smoke run).
-        **options: ``budget`` (seconds, default 300), ``models`` (subset of ``ALL_MODELS``), ``data_path``,
+        budget: Wall-clock seconds per fit (default 300, quick 60); named so ``polemos bench --budget`` reaches it.
+        **options: ``models`` (subset of ``ALL_MODELS``), ``data_path``,
             ``train_rows`` (subsample the 80% split), ``small_data`` (bool, default True),
             ``polemos_options`` (dict of TabularGAN options), ``log`` (callable for progress lines; default: stderr),
             ``threads`` (torch threads for every model; default ``OMP_NUM_THREADS`` or 1).
@@ -205,7 +206,9 @@ def run(seeds: int = 3, quick: bool = False, **options: Any) -> dict[str, Any]:
         raise PolemosError(
             f"tabular-adult has no option {', '.join(unknown_options)}; valid options: {', '.join(RUN_OPTIONS)}"
         )
-    budget = float(options.get("budget", 60.0 if quick else 300.0))
+    if budget is not None and not budget > 0:
+        raise PolemosError(f"budget must be positive seconds, got {budget}; e.g. --budget 300")
+    budget = float(budget if budget is not None else 60.0 if quick else 300.0)
     models = options.get("models", ("polemos", "gaussian-copula") if quick else ALL_MODELS)
     if isinstance(models, str):  # "polemos,ctgan" from the command line
         models = [name.strip() for name in models.split(",") if name.strip()]

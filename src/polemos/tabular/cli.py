@@ -9,12 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
+from polemos.checks import check_model_folder, check_output_file, check_seed
 from polemos.errors import PolemosError
 
 app = typer.Typer(help="Synthetic tables: fit a conditional tabular GAN, sample rows, evaluate synthetic data.")
 
 _CSV = (".csv", ".txt", ".tsv")
 _PARQUET = (".parquet", ".pq")
+# written tables: a .txt name would hide that the file is CSV
+_WRITTEN = (".csv", ".tsv", *_PARQUET)
 
 
 def read_table(path: Path) -> Any:
@@ -22,6 +25,8 @@ def read_table(path: Path) -> Any:
     import pandas as pd
 
     path = Path(path)
+    if path.is_dir():
+        raise PolemosError(f"{path} is a folder, not a file; give the path of a CSV or Parquet file")
     if not path.is_file():
         raise PolemosError(f"{path} does not exist; give the path of a CSV or Parquet file")
     suffix = path.suffix.lower()
@@ -30,10 +35,17 @@ def read_table(path: Path) -> Any:
             return pd.read_parquet(path)
         except ImportError:
             raise PolemosError("reading Parquet needs pyarrow; install it with `pip install pyarrow`") from None
+        except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError: not Parquet, or damaged
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise PolemosError(f"{path} is not a valid Parquet file ({first_line}); fix or re-export it") from None
     if suffix not in _CSV:
         raise PolemosError(f"{path} is neither CSV nor Parquet; use a .csv or .parquet file")
     try:
         return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except UnicodeDecodeError as error:
+        raise PolemosError(
+            f"cannot read {path} as CSV: it is not UTF-8 text ({error}); re-save it as UTF-8 comma-separated CSV"
+        ) from None
     except pd.errors.EmptyDataError:
         raise PolemosError(f"{path} is empty; give a file with a header and rows") from None
     except pd.errors.ParserError as error:
@@ -45,7 +57,7 @@ def write_table(frame: Any, path: Path) -> None:
     """Writes CSV or Parquet by extension, through a temporary file so nothing is left half-written."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in _CSV + _PARQUET:
+    if suffix not in _WRITTEN:
         raise PolemosError(f"cannot write {path}: use a .csv or .parquet file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
@@ -107,19 +119,31 @@ def fit(
             "by a classifier head trained on the real rows (better train-on-synthetic scores).",
         ),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a tabular model already in --out (never another kind).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Fit a TabularGAN on DATA and save it to --out."""
     from polemos.tabular.synthesizer import TabularGAN
 
-    frame = read_table(data)
+    check_seed(seed)
+    if time_budget is not None and time_budget <= 0:
+        raise PolemosError(f"--time-budget must be positive, got {time_budget}; give seconds > 0")
+    if epochs is not None and epochs <= 0:
+        raise PolemosError(f"--epochs must be positive, got {epochs}; give a number >= 1")
     discrete_columns = [name.strip() for name in discrete.split(",") if name.strip()] if discrete else None
     options = {name: value for name, value in (("loss", loss), ("penalty", penalty), ("target", target)) if value}
     model = TabularGAN(seed=seed, verbose=not quiet, **options)
+    # a bad --out fails now rather than after training
+    replacing = check_model_folder(out, "tabular model", overwrite)
+    frame = read_table(data)
     model.fit(frame, discrete_columns=discrete_columns, time_budget=time_budget, epochs=epochs)
     model.save(out)
     report = model.report
     assert report is not None
+    if replacing:
+        typer.echo(f"note: replaced the tabular model that was in {out} (--overwrite)", err=True)
     typer.echo(
         f"saved {out} ({report.steps} steps, {report.epochs:.1f} epochs, preprocessing "
         f"{report.preprocessing_seconds:.1f} s, training {report.training_seconds:.1f} s)"
@@ -136,14 +160,16 @@ def sample(
         typer.Option("--where", help="Exact condition col=value or col=low..high; repeatable."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draw.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Generate --n rows from a saved model into --out."""
     from polemos.tabular.synthesizer import TabularGAN
 
     if n <= 0:
         raise PolemosError(f"--n must be a positive number of rows, got {n}; e.g. --n 1000")
-    if out.suffix.lower() not in _CSV + _PARQUET:
-        raise PolemosError(f"cannot write {out}: use a .csv or .parquet file name")
+    if seed is not None:
+        check_seed(seed)
+    check_output_file(out, _WRITTEN, overwrite)
     model = TabularGAN.load(model_dir)
     frame = model.sample(n, conditions=parse_where(where or []), seed=seed)
     write_table(frame, out)

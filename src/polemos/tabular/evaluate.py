@@ -68,6 +68,24 @@ def _check_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> None:
         raise PolemosError("cannot evaluate an empty table; give tables with rows")
 
 
+def _check_numbers(real: pd.DataFrame, other: pd.DataFrame, role: str, kinds: dict[str, str]) -> None:
+    """Fails when a column that is numeric in the real table holds text in ``other`` (it would score as missing)."""
+    for name, kind in kinds.items():
+        if kind != "numeric" or _is_numeric(other[name]):
+            continue
+        column = other[name]
+        text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
+        if ptypes.is_datetime64_any_dtype(real[name].dtype):
+            text = column.notna() & pd.to_datetime(column, errors="coerce", format="mixed").isna()
+        if text.any():
+            position = int(np.argmax(text.to_numpy()))
+            raise PolemosError(
+                f"column {name!r} of the {role} table is numeric in the real table but has {int(text.sum())} "
+                f"non-numeric value(s), the first {column.iloc[position]!r} in data row {position + 1}; "
+                "fix or drop those rows"
+            )
+
+
 def _tvd_complement(real: pd.Series, synthetic: pd.Series) -> float:
     real_freq = real.dropna().astype(str).value_counts(normalize=True)
     synthetic_freq = synthetic.dropna().astype(str).value_counts(normalize=True)
@@ -372,6 +390,20 @@ def evaluate(
         seed: Seed of the classifier and subsampling.
     """
     _check_columns(real, synthetic)
+    kinds = _kinds(real, discrete_columns)
+    _check_numbers(real, synthetic, "synthetic", kinds)
+    if holdout is not None:
+        missing = [name for name in real.columns if name not in holdout.columns]
+        if missing:
+            raise PolemosError(
+                f"the holdout table lacks column(s) {missing[:5]}; give held-out rows of the same table as REAL"
+            )
+        _check_numbers(real, holdout, "holdout", kinds)
+    if target is not None and target in real.columns and kinds[target] == "numeric":
+        raise PolemosError(
+            f"target column {target!r} is numeric; ML efficacy trains a classifier, so choose a categorical "
+            f"--target (target=...), or list {target!r} in --discrete (discrete_columns) to treat its values as classes"
+        )
     shapes = column_shapes(real, synthetic, discrete_columns)
     trends = column_pair_trends(real, synthetic, discrete_columns)
     shapes_mean = float(np.mean(list(shapes.values())))

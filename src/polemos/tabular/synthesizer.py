@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from polemos.checks import check_options, check_seed
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -44,12 +45,34 @@ from polemos.tabular.sampler import CondBatch, ConditionalSampler, one_hot_condi
 from polemos.tabular.summary import SUMMARY_FILE, TableSummary, summarize_table
 from polemos.tabular.transformer import Bounds, ColumnModel, TableTransformer
 
-__all__ = ["FitReport", "TabularConfig", "TabularGAN", "lr_factor"]
+__all__ = ["MIN_ROWS", "FitReport", "TabularConfig", "TabularGAN", "lr_factor"]
 
 FORMAT_VERSION = 1
 LR_SCHEDULES = ("constant", "cosine")
 _WEIGHTS_FILE = "generator.safetensors"
 _CONFIG_FILE = "model.json"
+# fewer rows than the discriminator judges together (pac, 10 by default) leave nothing to learn a distribution from
+MIN_ROWS = 10
+# the smallest valid value of numeric options; batch_size and pac are also checked together in TabularConfig
+_OPTION_BOUNDS = {
+    **dict.fromkeys(
+        (
+            "noise_dim",
+            "generator_hidden",
+            "discriminator_hidden",
+            "batch_size",
+            "pac",
+            "discriminator_steps",
+            "max_categories",
+            "max_modes",
+            "max_fit_rows",
+            "calibration_rows",
+        ),
+        ">= 1",
+    ),
+    **dict.fromkeys(("generator_lr", "discriminator_lr", "temperature", "ema_half_life_samples"), "> 0"),
+    **dict.fromkeys(("penalty_weight", "weight_decay", "seed"), ">= 0"),
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,8 @@ class TabularConfig:
             )
         if self.lr_schedule not in LR_SCHEDULES:
             raise PolemosError(f"unknown lr_schedule {self.lr_schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
+        if len(self.betas) != 2 or not all(0.0 <= beta < 1.0 for beta in self.betas):
+            raise PolemosError(f"option betas must be two numbers in [0, 1), got {list(self.betas)}; e.g. (0.5, 0.9)")
         if not 0.0 <= self.discriminator_dropout < 1.0:
             raise PolemosError(f"discriminator_dropout {self.discriminator_dropout} must lie in [0, 1); e.g. 0.0")
 
@@ -181,10 +206,9 @@ class TabularGAN:
         if unknown:
             valid = ", ".join(TabularConfig.__dataclass_fields__)
             raise PolemosError(f"unknown TabularGAN option(s) {sorted(unknown)}; valid options: {valid}")
-        for key in ("generator_hidden", "discriminator_hidden", "betas"):
-            if key in config:
-                config[key] = tuple(config[key])
-        self.config = TabularConfig(**config)
+        if "seed" in config:
+            check_seed(config["seed"], "seed (--seed)")
+        self.config = TabularConfig(**check_options(TabularConfig, config, _OPTION_BOUNDS))
         get_loss(self.config.loss)  # fail early on unknown names
         get_penalty(self.config.penalty)
         self.bounds = {name: Bounds.parse(name, value) for name, value in (constraints or {}).items()}
@@ -257,6 +281,11 @@ class TabularGAN:
                 bounds=self.bounds,
                 fixed_combinations=self.fixed_combinations,
             ).fit(data, discrete_columns, seed=config.seed)
+            if len(data) < MIN_ROWS:  # after the column checks, whose messages are more specific
+                raise PolemosError(
+                    f"the table has {len(data)} row{'' if len(data) == 1 else 's'}; a TabularGAN needs at least "
+                    f"{MIN_ROWS} rows to learn from"
+                )
             self._advance(progress, prep_task)
             encoded = transformer.transform(data, seed=config.seed)
             self._advance(progress, prep_task)
@@ -584,6 +613,7 @@ class TabularGAN:
         n = int(n)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
+        check_seed(seed, "seed (--seed)")
         parsed = [self._parse_condition(column, value) for column, value in (conditions or {}).items()]
         with torch.random.fork_rng(), torch.no_grad():
             torch.manual_seed(seed)
@@ -882,7 +912,7 @@ def _target_split(layout: tuple[ColumnSpan, ...], target: str) -> _TargetSplit:
     if len(spans) != 1 or spans[0].kind != "category":
         raise PolemosError(
             f"target column {target!r} is numeric; the auxiliary classifier needs a categorical target: "
-            "pass it in discrete_columns or leave target unset"
+            "list it in --discrete (discrete_columns=[...]) or leave --target (target) unset"
         )
     span = spans[0]
     if span.width < 2:

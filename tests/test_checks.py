@@ -1,0 +1,94 @@
+"""Shared input checks: option values against annotations, output folders and files before any work."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from polemos.checks import (
+    check_model_folder,
+    check_option,
+    check_output_file,
+    check_writable_folder,
+    saved_model_kind,
+)
+from polemos.errors import PolemosError
+
+
+@pytest.mark.parametrize(
+    ("value", "annotation", "expected"),
+    [
+        (3, int, 3),
+        (3.0, int, 3),
+        (2, float, 2.0),
+        ("5e-4", float, 5e-4),  # YAML 1.1 reads an exponent without a dot as text
+        (None, float | None, None),
+        ([1, 2], tuple[int, ...], (1, 2)),
+        (10, tuple[float, ...], (10.0,)),
+        ([0.5, 0.9], tuple[float, float], (0.5, 0.9)),
+    ],
+)
+def test_check_option_converts_values_that_fit(value, annotation, expected) -> None:
+    assert check_option("x", value, annotation) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "annotation", "bound", "message"),
+    [
+        ("abc", int, ">= 1", "option x must be an integer >= 1, got 'abc'"),
+        (True, int, None, "option x must be an integer, got True"),
+        (0, int, ">= 1", "option x must be an integer >= 1, got 0"),
+        ("0.2", float, None, "option x must be a number, got '0.2'"),
+        (float("nan"), float, None, "option x must be a number"),
+        (0.0, float, "> 0", "option x must be a number > 0, got 0.0"),
+        ([1], tuple[float, float], None, "option x must be a list of 2 numbers, got"),
+        ("yes", bool, None, "option x must be true or false"),
+    ],
+)
+def test_check_option_names_the_option_and_what_it_must_be(value, annotation, bound, message) -> None:
+    with pytest.raises(PolemosError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        check_option("x", value, annotation, bound)
+
+
+def test_writable_folder_check_leaves_nothing_behind(tmp_path) -> None:
+    check_writable_folder(tmp_path / "a" / "b", "--out")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(PolemosError, match="is an existing file, not a folder"):
+        check_writable_folder(tmp_path / "file", "--out")
+    with pytest.raises(PolemosError, match="is a file, not a folder"):
+        check_writable_folder(tmp_path / "file" / "sub" / "deeper", "--out")
+
+
+def test_saved_model_kinds_and_the_model_folder_rules(tmp_path) -> None:
+    series, tabular, run = tmp_path / "series", tmp_path / "tabular", tmp_path / "run"
+    for folder in (series, tabular, run):
+        folder.mkdir()
+    (series / "config.json").write_text(json.dumps({"config": {}, "meta": {}}))
+    (tabular / "model.json").write_text(json.dumps({"transformer": {}}))
+    (run / "model.json").write_text(json.dumps({"step": 3}))
+    assert [saved_model_kind(folder) for folder in (series, tabular, run, tmp_path / "none")] == [
+        "series model",
+        "tabular model",
+        "training run",
+        None,
+    ]
+    assert check_model_folder(tmp_path / "new", "series model", overwrite=False) is False
+    assert check_model_folder(series, "series model", overwrite=True) is True
+    with pytest.raises(PolemosError, match="already holds a series model; choose a new --out folder or pass"):
+        check_model_folder(series, "series model", overwrite=False)
+    with pytest.raises(PolemosError, match="already holds a training run; choose a new --out folder$"):
+        check_model_folder(run, "tabular model", overwrite=True)
+
+
+def test_output_file_rules(tmp_path) -> None:
+    existing = tmp_path / "s.npy"
+    existing.write_bytes(b"x")
+    with pytest.raises(PolemosError, match="exists; choose another --out or pass --overwrite"):
+        check_output_file(existing, (".npy",), overwrite=False)
+    check_output_file(existing, (".npy",), overwrite=True)
+    with pytest.raises(PolemosError, match="unsupported output s.txt"):
+        check_output_file(tmp_path / "s.txt", (".npy", ".csv"), overwrite=False)
+    with pytest.raises(PolemosError, match="is a folder"):
+        check_output_file(tmp_path, (".npy",), overwrite=True)
