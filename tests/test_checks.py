@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -27,6 +28,7 @@ from polemos.errors import PolemosError
         ([1, 2], tuple[int, ...], (1, 2)),
         (10, tuple[float, ...], (10.0,)),
         ([0.5, 0.9], tuple[float, float], (0.5, 0.9)),
+        (datetime.date(2015, 12, 31), str | None, "2015-12-31"),  # YAML reads -o train_end=2015-12-31 as a date
     ],
 )
 def test_check_option_converts_values_that_fit(value, annotation, expected) -> None:

@@ -234,3 +234,25 @@ def test_printed_errors_keep_square_brackets(capsys, monkeypatch, tmp_path) -> N
     monkeypatch.setitem(sys.modules, "torchvision", None)  # makes `import torchvision` raise ImportError
     result = run_main(capsys, "train", "--data", "torchvision:MNIST", "data.root=.", "--out", str(tmp_path / "r"))
     assert_one_line(result, "pip install 'polemos[vision]'")  # not eaten as rich markup
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("train", "--data", "digits", "--out", "runs/x"),
+            "interrupted; the last checkpoint is kept (continue with polemos train --resume runs/x)",
+        ),
+        (("series", "fit", "prices.csv", "--out", "runs/y"), "interrupted"),
+    ],
+)
+def test_ctrl_c_says_what_is_kept_only_where_a_checkpoint_is(capsys, monkeypatch, args, expected) -> None:
+    import polemos.cli as cli
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_mount_sub_apps", lambda argv: None)
+    monkeypatch.setattr(cli, "app", interrupted)
+    code, _, err = run_main(capsys, *args)
+    assert code == 130 and err.strip() == expected  # one line, even when stderr is not a terminal

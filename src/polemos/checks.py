@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import json
 import math
 import os
@@ -104,6 +105,8 @@ def _coerce(annotation: Any, value: Any, bound: str | None) -> Any:
             raise ValueError
         return float(value)
     if annotation is str:
+        if isinstance(value, datetime.date):  # -o train_end=2015-12-31: YAML reads a date; the option takes its text
+            return value.isoformat()
         if not isinstance(value, str):
             raise ValueError
         return value

@@ -430,6 +430,16 @@ def _usage_error_line(error: Any) -> str:
     return " ".join(f"{message.rstrip('.')}{help_hint}".split())
 
 
+def _interrupted_line(args: list[str]) -> str:
+    """What a Ctrl-C leaves behind: only ``train`` and ``demo`` keep checkpoints that can be resumed."""
+    command = next((arg for arg in args if not arg.startswith("-")), "")
+    if command not in ("train", "demo"):
+        return "interrupted"
+    out = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("--out", "--resume")), None)
+    run = escape(out) if out is not None else "RUN"
+    return f"interrupted; the last checkpoint is kept (continue with polemos train --resume {run})"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``polemos`` command: one-line errors with exit code 2 for user mistakes."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -450,7 +460,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         code = 130
     if code == 130:  # typer turns Ctrl-C into exit code 130
-        console.print("interrupted; the last checkpoint is kept (resume with polemos train --resume RUN)")
+        console.print(_interrupted_line(args), highlight=False, soft_wrap=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 

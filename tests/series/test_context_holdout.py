@@ -41,6 +41,14 @@ def test_held_out_steps_are_not_trained_on_and_the_best_held_out_state_is_kept()
     assert plain.summary is not None and plain.summary.windows == 191
 
 
+def test_a_model_trained_with_a_holdout_saves_and_loads(tmp_path) -> None:
+    gan = SeriesGAN(seed=0, **TINY, **HOLDOUT).fit(returns_series(), steps=4, **FIT)
+    gan.save(tmp_path / "model")  # the summary's window count was a numpy integer, which JSON cannot write
+    loaded = SeriesGAN.load(tmp_path / "model")
+    assert loaded.summary is not None and loaded.summary.windows == 141
+    assert loaded.summary.selected_step == gan.summary.selected_step
+
+
 def test_context_selector_scores_the_mean_energy_of_fixed_noise_scenarios_on_disjoint_origins() -> None:
     series = returns_series(60, seed=1)
     config = SeriesGANConfig(select_paths=5)

@@ -595,7 +595,7 @@ class SeriesGAN:
                 )
             holdout_steps = int(round(config.context_holdout * len(prepared.series)))
             first_training_steps = len(prepared.series) - holdout_steps
-            kept = (np.arange(count) * stride + length <= first_training_steps).sum()  # windows before the cut
+            kept = int((np.arange(count) * stride + length <= first_training_steps).sum())  # windows before the cut
             if holdout_steps < length - context_length or kept < 1:
                 raise PolemosError(
                     f"context_holdout={config.context_holdout} leaves {kept} training windows and {holdout_steps} "
