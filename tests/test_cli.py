@@ -203,6 +203,14 @@ def test_sample_checks_out_and_run_paths(capsys, tiny_run, tmp_path) -> None:
     assert code == 0, err
     with Image.open(tmp_path / "g.jpg") as picture:
         assert picture.format == "JPEG"
+    # an existing file is replaced only with --overwrite
+    before = (tmp_path / "g.jpg").read_bytes()
+    result = run_main(capsys, "sample", str(tiny_run), "--n", "4", "--out", str(tmp_path / "g.jpg"), "--seed", "1")
+    assert_one_line(result, "exists; choose another --out or pass --overwrite")
+    assert (tmp_path / "g.jpg").read_bytes() == before
+    args = ("sample", str(tiny_run), "--n", "4", "--out", str(tmp_path / "g.jpg"), "--seed", "1", "--overwrite")
+    code, _, err = run_main(capsys, *args)
+    assert code == 0 and (tmp_path / "g.jpg").read_bytes() != before, err
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")
     assert_one_line(run_main(capsys, "sample", str(a_file)), "is a file, not a run folder")

@@ -283,6 +283,7 @@ def sample(
     out: Annotated[Path, typer.Option(help="output image grid: .png, .jpg, .webp or .bmp")] = Path("samples.png"),
     class_: Annotated[str | None, typer.Option("--class", help="class name or id (conditional models)")] = None,
     seed: Annotated[int, typer.Option(help="seed of the latents")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing --out file")] = False,
 ) -> None:
     """Sample a grid from a run's (EMA) generator (PNG, JPEG, WebP or BMP, as --out's extension says)."""
     import polemos
@@ -295,6 +296,8 @@ def sample(
             f"--out {str(out)!r} has an unsupported extension {out.suffix or '(none)'!r}; "
             f"use one of {', '.join(GRID_FORMATS)}"
         )
+    if out.exists() and not overwrite:  # as series and tabular sample: never replace a file by accident
+        raise PolemosError(f"--out {out} exists; choose another --out or pass --overwrite to replace it")
     if n < 1:
         raise PolemosError(f"--n must be at least 1 (got {n})")
     generator = polemos.load(run)

@@ -98,6 +98,9 @@ def test_evaluate_refuses_a_numeric_target_unless_declared_discrete() -> None:
     frame["level"] = frame["age"] % 2
     result = evaluate(frame, frame, target="level", discrete_columns=["level"], use_sdmetrics=False)
     assert result["ml_efficacy"]["classes"] == ["0", "1"]
+    # a continuous column declared discrete has a class per row: refused, not scored F1 0 / AUC nan
+    with pytest.raises(PolemosError, match="target column 'income' has 60 distinct values in 60 rows"):
+        evaluate(frame, frame, target="income", discrete_columns=["income"], use_sdmetrics=False)
 
 
 def test_evaluate_names_text_in_a_numeric_synthetic_column() -> None:

@@ -404,6 +404,13 @@ def evaluate(
             f"target column {target!r} is numeric; ML efficacy trains a classifier, so choose a categorical "
             f"--target (target=...), or list {target!r} in --discrete (discrete_columns) to treat its values as classes"
         )
+    if target is not None and target in real.columns:
+        classes = real[target].nunique()
+        if classes > max(2, len(real) // 2):  # a class per row or two: a regression target, not classes
+            raise PolemosError(
+                f"target column {target!r} has {classes} distinct values in {len(real)} rows, too many classes for "
+                "the ML-efficacy classifier; choose a categorical --target (target=...)"
+            )
     shapes = column_shapes(real, synthetic, discrete_columns)
     trends = column_pair_trends(real, synthetic, discrete_columns)
     shapes_mean = float(np.mean(list(shapes.values())))
