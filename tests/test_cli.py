@@ -196,7 +196,7 @@ def test_resume_refuses_another_out_and_has_nothing_to_do_at_its_step(capsys, ti
 def test_sample_checks_out_and_run_paths(capsys, tiny_run, tmp_path) -> None:
     assert_one_line(run_main(capsys, "sample", str(tiny_run), "--out", str(tmp_path)), "is a folder")
     result = run_main(capsys, "sample", str(tiny_run), "--out", str(tmp_path / "g.xyz"))
-    assert_one_line(result, "unsupported extension '.xyz'; use one of .png, .jpg")
+    assert_one_line(result, "unsupported output g.xyz; use a file name ending in .png or .jpg")
     result = run_main(capsys, "sample", str(tiny_run), "--class", "3", "--out", str(tmp_path / "g.png"))
     assert_one_line(result, "unconditional generator (no classes); drop --class")
     code, _, err = run_main(capsys, "sample", str(tiny_run), "--n", "4", "--out", str(tmp_path / "g.jpg"))

@@ -287,17 +287,12 @@ def sample(
 ) -> None:
     """Sample a grid from a run's (EMA) generator (PNG, JPEG, WebP or BMP, as --out's extension says)."""
     import polemos
+    from polemos.checks import check_output_file
     from polemos.images.grid import GRID_FORMATS
 
-    if out.is_dir():
-        raise PolemosError(f"--out {str(out)!r} is a folder; pass an image file path, e.g. --out {out / 'grid.png'}")
-    if out.suffix.lower() not in GRID_FORMATS:
-        raise PolemosError(
-            f"--out {str(out)!r} has an unsupported extension {out.suffix or '(none)'!r}; "
-            f"use one of {', '.join(GRID_FORMATS)}"
-        )
-    if out.exists() and not overwrite:  # as series and tabular sample: never replace a file by accident
-        raise PolemosError(f"--out {out} exists; choose another --out or pass --overwrite to replace it")
+    # the shared output check (as series and tabular sample): an image extension, not a folder, writable, and an
+    # existing file replaced only with --overwrite
+    check_output_file(out, tuple(GRID_FORMATS), overwrite)
     if n < 1:
         raise PolemosError(f"--n must be at least 1 (got {n})")
     generator = polemos.load(run)
