@@ -181,6 +181,15 @@ def test_a_run_without_its_checkpoint_is_not_overwritten(capsys, tiny_run, tmp_p
     assert (run_copy / "generator.safetensors").read_bytes() == before
 
 
+def test_dry_run_on_an_existing_run_prints_the_config_and_says_a_run_would_stop(capsys, tiny_run) -> None:
+    before = (tiny_run / "generator.safetensors").read_bytes()
+    code, out, err = run_main(capsys, "train", "--dry-run", "--out", str(tiny_run))
+    assert code == 0 and json.loads(out)["train"]["out"] == str(tiny_run)
+    assert err.startswith("note: a real run would stop here:") and "already holds a training run" in err
+    assert len(err.strip().splitlines()) == 1
+    assert (tiny_run / "generator.safetensors").read_bytes() == before
+
+
 def test_resume_refuses_another_out_and_has_nothing_to_do_at_its_step(capsys, tiny_run, tmp_path) -> None:
     run_copy = shutil.copytree(tiny_run, tmp_path / "run")
     other = tmp_path / "other"

@@ -223,6 +223,11 @@ def train(
         check_source(run_config.data.source)  # a dry run fails on a bad dataset as a real run would
     if dry_run:
         print(run_config.to_json())
+        if resume is None:
+            try:
+                _check_new_run_folder(Path(run_config.train.out), run_config.data.source)
+            except PolemosError as problem:  # the config is still worth printing; say what a real run would do
+                print(f"note: a real run would stop here: {problem}", file=sys.stderr)
         return
     if resume is None:
         _check_new_run_folder(Path(run_config.train.out), run_config.data.source)

@@ -61,6 +61,14 @@ def test_extractor_train_saves_a_loadable_classifier(app, tmp_path) -> None:
     assert classifier.hash in result.output.replace("\n", "")
     assert "accuracy" in result.output
     assert classifier.accuracy is not None and classifier.accuracy > 0.5
+    saved = out.read_bytes()
+    args = ["extractor", "train", "--data", "digits", "--out", str(out), "--epochs", "1", "--seed", "1"]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, PolemosError) and "--overwrite" in str(result.exception)
+    assert out.read_bytes() == saved  # refused before training: the extractor is untouched
+    result = CliRunner().invoke(app, [*args, "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert DomainClassifier.load(out).hash != classifier.hash
 
 
 def test_extractor_train_rejects_bad_epochs(app, tmp_path) -> None:

@@ -90,12 +90,15 @@ def eval_command(
     Console(stderr=True).print(f"appended {len(records)} records to {Path(run) / 'metrics.jsonl'}")
 
 
-def check_extractor_out(out: Path) -> None:
-    """Refuses an ``extractor train --out`` that is a folder, lacks ``.safetensors``, or would overwrite another file.
+def check_extractor_out(out: Path, overwrite: bool = False) -> None:
+    """Refuses an ``extractor train --out`` that is a folder, lacks ``.safetensors``, or would replace a file.
+
+    An existing extractor is replaced only with ``overwrite``; any other existing file never is.
 
     Raises:
         PolemosError: Naming the problem and the fix.
     """
+    from polemos.checks import check_writable_folder
     from polemos.metrics.extractors import is_safetensors_file
 
     if out.is_dir():
@@ -110,6 +113,12 @@ def check_extractor_out(out: Path) -> None:
             f"--out {str(out)!r} already exists and is not a safetensors extractor; pass a new path ending in "
             ".safetensors (or delete that file first)"
         )
+    if out.exists() and not overwrite:
+        raise PolemosError(
+            f"--out {str(out)!r} already holds an extractor; pass a new path ending in .safetensors, or --overwrite "
+            "to replace it"
+        )
+    check_writable_folder(out.parent, "the --out folder")
 
 
 @extractor_app.command("train")
@@ -124,6 +133,7 @@ def train_extractor_command(
     skip_unreadable: Annotated[
         bool, typer.Option("--skip-unreadable", help="skip image files that cannot be decoded (default: fail)")
     ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing extractor at --out")] = False,
 ) -> None:
     """Train a domain classifier on labelled images and save it as a feature extractor for FID/KID/PRDC."""
     from rich.console import Console
@@ -133,7 +143,7 @@ def train_extractor_command(
 
     if epochs < 1:
         raise PolemosError(f"--epochs must be at least 1 (got {epochs})")
-    check_extractor_out(out)  # before training: a bad --out would lose the trained classifier
+    check_extractor_out(out, overwrite)  # before training: a bad --out would lose the trained classifier
     try:
         images = load_images(data, resolution=resolution, skip_unreadable=skip_unreadable)
     except UnreadableImagesError as error:
