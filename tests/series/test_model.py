@@ -93,6 +93,11 @@ def test_context_conditioning_and_labels() -> None:
     assert continuation.shape == (5, 4, 2)
     with pytest.raises(PolemosError, match="context"):
         gan.sample(5, context=np.zeros((8, 3)))
+    # a longer history: only its last 8 steps are continued, as the encoder was trained on
+    history = np.concatenate([np.full((30, 2), 9.0), windows[0, :8]])
+    np.testing.assert_array_equal(gan.sample(5, context=history, seed=0), continuation)
+    with pytest.raises(PolemosError, match="the context has 7 steps and this model continues 8"):
+        gan.sample(5, context=windows[0, :7])
     labels = np.arange(64) % 3
     conditional = SeriesGAN(seed=0, **TINY).fit(windows, labels=labels, steps=3)
     assert conditional.sample(6, labels=[0, 1, 2, 0, 1, 2]).shape == (6, 12, 2)

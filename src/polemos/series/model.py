@@ -874,7 +874,7 @@ class SeriesGAN:
     def sample(
         self,
         n: int,  # sequences to generate
-        context: np.ndarray | None = None,  # (L, F) or (n, L, F) given steps in data units (returns mode: log returns)
+        context: np.ndarray | None = None,  # (T, F) or (n, T, F), T >= L, data units: the last L steps are continued
         labels: Sequence[int] | np.ndarray | None = None,  # (n,) classes for a conditional model
         length: int | None = None,  # steps to generate; default: the trained window (minus the context)
         seed: int | None = None,  # noise seed; None continues the global torch RNG
@@ -916,6 +916,13 @@ class SeriesGAN:
                 raise PolemosError(
                     f"context must be (L, F) or ({n}, L, F) with F = {meta['features']}, got {context.shape}"
                 )
+            steps = meta["context_length"]
+            if context.shape[1] < steps:
+                raise PolemosError(
+                    f"the context has {context.shape[1]} steps and this model continues {steps}; pass at least "
+                    f"{steps} (the last {steps} are used)"
+                )
+            context = context[:, -steps:]  # the encoder was trained on contexts of exactly this length
             if not np.isfinite(context).all():
                 raise PolemosError("context holds NaN or infinite values; fill them first")
             context_tensor = torch.from_numpy(self._to_model_space(context).astype(np.float32))
