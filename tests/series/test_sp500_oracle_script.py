@@ -1,0 +1,45 @@
+"""`benchmarks/series_sp500_oracle.py` (the perfect-model simulation in docs §7) still runs and scores sensibly."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("arch")
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "series_sp500_oracle.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("series_sp500_oracle", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_series_scores_zero_against_its_own_curves_and_more_against_another() -> None:
+    oracle = _script()
+    rng = np.random.default_rng(0)
+    series, other = rng.standard_t(5, size=(2, 600))
+    assert oracle.distances(oracle.curves(series), oracle.curves(series)) == {
+        "acf_abs": 0.0,
+        "acf_squared": 0.0,
+        "leverage": 0.0,
+    }
+    assert all(value > 0.1 for value in oracle.distances(oracle.curves(series), oracle.curves(other)).values())
+
+
+def test_a_small_run_writes_every_method_and_share(tmp_path, capsys) -> None:
+    out = tmp_path / "oracle.json"
+    _script().main(["--worlds", "2", "--paths", "4", "--length", "400", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert record == json.loads(capsys.readouterr().out)
+    assert set(record["scores"]) == {"true process", "block bootstrap", "GJR-GARCH-t refitted"}
+    for method in record["scores"].values():
+        assert all(np.isfinite(score["mean"]) and score["mean"] > 0 for score in method.values())
+    shares = record["share_of_worlds_true_process_below_block_bootstrap"]
+    assert set(shares) == {"acf_abs", "acf_squared", "leverage"} and set(shares.values()) <= {0.0, 0.5, 1.0}
+    assert record["protocol"]["series_length"] == 2433 and record["protocol"]["worlds"] == 2
