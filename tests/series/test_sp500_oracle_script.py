@@ -43,3 +43,16 @@ def test_a_small_run_writes_every_method_and_share(tmp_path, capsys) -> None:
     shares = record["share_of_worlds_true_process_below_block_bootstrap"]
     assert set(shares) == {"acf_abs", "acf_squared", "leverage"} and set(shares.values()) <= {0.0, 0.5, 1.0}
     assert record["protocol"]["series_length"] == 2433 and record["protocol"]["worlds"] == 2
+
+
+def test_out_of_sample_scores_the_held_out_end_only(tmp_path) -> None:
+    out = tmp_path / "oracle.json"
+    _script().main(["--worlds", "1", "--paths", "4", "--length", "400", "--holdout", "754", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert record["protocol"]["holdout"] == 754
+    in_sample = tmp_path / "in_sample.json"
+    _script().main(["--worlds", "1", "--paths", "4", "--length", "400", "--out", str(in_sample)])
+    # the same world and paths, scored against 754 returns instead of 2,433: different curves, different scores
+    assert json.loads(in_sample.read_text())["scores"]["true process"] != record["scores"]["true process"]
+    with pytest.raises(SystemExit):
+        _script().main(["--holdout", "10"])
