@@ -33,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from polemos.series import baselines, data, metrics
+from polemos.series import baselines, data
 from polemos.series.bench import load_sp500_prices
+from polemos.series.facts import facts_curves
 
 MAX_LAG = 250
 SCORES = ("acf_abs", "acf_squared", "leverage")
@@ -42,11 +43,7 @@ SCORES = ("acf_abs", "acf_squared", "leverage")
 
 def curves(paths: np.ndarray) -> dict[str, np.ndarray]:
     """The mean curves that `metrics.stylized_facts` compares (ACF of |r| and r², leverage), lags 1-250."""
-    return {
-        "acf_abs": metrics.autocorrelation(np.abs(paths), MAX_LAG),
-        "acf_squared": metrics.autocorrelation(np.square(paths), MAX_LAG),
-        "leverage": metrics.leverage_correlation(paths, MAX_LAG),
-    }
+    return dict(zip(SCORES, facts_curves(paths, MAX_LAG), strict=True))
 
 
 def distances(world: dict[str, np.ndarray], model: dict[str, np.ndarray]) -> dict[str, float]:
