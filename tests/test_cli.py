@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from polemos.config import resolve_config
+
 POLEMOS = [sys.executable, "-m", "polemos"]
 
 
@@ -273,3 +275,15 @@ def test_ctrl_c_says_what_is_kept_only_where_a_checkpoint_is(capsys, monkeypatch
     monkeypatch.setattr(cli, "app", interrupted)
     code, _, err = run_main(capsys, *args)
     assert code == 130 and err.strip() == expected  # one line, even when stderr is not a terminal
+
+
+def test_a_run_ended_by_its_time_limit_says_so(tmp_path) -> None:
+    from polemos.cli import _time_limit_note
+    from polemos.train.loop import TrainResult
+
+    config = resolve_config(preset="demo", flags={"train.out": str(tmp_path)})
+    stopped = TrainResult(tmp_path, 1375, 141.0, 700.0, stopped_by_time=True)
+    note = _time_limit_note(stopped, config)
+    assert f"stopped by its {config.train.max_time:g} s limit" in note and f"before {config.train.steps} steps" in note
+    finished = TrainResult(tmp_path, config.train.steps, 80.0, 1200.0, stopped_by_time=False)
+    assert _time_limit_note(finished, config) == ""

@@ -11,7 +11,7 @@ import inspect
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.table import Table
 
 from polemos.config import PRESETS, RunConfig, parse_key_value, resolve_config
 from polemos.errors import PolemosError
+
+if TYPE_CHECKING:
+    from polemos.train.loop import TrainResult
 
 app = typer.Typer(
     name="polemos",
@@ -243,8 +246,18 @@ def train(
             return
     result = run_training(run_config, resume=resume is not None)
     console.print(
-        f"trained {result.step} steps in {result.seconds:.0f} s ({result.samples_per_second:.0f} samples/s); "
-        f"run folder: {escape(str(result.run_dir))}"
+        f"trained {result.step} steps in {result.seconds:.0f} s ({result.samples_per_second:.0f} samples/s)"
+        f"{_time_limit_note(result, run_config)}; run folder: {escape(str(result.run_dir))}"
+    )
+
+
+def _time_limit_note(result: TrainResult, run_config: RunConfig) -> str:
+    """`` (stopped by ...)`` when ``train.max_time`` ended the run before ``train.steps``, else ``""``."""
+    if not result.stopped_by_time:
+        return ""
+    return (
+        f" (stopped by its {run_config.train.max_time:g} s limit, train.max_time, before {run_config.train.steps} "
+        "steps)"
     )
 
 
@@ -273,7 +286,8 @@ def demo(
     _check_new_run_folder(out, run_config.data.source)
     result = run_training(run_config)
     console.print(
-        f"demo: {result.step} steps in {result.seconds:.0f} s; samples in {out / 'samples'}, "
+        f"demo: {result.step} steps in {result.seconds:.0f} s{_time_limit_note(result, run_config)}; "
+        f"samples in {out / 'samples'}, "
         f"checkpoint in {out / 'checkpoints'}, metrics in {out / 'metrics.jsonl'}"
     )
     report = out / "report.html"
