@@ -100,6 +100,23 @@ def test_garch_forecast_paths_start_from_the_filtered_state() -> None:
         baselines.garch_forecast_paths(fit, returns, np.array([0]), 2, 2)
 
 
+def test_garch_forecast_paths_with_given_shocks() -> None:
+    fit = baselines.GarchFit(mu=0.1, omega=0.5, alpha=0.5, gamma=0.2, beta=0.1, nu=None)
+    returns = np.array([0.0, 0.0, 0.04, 0.0])
+    shocks = np.zeros((2, 3, 2))
+    shocks[1, 2] = [-1.0, 2.0]  # origin 3, scenario 2
+    paths = baselines.garch_forecast_paths(fit, returns, np.array([2, 3]), 3, 2, shocks=shocks) * 100
+    variance, innovation = baselines.garch_filter(fit, returns)
+    # by hand from origin 3: sigma2 = omega + (alpha + gamma 1[eps < 0]) eps^2 + beta sigma2_prev, r = mu + sigma z
+    first = 0.5 + (0.5 + 0.2 * (innovation[2] < 0)) * innovation[2] ** 2 + 0.1 * variance[2]
+    eps = -np.sqrt(first)
+    second = 0.5 + (0.5 + 0.2) * eps**2 + 0.1 * first
+    np.testing.assert_allclose(paths[1, 2], [0.1 + eps, 0.1 + 2.0 * np.sqrt(second)])
+    np.testing.assert_allclose(paths[0], 0.1)  # zero shocks: the mean, whatever the variance
+    with pytest.raises(PolemosError, match="shocks must be finite, of shape"):
+        baselines.garch_forecast_paths(fit, returns, np.array([2, 3]), 3, 2, shocks=np.zeros((3, 2, 2)))
+
+
 def test_scenarios_record_has_every_method_and_the_origins_by_hand() -> None:
     pytest.importorskip("arch")
     record = bench.run_scenarios(seeds=1, scenarios=8, origin_stride=100, time_budget=0.2, threads=1, **TINY)

@@ -297,8 +297,12 @@ def garch_forecast_paths(
     n_scenarios: int,  # scenarios per origin (K)
     horizon: int,  # steps per scenario (H)
     seed: int = 0,  # shock seed
+    shocks: np.ndarray | None = None,  # (M, K, H) unit-variance shocks to use instead of the model's own draws
 ) -> np.ndarray:
     """Conditional GARCH scenarios: from each origin ``t``, simulate ``r_t..r_{t+H-1}`` given ``r_{<t}``.
+
+    ``shocks`` replaces the normal or Student-t draws with given standardised shocks ``z`` (``eps = sigma z``), e.g.
+    shocks from another model of the standardised residuals ``eps_t / sigma_t`` (filtered historical simulation).
 
     Returns:
         Array ``(M, K, H)`` of returns (not in percent).
@@ -307,8 +311,17 @@ def garch_forecast_paths(
     if origins.min() < 1 or origins.max() > len(returns):
         raise PolemosError(f"origins must lie in [1, {len(returns)}] (each needs at least one past return)")
     variance, innovation = garch_filter(fit, returns)
-    rng = np.random.default_rng(seed)
-    shocks = _unit_shocks((fit,), np.ones((1, 1)), (horizon, len(origins) * n_scenarios), rng)
+    if shocks is None:
+        rng = np.random.default_rng(seed)
+        shocks = _unit_shocks((fit,), np.ones((1, 1)), (horizon, len(origins) * n_scenarios), rng)
+    else:
+        shocks = np.asarray(shocks, dtype=np.float64)
+        if shocks.shape != (len(origins), n_scenarios, horizon) or not np.isfinite(shocks).all():
+            raise PolemosError(
+                f"shocks must be finite, of shape (origins, scenarios, horizon) = "
+                f"{(len(origins), n_scenarios, horizon)}, got {shocks.shape}"
+            )
+        shocks = shocks.reshape(-1, horizon).T[:, :, None]  # (H, M K, 1), origin-major as the paths below
     start_variance = np.repeat(variance[origins - 1], n_scenarios)[:, None]
     start_innovation = np.repeat(innovation[origins - 1], n_scenarios)[:, None]
     paths = _simulate(_parameters((fit,)), shocks, start_variance, start_innovation)  # (H, M K, 1)
