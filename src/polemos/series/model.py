@@ -52,6 +52,7 @@ from polemos.series.data import (
 from polemos.series.facts import FACTS_TARGETS, FactsPenalty
 from polemos.series.metrics import cross_correlation_error, energy_score
 from polemos.series.networks import ConvDiscriminator, RecurrentGenerator
+from polemos.series.scoring import energy_score_tensor
 from polemos.series.summary import SUMMARY_FILE, SeriesSummary, summarize_windows
 
 __all__ = ["SeriesGAN", "SeriesGANConfig", "TrainingSummary"]
@@ -162,6 +163,11 @@ class SeriesGANConfig:
             training continuations and grow too sharp as it trains; this keeps the state that generalises
             best to later contexts. The returns scaling is still fitted on the whole series.
         select_length: Steps per selection path.
+        energy_weight: Context models (``context_length > 0``): weight of the fair energy score of the
+            continuations (``energy_samples`` draws per real context, scored against the real continuation, in
+            the model's space) added to the generator loss (0: off). A proper scoring rule of the conditional law,
+            as in scoring-rule training of forecasters; the adversarial loss still shapes each path.
+        energy_samples: Draws per context for ``energy_weight`` (>= 2).
         calibrate_scale: Returns mode: after training, draw ``select_paths`` paths of ``select_length`` steps
             and store the affine map that gives the generated model-space returns the training returns' mean
             and standard deviation; :meth:`SeriesGAN.sample` applies it (a generator whose long paths are
@@ -231,6 +237,8 @@ class SeriesGANConfig:
     select_paths: int = 100
     select_patience: int = 0
     select_length: int = 2000
+    energy_weight: float = 0.0
+    energy_samples: int = 4
     calibrate_scale: bool = False
     calibrate_covariance: bool = False
     facts_weight: float = 0.0
@@ -437,6 +445,16 @@ class SeriesGAN:
             raise PolemosError(
                 f"select_correlation must be a weight >= 0 (0: off), got {self.config.select_correlation}"
             )
+        energy = self.config.energy_weight
+        if (
+            isinstance(energy, bool)
+            or not isinstance(energy, (int, float))
+            or not (math.isfinite(energy) and energy >= 0)
+        ):
+            raise PolemosError(f"energy_weight must be a weight >= 0 (0: off), got {energy!r}")
+        draws = self.config.energy_samples
+        if isinstance(draws, bool) or not isinstance(draws, int) or draws < 2:
+            raise PolemosError(f"energy_samples must be a whole number of draws >= 2, got {draws!r}")
         get_loss(self.config.loss)  # fail early on unknown names
         get_penalty(self.config.penalty)
         self.seed = seed
@@ -615,6 +633,11 @@ class SeriesGAN:
             raise PolemosError(
                 "critic_products reads pairs of series and the data has one column; set critic_products=False"
             )
+        if config.energy_weight > 0 and context_length == 0:
+            raise PolemosError(
+                "energy_weight scores continuations of a context; fit with context_length > 0 (--context-length L) "
+                "or set energy_weight=0"
+            )
         if config.burn_in > 0 and (context_length > 0 or prepared.mask is not None):
             raise PolemosError(
                 "burn_in applies to unconditional full-length windows; set burn_in=0 for context or masked data"
@@ -695,6 +718,15 @@ class SeriesGAN:
             if batch_mask is not None:
                 fake = fake * batch_mask.unsqueeze(2)  # generated sequences get real lengths
             return fake
+
+        def energy_term(batch_real: Tensor, batch_labels: Tensor | None) -> Tensor:
+            """Mean fair energy score of ``energy_samples`` continuations per real context (model space)."""
+            draws = config.energy_samples
+            given = batch_real[:, :context_length].repeat_interleave(draws, dim=0)
+            labels_given = batch_labels.repeat_interleave(draws, dim=0) if batch_labels is not None else None
+            continuations = generator(len(given), horizon, labels_given, given)  # (B * K, H, F)
+            samples = continuations.reshape(len(batch_real), draws, horizon * features)
+            return energy_score_tensor(samples, batch_real[:, context_length:].reshape(len(batch_real), -1)).mean()
 
         def averaged() -> RecurrentGenerator:
             return ema.module if ema is not None else generator
@@ -789,6 +821,8 @@ class SeriesGAN:
                 if loss.generator_needs_real:
                     d_real = discriminator(real, batch_mask, batch_labels).detach()
                 g_loss = loss.generator(discriminator(fake, fake_mask, batch_labels), d_real)
+                if config.energy_weight > 0:
+                    g_loss = g_loss + config.energy_weight * energy_term(real, batch_labels)
                 facts_gradient = None
                 if facts_penalty is not None and step % config.facts_every == 0:
                     facts_gradient = facts_penalty_gradient(step)
