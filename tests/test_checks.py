@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from polemos import checks
 from polemos.checks import (
     check_model_folder,
     check_option,
@@ -94,3 +95,12 @@ def test_output_file_rules(tmp_path) -> None:
         check_output_file(tmp_path / "s.txt", (".npy", ".csv"), overwrite=False)
     with pytest.raises(PolemosError, match="is a folder"):
         check_output_file(tmp_path, (".npy",), overwrite=True)
+
+
+def test_check_memory_refuses_what_the_machine_cannot_hold(monkeypatch) -> None:
+    monkeypatch.setattr(checks, "_physical_memory", lambda: 8 * 2**30)  # an 8 GiB machine
+    checks.check_memory(100_000_000, "1e8 numbers", "ask for fewer")  # 0.8 GB x 3 copies: fits
+    with pytest.raises(PolemosError, match=r"^4 x 1e9 numbers need about 89 GiB, more than this machine's 8 GiB; ask"):
+        checks.check_memory(4 * 10**9, "4 x 1e9 numbers", "ask for fewer")
+    monkeypatch.setattr(checks, "_physical_memory", lambda: None)  # an OS that does not say: nothing is refused
+    checks.check_memory(4 * 10**9, "4 x 1e9 numbers", "ask for fewer")

@@ -175,6 +175,15 @@ def test_out_that_is_a_file_or_inside_the_data_folder_is_refused(capsys, tmp_pat
     assert sorted(path.name for path in images.iterdir()) == ["0.png", "1.png"]
 
 
+def test_out_under_a_file_is_one_line_before_training(capsys, tmp_path) -> None:
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious")
+    for command in ("train", "demo"):
+        result = run_main(capsys, command, "--steps", "1", "--out", str(precious / "run"))
+        assert_one_line(result, "is a file, not a folder")
+    assert precious.read_text() == "precious"
+
+
 def test_a_run_without_its_checkpoint_is_not_overwritten(capsys, tiny_run, tmp_path) -> None:
     run_copy = shutil.copytree(tiny_run, tmp_path / "run")
     (run_copy / "checkpoints" / "last.pt").unlink()
@@ -222,6 +231,8 @@ def test_sample_checks_out_and_run_paths(capsys, tiny_run, tmp_path) -> None:
     args = ("sample", str(tiny_run), "--n", "4", "--out", str(tmp_path / "g.jpg"), "--seed", "1", "--overwrite")
     code, _, err = run_main(capsys, *args)
     assert code == 0 and (tmp_path / "g.jpg").read_bytes() != before, err
+    result = run_main(capsys, "sample", str(tiny_run), "--out", str(tmp_path / "n.png"), "--seed", "-1")
+    assert_one_line(result, "--seed must be a non-negative integer, got -1")  # as series and tabular sample
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")
     assert_one_line(run_main(capsys, "sample", str(a_file)), "is a file, not a run folder")

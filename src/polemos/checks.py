@@ -25,7 +25,9 @@ from polemos.errors import PolemosError
 
 __all__ = [
     "check_input_file",
+    "check_memory",
     "check_model_folder",
+    "check_not_tabular_or_series",
     "check_option",
     "check_options",
     "check_output_file",
@@ -171,6 +173,31 @@ def check_seed(seed: Any, flag: str = "--seed") -> int:
     return seed
 
 
+def _physical_memory() -> int | None:
+    """This machine's RAM in bytes, or None where the OS does not say (then nothing is refused)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(values: int, what: str, fix: str, copies: float = 3.0) -> None:
+    """Fails with one line when ``values`` float64 numbers (times ``copies`` in flight) exceed this machine's RAM.
+
+    Args:
+        values: Numbers the result holds.
+        what: What is asked for, e.g. ``"1,000 sequences x 1,000,000 steps x 1 feature"``.
+        fix: What to do instead, e.g. ``"sample fewer or shorter sequences"``.
+        copies: Float64-sized copies alive at the peak (the result and its intermediates).
+    """
+    memory = _physical_memory()
+    needed = values * 8 * copies
+    if memory is not None and needed > memory:
+        raise PolemosError(
+            f"{what} need about {needed / 2**30:,.0f} GiB, more than this machine's {memory / 2**30:,.0f} GiB; {fix}"
+        )
+
+
 def check_input_file(path: Path, flag: str, expected: str) -> None:
     """Fails with one line when ``path`` is a folder or does not exist (``expected``: e.g. ``"a CSV file"``)."""
     if path.is_dir():
@@ -226,6 +253,19 @@ def saved_model_kind(folder: Path) -> str | None:
     if any((folder / marker).exists() for marker in markers):
         return "training run"
     return None
+
+
+def check_not_tabular_or_series(folder: Path, action: str) -> None:
+    """Fails with one line when ``folder`` holds a tabular or series model, which the image commands cannot read.
+
+    Args:
+        folder: The run folder given to an image command.
+        action: The command's verb, ``"sample"`` or ``"eval"``: the message names the matching command.
+    """
+    kind = saved_model_kind(folder)
+    if kind in ("tabular model", "series model"):
+        command = f"polemos {kind.split()[0]} {action}"
+        raise PolemosError(f"{str(folder)!r} holds a {kind}, not an image training run; use `{command}` for it")
 
 
 def check_model_folder(out: Path, kind: str, overwrite: bool) -> bool:

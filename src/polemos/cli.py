@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from polemos.checks import check_writable_folder
 from polemos.config import PRESETS, RunConfig, parse_key_value, resolve_config
 from polemos.errors import PolemosError
 
@@ -66,7 +67,7 @@ _RUN_FILES = ("generator.safetensors", "model.json", "config.json", "metrics.jso
 
 
 def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
-    """Refuses an ``--out`` that is a file, already holds a run, or is (inside) the image folder trained on."""
+    """Refuses an ``--out`` that is a file, holds a run, is (inside) the image folder or cannot be written."""
     if out.exists() and not out.is_dir():
         raise PolemosError(f"--out {str(out)!r} is an existing file, not a folder; choose a new --out folder")
     if (out / "checkpoints" / "last.pt").exists():
@@ -88,6 +89,8 @@ def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
             raise PolemosError(
                 f"--out {str(out)!r} is the data folder {str(data_source)!r} or inside it; choose another folder"
             )
+    # under a file, or where it cannot be created: one line now, not a traceback when the run creates it
+    check_writable_folder(out, "--out")
 
 
 def _check_run_data(run_dir: Path, source: str, purpose: str) -> None:
@@ -306,8 +309,10 @@ def sample(
 ) -> None:
     """Sample a grid from a run's (EMA) generator (PNG, JPEG, WebP or BMP, as --out's extension says)."""
     import polemos
-    from polemos.checks import check_output_file
+    from polemos.checks import check_output_file, check_seed
     from polemos.images.grid import GRID_FORMATS
+
+    check_seed(seed)  # as series and tabular sample: a negative seed is refused, not passed on
 
     # the shared output check (as series and tabular sample): an image extension, not a folder, writable, and an
     # existing file replaced only with --overwrite

@@ -105,3 +105,13 @@ def test_bad_inputs_raise_polemos_errors(run_copy, tmp_path) -> None:
     with pytest.raises(PolemosError, match="not found"):
         evaluate_run(run_copy, n=10, extractor="domain:" + str(tmp_path / "missing.safetensors"))
     assert not (run_copy / "metrics.jsonl").read_text().count('"kind": "eval"')
+
+
+def test_a_tabular_model_folder_names_tabular_eval(tmp_path) -> None:
+    # it said "not a trained run folder (missing config.json)", as if the run were unfinished
+    (tmp_path / "model.json").write_text(json.dumps({"format_version": 1, "transformer": {}}))
+    (tmp_path / "generator.safetensors").write_bytes(b"")
+    with pytest.raises(
+        PolemosError, match="holds a tabular model, not an image training run; use `polemos tabular eval`"
+    ):
+        evaluate_run(tmp_path, extractor="pixels")

@@ -197,8 +197,11 @@ def test_fit_option_values_are_converted_to_the_field_type(tmp_path) -> None:
     [
         (["--steps", "0"], "--steps must be at least 1, got 0"),
         (["--steps", "-10"], "--steps must be at least 1, got -10"),
-        (["--time-budget", "0"], "--time-budget must be positive, got 0.0"),
-        (["--time-budget", "-5"], "--time-budget must be positive, got -5.0"),
+        (["--time-budget", "0"], "--time-budget must be a positive number of seconds, got 0.0"),
+        (["--time-budget", "-5"], "--time-budget must be a positive number of seconds, got -5.0"),
+        (["--time-budget", "nan"], "--time-budget must be a positive number of seconds, got nan"),  # never stops
+        (["--time-budget", "inf"], "--time-budget must be a positive number of seconds, got inf"),
+        (["--returns-input", "log-returns"], "describes the columns for --returns; add --returns or drop"),
         (["--seed", "-1"], "--seed must be a non-negative integer, got -1"),
     ],
 )
@@ -254,6 +257,25 @@ def test_sample_refuses_a_tabular_model_folder(tmp_path, saved_models) -> None:
         (hybrid / name).write_bytes((saved_models["plain"] / name).read_bytes())
     (hybrid / "model.json").write_text(json.dumps({"format_version": 1, "transformer": {}}))
     assert "holds a tabular model, not a SeriesGAN" in _error(["sample", str(hybrid), "--out", str(tmp_path / "s.npy")])
+
+
+def test_sample_refuses_a_damaged_config_and_an_image_run(tmp_path, saved_models) -> None:
+    # both raised a traceback (JSONDecodeError, KeyError 'config') from SeriesGAN.load
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "generator.safetensors").write_bytes((saved_models["plain"] / "generator.safetensors").read_bytes())
+    (damaged / "config.json").write_text("{damaged")
+    out = tmp_path / "s.npy"
+    assert "config.json is corrupt" in _error(["sample", str(damaged), "--out", str(out)])
+    image_run = tmp_path / "image-run"
+    image_run.mkdir()
+    (image_run / "generator.safetensors").write_bytes(b"weights")
+    (image_run / "config.json").write_text(json.dumps({"data": {}, "model": {}, "game": {}, "train": {}}))
+    (image_run / "model.json").write_text(json.dumps({"architecture": "dcgan"}))
+    assert "holds no SeriesGAN (config.json is not a series model's)" in _error(
+        ["sample", str(image_run), "--out", str(out)]
+    )
+    assert not out.exists()
 
 
 def test_sample_out_checks(tmp_path, saved_models) -> None:
@@ -326,6 +348,32 @@ def test_eval_rejects_bad_counts_and_files_before_scoring(tmp_path, saved_models
     message = _error(["eval", str(short), str(windows), "--columns", "a,b"])
     assert "the real series has 5 steps, fewer than the 8-step synthetic sequences" in message
     assert "--length 5" in message
+
+
+def test_eval_names_too_short_archived_or_complex_samples(tmp_path, saved_models) -> None:
+    # 1-step paths raised RuntimeError (predictive GRU) and ValueError (negative lag); .npz read as non-UTF-8 CSV;
+    # complex values were cast to real with only a warning
+    prices = str(saved_models["folder"] / "prices.csv")
+    one_step, two_steps = tmp_path / "one.npy", tmp_path / "two.npy"
+    np.save(one_step, np.zeros((4, 1, 2)))
+    np.save(two_steps, np.zeros((4, 2, 2)))
+    message = _error(["eval", prices, str(one_step), "--columns", "a,b"])
+    assert "the synthetic sequences have 1 step; eval needs at least 2" in message
+    for short in (one_step, two_steps):
+        message = _error(["eval", prices, str(short), "--returns", "--columns", "a,b"])
+        assert "stylized facts need paths of at least 3 returns" in message and "--length" in message
+    few_prices = tmp_path / "few.csv"
+    pd.read_csv(prices).head(3).to_csv(few_prices, index=False)
+    windows = tmp_path / "w.npy"
+    np.save(windows, np.zeros((4, 8, 2)))
+    message = _error(["eval", str(few_prices), str(windows), "--returns", "--columns", "a,b"])
+    assert "got paths of 8 and 2 real returns" in message
+    archive, complex_values = tmp_path / "s.npz", tmp_path / "c.npy"
+    np.savez(archive, samples=np.zeros((4, 8, 2)))
+    np.save(complex_values, np.zeros((4, 8, 2), dtype=complex))
+    assert "is a .npz archive; save the (N, T, F) array with numpy.save" in _error(["eval", prices, str(archive)])
+    assert "is a .npz archive; pass a CSV series" in _error(["eval", str(archive), str(windows)])
+    assert "does not hold an array of real numbers" in _error(["eval", prices, str(complex_values)])
 
 
 def test_fit_names_a_folder_given_as_data(tmp_path) -> None:

@@ -188,3 +188,19 @@ def test_load_series_table_names_folders_encodings_and_separators(tmp_path) -> N
     pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}).to_csv(semicolon, sep=";", index=False)
     with pytest.raises(PolemosError, match="is it semicolon-separated"):
         data.load_series_table(semicolon)
+
+
+def test_a_column_named_twice_is_refused() -> None:
+    # frame[["close", "close"]] made "close" a frame: the error claimed 0 non-numeric values in it
+    frame = pd.DataFrame({"close": np.arange(1.0, 11.0), "open": np.arange(1.0, 11.0)})
+    with pytest.raises(PolemosError, match="columns lists close more than once"):
+        data.validate_table(frame, columns=["close", "open", "close"])
+
+
+@pytest.mark.parametrize(("name", "kind"), [("s.npy", "NumPy array"), ("s.parquet", "Parquet file")])
+def test_load_series_table_names_binary_files(tmp_path, name, kind) -> None:
+    # they were read as CSV: "not UTF-8 text; re-save it as UTF-8" (or "the series is empty")
+    path = tmp_path / name
+    path.write_bytes(b"\x93NUMPY\x01\x00 binary")
+    with pytest.raises(PolemosError, match=f"is a {kind}, not CSV; export the series as a .csv file"):
+        data.load_series_table(path)

@@ -216,3 +216,27 @@ def test_load_names_a_weights_file_of_another_model(tmp_path) -> None:
     )
     with pytest.raises(PolemosError, match="does not match the SeriesGAN in"):
         SeriesGAN.load(tmp_path / "small")
+
+
+@pytest.mark.parametrize(
+    ("config_text", "message"),
+    [
+        ("{damaged", "config.json is corrupt"),
+        ('{"data": {}, "model": {}, "game": {}, "train": {}}', "holds no SeriesGAN"),  # an image run's config
+        ("[1, 2]", "holds no SeriesGAN"),
+    ],
+)
+def test_load_names_a_damaged_or_foreign_config(tmp_path, config_text: str, message: str) -> None:
+    windows = data.sine_windows(n=16, length=8, features=1, seed=0)
+    SeriesGAN(**TINY).fit(windows, steps=1).save(tmp_path / "model")
+    (tmp_path / "model" / "config.json").write_text(config_text)
+    with pytest.raises(PolemosError, match=message):
+        SeriesGAN.load(tmp_path / "model")
+
+
+def test_sample_refuses_more_than_the_machine_can_hold_before_generating() -> None:
+    windows = data.sine_windows(n=16, length=8, features=1, seed=0)
+    gan = SeriesGAN(**TINY).fit(windows, steps=1)
+    # 10^6 x 10^9 steps would have run for hours, then been killed for memory, without a word
+    with pytest.raises(PolemosError, match=r"1,000,000 sequences x 1,000,000,000 steps x 1 feature\(s\) need about"):
+        gan.sample(10**6, length=10**9)

@@ -97,6 +97,16 @@ def test_parse_where() -> None:
     }
     with pytest.raises(PolemosError, match="col=value"):
         parse_where(["sex"])
+    # the second condition on a column silently replaced the first
+    with pytest.raises(PolemosError, match="--where names column 'sex' twice"):
+        parse_where(["sex=Female", "sex=Male"])
+
+
+@pytest.mark.parametrize("budget", ["nan", "inf"])
+def test_fit_refuses_a_time_budget_that_never_ends(tmp_path: Path, budget: str) -> None:
+    # nan and inf passed the "<= 0" check, and the fit then ran without a limit
+    message = str(_error(["fit", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "m"), "--time-budget", budget]))
+    assert f"--time-budget must be a positive number of seconds, got {budget}" in message
 
 
 @pytest.fixture(scope="module")

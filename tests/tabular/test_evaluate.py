@@ -50,6 +50,22 @@ def test_ml_efficacy_on_a_separable_problem() -> None:
         ml_efficacy(frame, frame, "nope")
 
 
+def test_ml_efficacy_scores_synthetic_classes_the_test_set_lacks() -> None:
+    # a binary test target and a synthetic "unknown" class raised sklearn's "Target is multiclass" ValueError
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    frame = pd.DataFrame({"x": x, "y": np.where(x > 1.0, "rich", "poor")})
+    unknown_only = frame.iloc[:400].assign(y="unknown")
+    assert ml_efficacy(unknown_only, frame.iloc[400:], "y")["f1"] == 0.0
+    mixed = frame.iloc[:400].copy()
+    mixed.loc[mixed.index[:100], "y"] = "unknown"
+    scores = ml_efficacy(mixed, frame.iloc[400:], "y")
+    assert 0.0 <= scores["f1"] <= 1.0 and scores["classes"] == ["poor", "rich"]
+    # a one-class test set is named as such ("in the real data" blamed REAL when the holdout had one class)
+    with pytest.raises(PolemosError, match="single class in the real rows the classifier is tested on"):
+        ml_efficacy(frame.iloc[:400], frame.iloc[400:].assign(y="poor"), "y")
+
+
 def test_dcr_detects_copies() -> None:
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"x": rng.normal(size=800), "c": rng.choice(list("abcd"), 800)})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -66,6 +67,20 @@ def test_load_rejects_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
         TabularGAN.load(tmp_path)
 
 
+def test_load_of_a_damaged_or_foreign_folder_is_one_polemos_error(fitted: TabularGAN, tmp_path: Path) -> None:
+    # these raised SafetensorError, JSONDecodeError, or "has format None" for an image run's model.json
+    fitted.save(tmp_path / "weights")
+    (tmp_path / "weights" / "generator.safetensors").write_bytes(b"damaged")
+    fitted.save(tmp_path / "config")
+    (tmp_path / "config" / "model.json").write_text("{damaged")
+    fitted.save(tmp_path / "image")
+    (tmp_path / "image" / "model.json").write_text(json.dumps({"architecture": "dcgan", "latent_dim": 8}))
+    expected = {"weights": "is damaged", "config": "model.json is corrupt", "image": "holds no TabularGAN"}
+    for name, fragment in expected.items():
+        with pytest.raises(PolemosError, match=fragment):
+            TabularGAN.load(tmp_path / name)
+
+
 def test_exact_conditions_hold(fitted: TabularGAN) -> None:
     rows = fitted.sample(200, conditions={"color": "blue", "age": (30, 40)}, seed=0)
     assert len(rows) == 200
@@ -117,6 +132,13 @@ def test_constraints_always_hold(mixed_frame: pd.DataFrame) -> None:
     assert synthetic["x"].dropna().between(9.0, 11.0).all()
     with pytest.raises(PolemosError, match="min 5 > max 1"):
         TabularGAN(constraints={"x": {"min": 5, "max": 1}})
+
+
+@pytest.mark.parametrize("budget", [float("nan"), float("inf")])
+def test_a_time_budget_that_never_ends_is_refused(mixed_frame: pd.DataFrame, budget: float) -> None:
+    # both passed the "<= 0" check; without --epochs the fit then had no limit at all
+    with pytest.raises(PolemosError, match="time_budget must be a positive number of seconds"):
+        TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=budget, epochs=1)  # epochs: no hang if unfixed
 
 
 def test_time_budget_stops_training(mixed_frame: pd.DataFrame) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -82,3 +83,21 @@ def test_reading_a_generator_from_a_file_says_it_is_not_a_folder(tmp_path) -> No
     a_file.write_text("x")
     with pytest.raises(PolemosError, match="is a file, not a run folder"):
         ckpt.read_generator(a_file)
+
+
+@pytest.mark.parametrize(
+    ("files", "kind", "command"),
+    [
+        ({"model.json": {"format_version": 1, "transformer": {}}}, "tabular model", "polemos tabular sample"),
+        ({"config.json": {"config": {}, "meta": {}}}, "series model", "polemos series sample"),
+    ],
+)
+def test_reading_a_tabular_or_series_model_names_its_own_command(tmp_path, files, kind, command) -> None:
+    # a tabular model.json has no image metadata: polemos sample failed with KeyError 'architecture'
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.zeros(1)}, str(tmp_path / "generator.safetensors"))
+    for name, content in files.items():
+        (tmp_path / name).write_text(json.dumps(content))
+    with pytest.raises(PolemosError, match=f"holds a {kind}, not an image training run; use `{command}`"):
+        ckpt.read_generator(tmp_path)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from polemos.checks import check_not_tabular_or_series
 from polemos.errors import PolemosError
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def _check_run_folder(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise PolemosError(f"{str(run_dir)!r} is a file, not a run folder; pass the --out folder of polemos train")
     if not run_dir.is_dir():
         raise PolemosError(f"run folder {str(run_dir)!r} does not exist; pass the --out folder of polemos train")
+    check_not_tabular_or_series(run_dir, "eval")
     missing = [
         name for name in ("config.json", "model.json", "generator.safetensors") if not (run_dir / name).is_file()
     ]

@@ -8,6 +8,7 @@ followed by the features.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,8 +72,10 @@ def _load_windows(path: Path, role: str) -> np.ndarray:
         raise PolemosError(
             f"cannot read {path} as a NumPy array; pass the --out file of `polemos series sample` (.npy or .csv)"
         ) from None
-    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number):
-        raise PolemosError(f"{path} does not hold a numeric array; pass the --out file of `polemos series sample`")
+    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise PolemosError(
+            f"{path} does not hold an array of real numbers; pass the --out file of `polemos series sample`"
+        )
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3:
@@ -95,6 +98,10 @@ def read_samples(path: Path) -> np.ndarray:
         raise PolemosError(f"samples file {path} not found; pass the --out file of `polemos series sample`")
     if path.suffix == ".npy":
         return _load_windows(path, "the samples file")
+    if path.suffix == ".npz":  # a NumPy archive would be read as (non-UTF-8) CSV text
+        raise PolemosError(
+            f"{path} is a .npz archive; save the (N, T, F) array with numpy.save as .npy, or pass a .csv"
+        )
     try:
         frame = pd.read_csv(path)
     except UnicodeDecodeError as error:
@@ -128,8 +135,8 @@ def fit(
     columns: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all).")] = None,
     returns: Annotated[bool, typer.Option("--returns", help="Columns are prices: model log returns.")] = False,
     returns_input: Annotated[
-        str, typer.Option(help="With --returns: the columns hold 'prices' or 'log-returns'.")
-    ] = "prices",
+        str | None, typer.Option(help="With --returns: the columns hold 'prices' (default) or 'log-returns'.")
+    ] = None,
     context_length: Annotated[int, typer.Option(help="Leading steps given as context (scenarios).")] = 0,
     steps: Annotated[int, typer.Option(help="Maximum training steps.")] = 5000,
     time_budget: Annotated[float | None, typer.Option(help="Stop training after S seconds.")] = None,
@@ -161,8 +168,13 @@ def fit(
     gan = SeriesGAN(seed=seed, **options)  # bad -o values fail here, before any work
     if steps < 1:
         raise PolemosError(f"--steps must be at least 1, got {steps}")
-    if time_budget is not None and time_budget <= 0:
-        raise PolemosError(f"--time-budget must be positive, got {time_budget}; give seconds > 0")
+    if time_budget is not None and not 0 < time_budget < math.inf:  # nan and inf would never stop the fit
+        raise PolemosError(f"--time-budget must be a positive number of seconds, got {time_budget}; e.g. 300")
+    if returns_input is not None and not returns:  # else silently ignored: the columns would be modelled as levels
+        raise PolemosError(
+            f"--returns-input {returns_input} describes the columns for --returns; "
+            "add --returns or drop --returns-input"
+        )
     # a bad --out fails now rather than after training
     replacing = check_model_folder(out, "series model", overwrite)
     table = load_series_table(data, columns=_columns(columns), time_column=time_column, nan_policy=nan_policy)
@@ -172,7 +184,7 @@ def fit(
         window=window,
         stride=stride,
         returns=returns,
-        returns_input=returns_input,
+        returns_input=returns_input or "prices",
         context_length=context_length,
         steps=steps,
         time_budget=time_budget,
@@ -267,6 +279,10 @@ def evaluate(
     if plots is not None:  # before scoring, which can take minutes
         check_writable_folder(plots, "--plots")
     synthetic = read_samples(synthetic_path)
+    if real_path.suffix == ".npz":
+        raise PolemosError(
+            f"{real_path} is a .npz archive; pass a CSV series, or the (N, T, F) windows saved with numpy.save as .npy"
+        )
     if real_path.suffix == ".npy":
         check_input_file(real_path, "real windows file", "a CSV series or a .npy file of windows (N, T, F)")
         real_windows = _load_windows(real_path, "the real windows file")
@@ -287,6 +303,12 @@ def evaluate(
             real_feature = real_feature[np.isfinite(real_feature)]
             paths = synthetic[:, :, feature]
             max_lag = int(min(250, paths.shape[1] - 2, len(real_feature) - 2))
+            if max_lag < 1:  # the ACF and leverage scores need lag 1: three returns on each side
+                raise PolemosError(
+                    f"stylized facts need paths of at least 3 returns and as many real returns; got paths of "
+                    f"{paths.shape[1]} and {len(real_feature)} real returns (feature {feature}) — sample longer paths "
+                    "(polemos series sample --length) or pass a longer real series"
+                )
             horizons = [h for h in (1, 5, 20, 100) if h <= min(paths.shape[1], len(real_feature))]
             facts[str(feature)] = metrics.stylized_facts(real_feature, paths, horizons, max_lag).to_dict()
             if plots is not None:
@@ -301,6 +323,11 @@ def evaluate(
         return record
 
     length = synthetic.shape[1]
+    if length < 2:  # the predictive score predicts each next step
+        raise PolemosError(
+            f"the synthetic sequences have {length} step; eval needs at least 2 steps per sequence — sample longer "
+            "ones (polemos series sample --length)"
+        )
     if real_windows is None:
         assert real_series is not None
         if len(real_series) < length:

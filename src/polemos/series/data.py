@@ -137,6 +137,11 @@ def validate_table(
             notes.append("rows were not in time order and were sorted by time stamp")
 
     if columns is not None:
+        repeated = list(dict.fromkeys(c for c in columns if list(columns).count(c) > 1))
+        if repeated:  # frame[["a", "a"]] is a frame whose column "a" is itself a frame: misleading errors later
+            raise PolemosError(
+                f"columns lists {', '.join(map(str, repeated))} more than once; name each column once (--columns a,b)"
+            )
         missing = [c for c in columns if c not in frame.columns]
         if time_column is not None and time_column in missing:
             raise PolemosError(
@@ -190,6 +195,17 @@ def validate_table(
     return SeriesTable(values=values, columns=tuple(str(c) for c in frame.columns), index=index, notes=tuple(notes))
 
 
+# file types a series CSV is sometimes confused with
+_NOT_CSV = {
+    ".npy": "NumPy array",
+    ".npz": "NumPy archive",
+    ".parquet": "Parquet file",
+    ".pq": "Parquet file",
+    ".xlsx": "spreadsheet",
+    ".xls": "spreadsheet",
+}
+
+
 def load_series_table(
     path: str | Path,  # CSV file, one row per time step
     columns: Sequence[str] | None = None,  # features to keep
@@ -206,6 +222,8 @@ def load_series_table(
         raise PolemosError(f"{path} is a folder, not a file; pass the path of a CSV file")
     if not path.is_file():
         raise PolemosError(f"data file {path} not found; pass the path of a CSV file")
+    if path.suffix.lower() in _NOT_CSV:  # binary formats: read as CSV they fail as "not UTF-8 text"
+        raise PolemosError(f"{path} is a {_NOT_CSV[path.suffix.lower()]}, not CSV; export the series as a .csv file")
     try:
         frame = pd.read_csv(path)
     except UnicodeDecodeError as error:

@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from polemos.checks import check_options, check_seed, saved_model_kind
+from polemos.checks import check_memory, check_options, check_seed, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -962,6 +962,11 @@ class SeriesGAN:
             context_tensor = torch.from_numpy(self._to_model_space(context).astype(np.float32))
         if length is None:
             length = meta["window"] - (meta["context_length"] if context is not None else 0)
+        check_memory(
+            n * length * meta["features"],
+            f"{n:,} sequences x {length:,} steps x {meta['features']} feature(s)",
+            "sample fewer or shorter sequences, or in several calls",
+        )
         label_tensor = None
         if meta["num_labels"]:
             if labels is None:
@@ -1059,7 +1064,18 @@ class SeriesGAN:
                 f"{directory} does not hold a saved SeriesGAN (config.json and generator.safetensors); "
                 "pass the --out directory of `polemos series fit`"
             )
-        record = json.loads(config_path.read_text())
+        try:
+            record = json.loads(config_path.read_text())
+        except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise PolemosError(
+                f"{config_path} is corrupt ({error}); restore the folder or fit the model again"
+            ) from None
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict) or "meta" not in record:
+            # e.g. an image training run's config.json beside its generator.safetensors
+            raise PolemosError(
+                f"{directory} holds no SeriesGAN ({config_path.name} is not a series model's); "
+                "pass the --out directory of `polemos series fit`"
+            )
         config_fields = record["config"]
         config_fields["betas"] = tuple(config_fields["betas"])
         config_fields["slow_noise_timescales"] = tuple(config_fields.get("slow_noise_timescales", ()))

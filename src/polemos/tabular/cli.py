@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -84,6 +85,10 @@ def parse_where(clauses: list[str]) -> dict[str, Any]:
         column = column.strip()
         if not column:
             raise PolemosError(f"--where {clause!r} has no column name; e.g. --where age=30..40")
+        if column in conditions:  # the later condition would silently replace the earlier one
+            raise PolemosError(
+                f"--where names column {column!r} twice; give one condition per column (a range: {column}=low..high)"
+            )
         if ".." in value:
             low, high = value.split("..", 1)
             conditions[column] = (low.strip() or None, high.strip() or None)
@@ -128,8 +133,8 @@ def fit(
     from polemos.tabular.synthesizer import TabularGAN
 
     check_seed(seed)
-    if time_budget is not None and time_budget <= 0:
-        raise PolemosError(f"--time-budget must be positive, got {time_budget}; give seconds > 0")
+    if time_budget is not None and not 0 < time_budget < math.inf:  # nan and inf would never stop the fit
+        raise PolemosError(f"--time-budget must be a positive number of seconds, got {time_budget}; e.g. 120")
     if epochs is not None and epochs <= 0:
         raise PolemosError(f"--epochs must be positive, got {epochs}; give a number >= 1")
     discrete_columns = [name.strip() for name in discrete.split(",") if name.strip()] if discrete else None

@@ -218,14 +218,18 @@ def ml_efficacy(
     test_y = test[target].astype(str).to_numpy()
     classes = sorted(set(test_y))
     if len(classes) < 2:
-        raise PolemosError(f"target {target!r} has a single class in the real data; choose another target")
+        raise PolemosError(
+            f"target {target!r} has a single class in the real rows the classifier is tested on (the holdout table "
+            "when one is given, else the real table); choose another target, or a holdout with several classes"
+        )
     counts = pd.Series(test_y).value_counts()
     positive = str(counts.index[-1])  # minority class
     if len(set(train_y)) < 2:
         # a generator that produced a single class: the classifier predicts it everywhere
         only = train_y[0]
         predicted = np.full(len(test_y), only)
-        f1 = f1_score(test_y, predicted, pos_label=positive, zero_division=0) if len(classes) == 2 else 0.0
+        # as booleans: a synthetic class the test set lacks would make the labels "multiclass" for f1_score
+        f1 = f1_score(test_y == positive, predicted == positive, zero_division=0) if len(classes) == 2 else 0.0
         return {
             "f1": float(f1),
             "auc": 0.5,
@@ -238,7 +242,7 @@ def ml_efficacy(
     predicted = model.predict(test_x)
     probabilities = model.predict_proba(test_x)
     if len(classes) == 2:
-        f1 = f1_score(test_y, predicted, pos_label=positive, zero_division=0)
+        f1 = f1_score(test_y == positive, predicted == positive, zero_division=0)
         if positive in model.classes_:
             column = list(model.classes_).index(positive)
             auc = roc_auc_score(test_y == positive, probabilities[:, column])

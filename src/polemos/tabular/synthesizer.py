@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from polemos.checks import check_options, check_seed
+from polemos.checks import check_options, check_seed, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -256,8 +256,8 @@ class TabularGAN:
         start = time.perf_counter()
         if not isinstance(data, pd.DataFrame):
             raise PolemosError(f"fit expects a pandas DataFrame, got {type(data).__name__}; load the table first")
-        if time_budget is not None and time_budget <= 0:
-            raise PolemosError(f"time_budget must be positive, got {time_budget}; give seconds > 0")
+        if time_budget is not None and not 0 < time_budget < math.inf:  # nan and inf would never stop the fit
+            raise PolemosError(f"time_budget must be a positive number of seconds, got {time_budget}; e.g. 120")
         if epochs is not None and epochs <= 0:
             raise PolemosError(f"epochs must be positive, got {epochs}; give a number >= 1")
         if epochs is None and time_budget is None:
@@ -861,33 +861,57 @@ class TabularGAN:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TabularGAN:
         """Loads a model saved by :meth:`save`, on CPU whatever device it was trained on."""
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         directory = Path(path)
+        if saved_model_kind(directory) == "series model":
+            raise PolemosError(
+                f"{directory} holds a series model, not a TabularGAN; use `polemos series sample` (SeriesGAN.load) "
+                "for it"
+            )
         if not (directory / _CONFIG_FILE).is_file() or not (directory / _WEIGHTS_FILE).is_file():
             raise PolemosError(
                 f"{directory} is not a saved TabularGAN (missing {_CONFIG_FILE} or {_WEIGHTS_FILE}); "
                 "give the directory written by fit/save"
             )
-        state = json.loads((directory / _CONFIG_FILE).read_text())
+        try:
+            state = json.loads((directory / _CONFIG_FILE).read_text())
+        except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise PolemosError(
+                f"{directory / _CONFIG_FILE} is corrupt ({error}); restore the folder or fit the model again"
+            ) from None
+        if not isinstance(state, dict) or "transformer" not in state:  # e.g. the model.json of an image run
+            raise PolemosError(
+                f"{directory} holds no TabularGAN ({_CONFIG_FILE} is not a tabular model's); "
+                "give the --out directory of `polemos tabular fit`"
+            )
         if state.get("format_version") != FORMAT_VERSION:
             raise PolemosError(f"{directory} has format {state.get('format_version')}; re-save it with this polemos")
-        model = cls(
-            constraints=state["bounds"],
-            fixed_combinations=state["fixed_combinations"],
-            verbose=False,
-            **state["config"],
-        )
-        model.transformer = TableTransformer.from_state(state["transformer"])
-        model.cond_spans = cond_spans(model.transformer.layout)
-        model.slot_frequencies = (
-            np.asarray(state["slot_frequencies"], dtype=np.float64).reshape(len(model.cond_spans), -1)
-            if model.cond_spans
-            else np.zeros((0, 1))
-        )
-        cond_dim = sum(span.width for span in model.cond_spans)
-        generator = model._build_generator(cond_dim)
-        generator.load_state_dict(load_file(directory / _WEIGHTS_FILE, device="cpu"))
+        try:
+            model = cls(
+                constraints=state["bounds"],
+                fixed_combinations=state["fixed_combinations"],
+                verbose=False,
+                **state["config"],
+            )
+            model.transformer = TableTransformer.from_state(state["transformer"])
+            model.cond_spans = cond_spans(model.transformer.layout)
+            model.slot_frequencies = (
+                np.asarray(state["slot_frequencies"], dtype=np.float64).reshape(len(model.cond_spans), -1)
+                if model.cond_spans
+                else np.zeros((0, 1))
+            )
+            cond_dim = sum(span.width for span in model.cond_spans)
+            generator = model._build_generator(cond_dim)
+            generator.load_state_dict(load_file(directory / _WEIGHTS_FILE, device="cpu"))
+        except (KeyError, TypeError, ValueError, RuntimeError, OSError, SafetensorError) as error:
+            # a damaged or hand-edited model.json, or weights of another model
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise PolemosError(
+                f"the TabularGAN in {directory} is damaged ({type(error).__name__}: {first_line}); "
+                "restore the folder or fit the model again"
+            ) from None
         model.generator = generator.eval()
         model.activation = OutputActivation(model.transformer.layout)
         model.report = FitReport(**state["report"]) if state.get("report") else None

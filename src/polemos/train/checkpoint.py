@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from polemos.checks import check_not_tabular_or_series
 from polemos.errors import PolemosError
 
 CHECKPOINT_FORMAT = "polemos-checkpoint-1"
@@ -120,6 +121,7 @@ def read_generator(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
         raise PolemosError(f"{str(run_dir)!r} is a file, not a run folder; pass the --out folder of a training run")
     if not run_dir.is_dir():
         raise PolemosError(f"run folder {str(run_dir)!r} does not exist; pass the --out folder of a training run")
+    check_not_tabular_or_series(run_dir, "sample")
     if not weights_path.is_file() or not metadata_path.is_file():
         raise PolemosError(
             f"{str(run_dir)!r} has no trained generator (generator.safetensors, model.json); "
