@@ -178,3 +178,35 @@ def test_bad_long_path_options() -> None:
     windows[0, 7:] = np.nan  # a shorter sequence: masked training
     with pytest.raises(PolemosError, match="critic_statistics_lags"):
         SeriesGAN(critic_statistics_lags=(2,), **TINY).fit(windows, steps=1)
+
+
+def test_generator_reads_the_size_of_yesterdays_shock() -> None:
+    generator = RecurrentGenerator(1, hidden=8, layers=1, noise_dim=2, output="volatility", slow_timescales=(5.0,))
+    sized = RecurrentGenerator(
+        1, hidden=8, layers=1, noise_dim=2, output="volatility", slow_timescales=(5.0,), shock_magnitude=True
+    )
+    # GRU input: noise (2) + previous shock (1) + its size (1) + slow noise (1, still the last column)
+    assert generator.gru.input_size == 4 and sized.gru.input_size == 5
+    seen: list[torch.Tensor] = []
+    sized.gru.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].detach()))
+    torch.manual_seed(3)
+    paths = sized(2, 20)
+    inputs = seen[0]  # (2, 20, 5)
+    # the shock column at step t + 1 is eps_t; the next column is |eps_t| - sqrt(2 / pi)
+    torch.testing.assert_close(inputs[:, :, 3], inputs[:, :, 2].abs() - math.sqrt(2.0 / math.pi))
+    # and the slow column is an AR(1) with phi = exp(-1/5): it is not the size channel
+    assert not torch.allclose(inputs[:, :, 4], inputs[:, :, 3])
+    assert paths.shape == (2, 20, 1)
+    with pytest.raises(ValueError, match="shock_magnitude"):
+        RecurrentGenerator(1, output="sigmoid", shock_magnitude=True)
+
+
+def test_shock_magnitude_round_trip_and_needs_returns(tmp_path, prices) -> None:
+    gan = SeriesGAN(seed=0, shock_magnitude=True, **TINY).fit(prices(), window=16, returns=True, steps=2)
+    assert gan.generator is not None and gan.generator.gru.input_size == 2 + 1 + 1
+    gan.save(tmp_path / "model")
+    loaded = SeriesGAN.load(tmp_path / "model")
+    assert loaded.config.shock_magnitude is True
+    np.testing.assert_allclose(loaded.sample(2, length=30, seed=4), gan.sample(2, length=30, seed=4), rtol=1e-5)
+    with pytest.raises(PolemosError, match="shock_magnitude"):
+        SeriesGAN(shock_magnitude=True, **TINY).fit(prices(), window=16, steps=1)  # levels, not returns

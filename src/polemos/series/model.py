@@ -109,6 +109,8 @@ class SeriesGANConfig:
         slow_noise_timescales: Time scales (steps) of extra slowly varying AR(1) noise inputs of the generator
             (:func:`~polemos.series.networks.slow_noise`); empty: none. Long paths get persistent drivers
             (volatility regimes) beyond the training window.
+        shock_magnitude: Returns mode: the generator's GRU also reads the size of yesterday's shock,
+            ``|eps_{t-1}| - E|eps|``, besides the shock itself, so today's scale can grow with it as in GARCH.
         critic_magnitude: Whether the discriminator also reads ``|x|`` (volatility clustering made explicit).
         critic_tails: Returns mode, with ``critic_magnitude``: the magnitude channels read ``|r - mean| / std``,
             the standardised returns in data units (through the inverse of the QuantGAN map, differentiable),
@@ -223,6 +225,7 @@ class SeriesGANConfig:
     ema_half_life: float = 20_000.0
     label_dim: int = 8
     slow_noise_timescales: tuple[float, ...] = ()
+    shock_magnitude: bool = False
     critic_magnitude: bool = False
     critic_tails: bool = False
     critic_tails_power: float = 1.0
@@ -633,6 +636,8 @@ class SeriesGAN:
             raise PolemosError(
                 "critic_products reads pairs of series and the data has one column; set critic_products=False"
             )
+        if config.shock_magnitude and not returns:
+            raise PolemosError("shock_magnitude reads the shocks of the returns-mode generator; pass returns=True")
         if config.energy_weight > 0 and context_length == 0:
             raise PolemosError(
                 "energy_weight scores continuations of a context; fit with context_length > 0 (--context-length L) "
@@ -682,6 +687,7 @@ class SeriesGAN:
             output,
             context=context_length > 0,
             slow_timescales=config.slow_noise_timescales,
+            shock_magnitude=config.shock_magnitude,
         )
         discriminator = ConvDiscriminator(
             features,
@@ -1095,6 +1101,7 @@ class SeriesGAN:
             meta["output"],
             context=meta["context_length"] > 0,
             slow_timescales=config.slow_noise_timescales,
+            shock_magnitude=config.shock_magnitude,
         )
         try:
             generator.load_state_dict(load_file(str(weights_path)))

@@ -45,6 +45,9 @@ class RecurrentGenerator(nn.Module):
             stationary Gaussian AR(1) ``s_t = phi s_{t-1} + sqrt(1 - phi^2) e_t`` with ``phi = exp(-1 / tau)``,
             read by the GRU at every step. They give long paths persistent drivers (e.g. volatility regimes)
             that a GRU trained on short windows does not learn to carry itself. Empty: none (the default).
+        shock_magnitude: With ``output="volatility"``: the GRU also reads ``|eps_{t-1}| - E|eps|``, so
+            ``sigma_t`` can grow with the size of yesterday's shock (as GARCH's ``alpha x_{t-1}^2``) without
+            building that even function of ``eps`` out of its gates.
     """
 
     def __init__(
@@ -58,8 +61,11 @@ class RecurrentGenerator(nn.Module):
         output: str = "sigmoid",
         context: bool = False,
         slow_timescales: Sequence[float] = (),
+        shock_magnitude: bool = False,
     ) -> None:
         super().__init__()
+        if shock_magnitude and output != "volatility":
+            raise ValueError("shock_magnitude reads the shocks of output='volatility'")
         if any(tau <= 0 for tau in slow_timescales):
             raise ValueError(f"slow_timescales must be positive numbers of steps, got {tuple(slow_timescales)}")
         if output not in ("sigmoid", "linear", "volatility"):
@@ -72,8 +78,11 @@ class RecurrentGenerator(nn.Module):
         context_dim = hidden if context else 0
         self.initial_state = nn.Linear(noise_dim + self.label_dim + context_dim, layers * hidden)
         self.shock_dim = features if output == "volatility" else 0
+        self.shock_magnitude = shock_magnitude
         self.slow_timescales = tuple(float(tau) for tau in slow_timescales)
-        inputs = noise_dim + self.label_dim + self.shock_dim + len(self.slow_timescales)
+        magnitude_dim = features if shock_magnitude else 0
+        # the slow-noise inputs come last: the facts penalty trains exactly those input columns
+        inputs = noise_dim + self.label_dim + self.shock_dim + magnitude_dim + len(self.slow_timescales)
         self.gru = nn.GRU(inputs, hidden, num_layers=layers, batch_first=True)
         self.head = nn.Linear(hidden, 2 * features if output == "volatility" else features)
 
@@ -117,6 +126,8 @@ class RecurrentGenerator(nn.Module):
         if self.output == "volatility":
             shocks = torch.randn(batch, total + 1, self.features, **options)
             parts.append(shocks[:, :-1])  # the GRU at step t reads the shock of step t - 1
+            if self.shock_magnitude:
+                parts.append(shocks[:, :-1].abs() - math.sqrt(2.0 / math.pi))  # |eps| - E|eps| for eps ~ N(0, 1)
             shocks = shocks[:, warm_up:]
         if self.slow_timescales:
             parts.append(slow_noise(batch, total, self.slow_timescales, **options))
