@@ -104,3 +104,24 @@ def test_check_memory_refuses_what_the_machine_cannot_hold(monkeypatch) -> None:
         checks.check_memory(4 * 10**9, "4 x 1e9 numbers", "ask for fewer")
     monkeypatch.setattr(checks, "_physical_memory", lambda: None)  # an OS that does not say: nothing is refused
     checks.check_memory(4 * 10**9, "4 x 1e9 numbers", "ask for fewer")
+
+
+def test_check_seed_refuses_seeds_numpy_and_torch_cannot_take() -> None:
+    assert checks.check_seed(checks.MAX_SEED) == checks.MAX_SEED
+    with pytest.raises(PolemosError, match="--seed 4294967296 is too large; pass a seed between 0 and 2147483647"):
+        checks.check_seed(2**32)
+
+
+def test_check_writable_folder_tolerates_a_folder_made_meanwhile(tmp_path, monkeypatch) -> None:
+    """The ranks of a multi-process run check --out at the same time: one creating it must not fail the others."""
+    out = tmp_path / "runs" / "a"
+    real_mkdir = type(tmp_path).mkdir
+
+    def racing_mkdir(self, *args, **kwargs):
+        real_mkdir(self)  # another process wins the race
+        raise FileExistsError(17, "File exists", str(self))
+
+    monkeypatch.setattr(type(tmp_path), "mkdir", racing_mkdir)
+    check_writable_folder(out, "--out")
+    monkeypatch.undo()
+    assert out.is_dir()  # made by the other process: left in place

@@ -298,3 +298,44 @@ def test_a_run_ended_by_its_time_limit_says_so(tmp_path) -> None:
     assert f"stopped by its {config.train.max_time:g} s limit" in note and f"before {config.train.steps} steps" in note
     finished = TrainResult(tmp_path, config.train.steps, 80.0, 1200.0, stopped_by_time=False)
     assert _time_limit_note(finished, config) == ""
+
+
+@pytest.mark.parametrize("content", ["null", "[1, 2]"])
+def test_resume_of_a_run_whose_config_is_not_a_mapping_is_one_line(capsys, tiny_run, tmp_path, content) -> None:
+    run_copy = shutil.copytree(tiny_run, tmp_path / "run")
+    (run_copy / "config.json").write_text(content)
+    result = run_main(capsys, "train", "--resume", str(run_copy), "--steps", "6")
+    assert_one_line(result, "config.json is missing or corrupt; restore it from a copy of the run")
+
+
+def test_a_bad_eval_extractor_or_metric_fails_before_training(capsys, tmp_path) -> None:
+    missing = tmp_path / "missing.safetensors"
+    for setting in (f"eval.extractor={missing}", "eval.metric=fdi"):
+        assert_one_line(run_main(capsys, "train", "--dry-run", "eval.every=1", setting), "")
+        out = tmp_path / "run"
+        result = run_main(capsys, "train", "--out", str(out), "--steps", "2", "eval.every=1", setting)
+        assert_one_line(result, "valid choices" if "metric" in setting else "neither a built-in name")
+        assert not out.exists()  # no half-written run folder to block a retry
+
+
+def test_sample_of_a_grid_too_large_fails_before_sampling(capsys, tiny_run, tmp_path) -> None:
+    result = run_main(capsys, "sample", str(tiny_run), "--n", "300000", "--out", str(tmp_path / "g.webp"))
+    assert_one_line(result, "more than WEBP allows (16,383); pass a smaller --n")
+    result = run_main(capsys, "sample", str(tiny_run), "--n", "10000000000", "--out", str(tmp_path / "g.png"))
+    assert_one_line(result, "more than this machine's")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sample", "RUN", "--seed", "99999999999999999999"],
+        ["eval", "RUN", "--extractor", "pixels", "--metrics", "kid", "--n", "20", "--seed", "99999999999999"],
+        ["extractor", "train", "--data", "digits", "--out", "OUT/x.safetensors", "--seed", "99999999999999999999"],
+    ],
+)
+def test_seeds_too_large_for_torch_are_one_line(capsys, tiny_run, tmp_path, args) -> None:
+    args = [str(tiny_run) if arg == "RUN" else arg.replace("OUT", str(tmp_path)) for arg in args]
+    if args[0] == "sample":
+        args += ["--out", str(tmp_path / "g.png")]
+    assert_one_line(run_main(capsys, *args), "is too large; pass a seed between 0 and 2147483647")

@@ -127,3 +127,40 @@ def test_parse_key_value_reads_yaml_values_and_names_the_form() -> None:
         parse_key_value("steps", "--option key=value", "steps=100")
     with pytest.raises(PolemosError, match="not of the form"):
         parse_key_value("=3")
+
+
+def test_a_preset_override_is_refused_instead_of_naming_a_recipe_that_did_not_run() -> None:
+    with pytest.raises(PolemosError, match="chosen with --preset NAME"):
+        resolve_config(overrides=["preset=wgan-gp"])
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"\xff\xfe\x00binary", "is not UTF-8 text"),
+        (b"preset: [1]\n", "preset must be a name, got [1]"),
+        (b"game:\n  n_critic: [5\n", "is not valid YAML/JSON"),
+    ],
+)
+def test_bad_config_files_are_one_line_errors(tmp_path, content, fragment) -> None:
+    file = tmp_path / "run.yaml"
+    file.write_bytes(content)
+    with pytest.raises(PolemosError, match=fragment.replace("[", r"\[").replace("]", r"\]")) as error:
+        resolve_config(config_file=file)
+    assert "\n" not in str(error.value)
+    with pytest.raises(PolemosError, match="is a folder"):
+        resolve_config(config_file=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("data.resolution=12", "12 is not a power of two"),  # refused by a dry run too, not only when images load
+        ("train.out=", "train.out: String should have at least 1 character"),  # "" would be the working folder
+        ("data.source=", "data.source: String should have at least 1 character"),
+        ("train.seed=4294967296", "train.seed: Input should be less than or equal to 2147483647"),
+    ],
+)
+def test_impossible_values_fail_when_the_config_resolves(override, fragment) -> None:
+    with pytest.raises(PolemosError, match=fragment):
+        resolve_config(overrides=[override])

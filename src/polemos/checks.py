@@ -24,6 +24,7 @@ from typing import Any
 from polemos.errors import PolemosError
 
 __all__ = [
+    "MAX_SEED",
     "check_input_file",
     "check_memory",
     "check_model_folder",
@@ -36,6 +37,10 @@ __all__ = [
     "saved_model_kind",
 ]
 
+
+# The largest seed accepted anywhere: NumPy and Lightning take 32-bit seeds, and seeds derived from it (seed + rank,
+# seed * 1_000_003 + batch for torch generators) must stay within 64 bits.
+MAX_SEED = 2**31 - 1
 
 # numbers YAML 1.1 (PyYAML, which reads -o values) leaves as text: an exponent without a decimal point
 _YAML_TEXT_NUMBER = re.compile(r"[-+]?\d+[eE][-+]?\d+")
@@ -167,9 +172,11 @@ def check_options(
 
 
 def check_seed(seed: Any, flag: str = "--seed") -> int:
-    """Returns ``seed`` if it is a non-negative integer (NumPy seeds cannot be negative), else raises one line."""
+    """Returns ``seed`` if it is an integer in [0, MAX_SEED] (NumPy seeds are 32-bit, never negative), else raises."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise PolemosError(f"{flag} must be a non-negative integer, got {seed!r}; e.g. {flag} 0")
+    if seed > MAX_SEED:
+        raise PolemosError(f"{flag} {seed} is too large; pass a seed between 0 and {MAX_SEED}")
     return seed
 
 
@@ -219,7 +226,12 @@ def check_writable_folder(folder: Path, flag: str) -> None:
     created: list[Path] = []
     try:
         for parent in reversed([folder, *folder.parents][: [folder, *folder.parents].index(existing)]):
-            parent.mkdir()
+            try:
+                parent.mkdir()
+            except FileExistsError:  # made meanwhile by another process (the ranks of a run): not ours to remove
+                if not parent.is_dir():
+                    raise
+                continue
             created.append(parent)
         probe = folder / f".polemos-write-check-{os.getpid()}"
         probe.write_bytes(b"")

@@ -136,10 +136,13 @@ def _resume_config(run_dir: Path, flags: dict[str, Any], overrides: list[str]) -
         )
     try:
         saved = json.loads((run_dir / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # ValueError: also text that is not UTF-8
+        saved = None
+    if not isinstance(saved, dict):
         raise PolemosError(
-            f"--resume {str(run_dir)!r}: config.json is missing or corrupt; it cannot be resumed"
-        ) from None
+            f"--resume {str(run_dir)!r}: config.json is missing or corrupt; restore it from a copy of the run, "
+            "or start a new run with polemos train --out NEW"
+        )
     flags = {**flags, "train.out": str(run_dir)}
     config = resolve_config(base=saved, flags=flags, overrides=overrides)
     changed = _differences(saved, config.to_dict(), ("data", "model", "game"))
@@ -277,6 +280,14 @@ def _validate_names(config: RunConfig) -> None:
         from polemos.images.augment import DiffAugment
 
         DiffAugment(config.game.augment)
+    if config.eval.every is not None:  # evaluation starts mid-run: a bad name would stop it after training began
+        from polemos.metrics.distances import METRICS
+
+        METRICS.get(config.eval.metric)
+        if config.eval.extractor != "auto":
+            from polemos.metrics.extractors import get_extractor
+
+            get_extractor(config.eval.extractor)
 
 
 @app.command()

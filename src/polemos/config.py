@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from polemos.checks import MAX_SEED
 from polemos.errors import PolemosError
 from polemos.registry import Registry
 
@@ -27,13 +28,22 @@ class _Section(BaseModel):
 class DataConfig(_Section):
     """Where the training data comes from."""
 
-    source: str = "digits"  # a registered dataset name or a path (image folder, IDX file, .npy/.npz)
+    # a registered dataset name or a path (image folder, IDX file, .npy/.npz); "" would silently mean the cwd
+    source: str = Field("digits", min_length=1)
     root: str | None = None  # local folder for torchvision datasets (never downloaded)
     resolution: int | None = Field(None, ge=8, le=256)  # None: native size rounded up to a power of two
     channels: int | None = Field(None, ge=1, le=4)  # None: inferred from the data
     conditional: bool = False  # class-conditional G and D, labels from the data
     # An unreadable (corrupt) file in an image folder is an error; true skips such files with a warning instead.
     skip_unreadable: bool = False
+
+    @field_validator("resolution")
+    @classmethod
+    def _power_of_two(cls, value: int | None) -> int | None:
+        # checked here, not only when the images load, so that --dry-run refuses what a real run would
+        if value is not None and value & (value - 1):
+            raise ValueError(f"{value} is not a power of two; use one of 8, 16, 32, 64, 128, 256")
+        return value
 
 
 class ModelConfig(_Section):
@@ -85,8 +95,8 @@ class TrainConfig(_Section):
 
     steps: int = Field(2000, ge=1)  # generator steps (each preceded by n_critic discriminator steps)
     batch_size: int = Field(64, ge=1, le=65536)  # per process
-    seed: int = Field(0, ge=0)
-    out: str = "runs/default"  # the run folder
+    seed: int = Field(0, ge=0, le=MAX_SEED)  # Lightning seeds NumPy, whose seeds are 32-bit, with seed + rank
+    out: str = Field("runs/default", min_length=1)  # the run folder ("" would silently mean the cwd)
     max_time: float | None = Field(None, gt=0.0)  # stop after this many seconds of training, None: no limit
     log_every: int = Field(25, ge=1)  # steps between statistics written to the sinks
     sample_every: int = Field(500, ge=1)  # steps between sample grids in RUN/samples
@@ -313,6 +323,8 @@ def parse_key_value(text: str, form: str = "key=value", example: str = "steps=10
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Parses ``section.key=value`` (value in YAML syntax) into a key path and a value."""
     key, value = parse_key_value(text, "section.key=value", "game.n_critic=5")
+    if key == "preset":  # setting the name would not apply the recipe: config.json would name one that did not run
+        raise PolemosError(f"a preset is chosen with --preset NAME (or preset: in a --config file), not {text!r}")
     if key not in valid_keys():
         raise PolemosError(unknown_key_message(key))
     return [part for part in key.split(".") if part], value
@@ -321,16 +333,25 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Reads a YAML or JSON config file into a dict."""
     file = Path(path)
+    if file.is_dir():
+        raise PolemosError(f"config file {str(file)!r} is a folder; pass a .yaml or .json file")
     if not file.is_file():
         raise PolemosError(f"config file {str(file)!r} does not exist; pass an existing .yaml or .json file")
     try:
-        content = yaml.safe_load(file.read_text())
+        content = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise PolemosError(f"config file {str(file)!r} is not UTF-8 text; pass a .yaml or .json file") from None
     except yaml.YAMLError as error:
-        raise PolemosError(f"config file {str(file)!r} is not valid YAML/JSON ({error}); fix its syntax") from None
+        reason = " ".join(str(error).split())
+        raise PolemosError(f"config file {str(file)!r} is not valid YAML/JSON ({reason}); fix its syntax") from None
     if content is None:
         return {}
     if not isinstance(content, dict):
         raise PolemosError(f"config file {str(file)!r} must hold a mapping of sections (data, model, game, train)")
+    if not isinstance(content.get("preset", ""), str):
+        raise PolemosError(
+            f"config file {str(file)!r}: preset must be a name, got {content['preset']!r}; e.g. preset: wgan-gp"
+        )
     return content
 
 

@@ -610,3 +610,19 @@ def test_npy_rgba_is_composited_onto_white(tmp_path: Path) -> None:
     assert data.images.shape == (1, 3, 8, 8)
     assert data.images[0, :, 0, 0].tolist() == [0, 0, 200]
     assert data.images[0, :, 7, 7].tolist() == [255, 255, 255]
+
+
+def test_images_without_pixels_are_refused(tmp_path: Path) -> None:
+    np.save(tmp_path / "empty-sides.npy", np.zeros((4, 0, 0), dtype=np.uint8))
+    with pytest.raises(PolemosError, match="holds images of 0x0 pixels"):
+        load_images(tmp_path / "empty-sides.npy")
+    write_idx(tmp_path / "zero-images-idx3-ubyte", np.zeros((5, 0, 0), dtype=np.uint8), gz=False)
+    with pytest.raises(PolemosError, match="holds images of 0x0 pixels"):
+        load_images(tmp_path / "zero-images-idx3-ubyte")
+
+
+def test_an_idx_header_of_huge_sizes_names_the_size_it_implies(tmp_path: Path) -> None:
+    path = tmp_path / "huge-images-idx3-ubyte"
+    path.write_bytes(struct.pack(">BBBBIII", 0, 0, 8, 3, 4_000_000_000, 4_000_000_000, 8))
+    with pytest.raises(PolemosError, match="implies 128000000000000000016;"):  # not an int64 overflow
+        load_images(path)

@@ -115,3 +115,28 @@ def test_a_tabular_model_folder_names_tabular_eval(tmp_path) -> None:
         PolemosError, match="holds a tabular model, not an image training run; use `polemos tabular eval`"
     ):
         evaluate_run(tmp_path, extractor="pixels")
+
+
+def test_seeds_torch_cannot_take_are_refused_before_any_work(run_copy) -> None:
+    for seed in (-1, 2**40):
+        with pytest.raises(PolemosError, match="seed \\(--seed\\)"):
+            evaluate_run(run_copy, metrics=("kid",), n=20, extractor="pixels", seed=seed)
+
+
+def test_records_after_a_line_cut_short_are_not_lost(run_copy) -> None:
+    path = run_copy / "metrics.jsonl"
+    path.write_text(path.read_text() + '{"step": 9, "Loss/D"')  # a training process killed mid-write
+    evaluate_run(run_copy, metrics=("kid",), n=20, extractor="pixels", progress=False)
+    assert [row["metric"] for row in eval_rows_skipping_damage(run_copy)] == ["kid"]
+
+
+def eval_rows_skipping_damage(run) -> list[dict]:
+    rows = []
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if row.get("kind") == "eval":
+            rows.append(row)
+    return rows

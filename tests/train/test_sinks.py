@@ -49,3 +49,30 @@ def test_wandb_sink_runs_offline_without_login(tmp_path, monkeypatch) -> None:
     sink.close()
     offline_runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert offline_runs, list(tmp_path.rglob("*"))[:10]
+
+
+def test_rows_appended_after_a_line_cut_short_stay_whole(tmp_path) -> None:
+    from polemos.train.health import EventLog, HealthEvent
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1, "a": 1.0}\n{"step": 2, "a"')  # a crash in the middle of a write
+    sink = JsonlSink(path)
+    sink.write(3, {"a": 3.0})
+    sink.close()
+    assert path.read_text().splitlines()[-1] == '{"step": 3, "a": 3.0}'
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"step": 1, "ki')
+    EventLog(events).write([HealthEvent(5, "nan", "x")])
+    assert json.loads(events.read_text().splitlines()[-1])["step"] == 5
+
+
+def test_a_damaged_csv_is_one_line_and_left_as_it_is(tmp_path) -> None:
+    import pytest
+
+    from polemos.errors import PolemosError
+
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(b"step,a\n1,2\n\xff\xfe\x00garbage")
+    with pytest.raises(PolemosError, match="is damaged \\(not CSV text\\); move it aside"):
+        CsvSink(path)
+    assert path.read_bytes() == b"step,a\n1,2\n\xff\xfe\x00garbage"

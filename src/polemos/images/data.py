@@ -21,6 +21,7 @@ import contextlib
 import gzip
 import inspect
 import logging
+import math
 import os
 import re
 import statistics
@@ -344,7 +345,7 @@ def _parse_idx(path: Path, expected_dims: int) -> np.ndarray:
     if len(payload) < header_size:
         raise PolemosError(f"{str(path)!r} ends inside its IDX header; {fix}")
     shape = tuple(int(size) for size in np.frombuffer(payload, dtype=">u4", count=dims, offset=4))
-    expected_bytes = header_size + int(np.prod(shape, dtype=np.int64))
+    expected_bytes = header_size + math.prod(shape)  # Python ints: a damaged header cannot overflow
     if len(payload) != expected_bytes:
         raise PolemosError(
             f"{str(path)!r} holds {len(payload)} bytes but its IDX header {shape} implies {expected_bytes}; {fix}"
@@ -853,6 +854,11 @@ def _finish_native(
     pixels = native.pixels
     if pixels.shape[0] == 0:
         raise PolemosError(f"{native.source!r} holds no images; pass a non-empty dataset")
+    if min(pixels.shape[2:]) == 0:  # nothing to resize: training would run on blank images
+        raise PolemosError(
+            f"{native.source!r} holds images of {pixels.shape[2]}x{pixels.shape[3]} pixels; "
+            "save images at least 1 pixel high and wide"
+        )
     if channels is None:
         channels = 1 if pixels.shape[1] == 1 else 3
     pixels = _convert_channels(pixels, channels)

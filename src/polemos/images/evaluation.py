@@ -37,6 +37,10 @@ class ImageEvaluator:
         self.seed = seed
         self._extractor: Any = None
         self._reference: torch.Tensor | None = None
+        if config.extractor != "auto":  # a missing file fails before training, not at the first evaluation
+            from polemos.metrics.extractors import get_extractor
+
+            self._extractor = get_extractor(config.extractor)
 
     def _build_extractor(self) -> Any:
         from polemos.metrics.extractors import DomainClassifier, get_extractor, train_domain_classifier

@@ -18,6 +18,8 @@ PAD_VALUE = 128  # mid grey: visible against both black (digits, MNIST) and whit
 # Pillow formats a grid can be written in, by file extension, and their options (lossless except JPEG).
 GRID_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP"}
 _FORMAT_OPTIONS: dict[str, dict[str, object]] = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
+_MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383}  # the largest image side each format can store
+_BMP_MAX_BYTES = 2**32 - 1  # BMP stores its file size in 32 bits
 
 
 def grid_format(path: str | os.PathLike) -> str:
@@ -37,6 +39,44 @@ def grid_format(path: str | os.PathLike) -> str:
             f"use one of {valid}"
         )
     return image_format
+
+
+def grid_size(
+    count: int, height: int, width: int, nrow: int | None = None, min_cell: int = 32, padding: int = 1
+) -> tuple[int, int, int]:
+    """``(grid height, grid width, scale)`` of the grid :func:`make_image_grid` makes of ``count`` images."""
+    columns = math.ceil(math.sqrt(count)) if nrow is None else max(1, min(int(nrow), count))
+    rows = math.ceil(count / columns)
+    scale = max(1, math.ceil(min_cell / max(height, width)))
+    return rows * (height * scale + padding) + padding, columns * (width * scale + padding) + padding, scale
+
+
+def check_grid_size(path: str | os.PathLike, count: int, side: int, channels: int) -> None:
+    """Fails with one line, before any sampling, when a grid of ``count`` images cannot be written or held.
+
+    Args:
+        path: The grid file; its extension names the format (JPEG and WebP limit the side).
+        count: Images in the grid.
+        side: Their side in pixels.
+        channels: 1 or 3.
+    """
+    from polemos.checks import check_memory
+
+    image_format = grid_format(path)
+    height, width, scale = grid_size(count, side, side)
+    fix = "pass a smaller --n (or sample in several grids)"
+    limit = _MAX_SIDE.get(image_format)
+    if limit is not None and max(height, width) > limit:
+        raise PolemosError(
+            f"a grid of {count:,} images is {width:,}x{height:,} pixels, more than {image_format} allows "
+            f"({limit:,}); {fix}, or write a .png"
+        )
+    if image_format == "BMP" and height * width * channels > _BMP_MAX_BYTES:
+        raise PolemosError(
+            f"a grid of {count:,} images is larger than a BMP file can be (4 GiB); {fix}, or write a .png"
+        )
+    # the float samples and the grid's bytes (as float64-sized numbers, the unit of check_memory)
+    check_memory(count * channels * side * side // 2 + height * width * channels // 8, f"{count:,} samples", fix, 2.0)
 
 
 def make_image_grid(
@@ -68,7 +108,7 @@ def make_image_grid(
         raise ValueError(f"need padding >= 0 and min_cell >= 1, got padding={padding}, min_cell={min_cell}")
     columns = math.ceil(math.sqrt(count)) if nrow is None else max(1, min(int(nrow), count))
     rows = math.ceil(count / columns)
-    scale = max(1, math.ceil(min_cell / max(height, width)))
+    _, _, scale = grid_size(count, height, width, nrow, min_cell, padding)
 
     if images.dtype == torch.uint8:
         pixels = images.detach()

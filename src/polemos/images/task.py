@@ -13,7 +13,7 @@ from polemos.config import RunConfig
 from polemos.errors import PolemosError
 from polemos.images.augment import DiffAugment
 from polemos.images.data import ImageData, load_images, to_model_range
-from polemos.images.grid import grid_format, save_image_grid
+from polemos.images.grid import check_grid_size, grid_format, save_image_grid
 from polemos.images.networks import build_image_models
 from polemos.train.task import GanTask
 
@@ -90,6 +90,9 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
     )
 
 
+_SAMPLE_CHUNK = 1024  # images per generator pass in ImageSampler.sample (the result does not depend on it)
+
+
 class ImageSampler:
     """A trained image generator, ready to sample (see :func:`polemos.load`).
 
@@ -149,11 +152,20 @@ class ImageSampler:
         latent = torch.randn(count, self.latent_dim, generator=rng)
         condition = self._labels(count, labels, rng)
         device = next(self.generator.parameters()).device
-        return self.generator(latent.to(device), None if condition is None else condition.to(device)).float().cpu()
+        outputs = []  # in chunks: the activations of one pass over a large count would not fit in memory
+        for start in range(0, count, _SAMPLE_CHUNK):
+            part = slice(start, start + _SAMPLE_CHUNK)
+            labels_part = None if condition is None else condition[part].to(device)
+            outputs.append(self.generator(latent[part].to(device), labels_part).float().cpu())
+        return torch.cat(outputs)
 
     def save_grid(self, path: str | Path, count: int = 64, labels: Any = None, seed: int | None = 0) -> Path:
         """Samples ``count`` images and writes them as one grid, in the format ``path``'s extension names."""
         grid_format(path)  # an unsupported extension fails before sampling
+        if not isinstance(count, bool) and isinstance(count, int | np.integer) and count >= 1:
+            # a grid too large for the format or this machine's memory fails before sampling, not in Pillow
+            resolution, channels = int(self.metadata["resolution"]), int(self.metadata["channels"])
+            check_grid_size(path, int(count), resolution, channels)
         return save_image_grid(self.sample(count, labels=labels, seed=seed), path)
 
 

@@ -138,11 +138,13 @@ def train_extractor_command(
     """Train a domain classifier on labelled images and save it as a feature extractor for FID/KID/PRDC."""
     from rich.console import Console
 
+    from polemos.checks import check_seed
     from polemos.images.data import UnreadableImagesError, load_images
     from polemos.metrics.extractors import train_domain_classifier
 
     if epochs < 1:
         raise PolemosError(f"--epochs must be at least 1 (got {epochs})")
+    check_seed(seed)  # a seed torch cannot take would fail only after the images are loaded
     check_extractor_out(out, overwrite)  # before training: a bad --out would lose the trained classifier
     try:
         images = load_images(data, resolution=resolution, skip_unreadable=skip_unreadable)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from polemos.checks import check_not_tabular_or_series
+from polemos.checks import check_not_tabular_or_series, check_seed
 from polemos.errors import PolemosError
 
 if TYPE_CHECKING:
@@ -235,7 +235,10 @@ def generated_features(
 
 def append_records(run_dir: Path, records: Sequence[MetricRecord]) -> Path:
     """Appends each record as a JSON line with ``"kind": "eval"`` to ``RUN/metrics.jsonl``."""
+    from polemos.train.sinks import end_partial_line
+
     path = run_dir / "metrics.jsonl"
+    end_partial_line(path)  # after a line cut short by a crash, these records still start on their own line
     with path.open("a", encoding="utf-8") as file:
         for record in records:
             row = {"kind": EVAL_KIND, **record.to_dict()}
@@ -287,6 +290,7 @@ def evaluate_run(
         )
     if batch_size < 1:
         raise PolemosError(f"batch_size is {batch_size}; pass a positive batch size")
+    check_seed(seed, "seed (--seed)")  # as polemos sample: negative or too large for torch is refused up front
     if n_reference is not None and n_reference < 2:
         raise PolemosError(f"n_reference is {n_reference}; pass at least 2 reference images or None for all")
     config, model = _check_run_folder(run_dir)

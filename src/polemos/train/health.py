@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from polemos.config import HealthConfig
+from polemos.train.sinks import end_partial_line
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class EventLog:
         if not events:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        end_partial_line(self.path)
         with self.path.open("a", encoding="utf-8") as file:
             for event in events:
                 file.write(json.dumps(asdict(event)) + "\n")

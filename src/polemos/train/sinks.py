@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from polemos.errors import PolemosError
+
 
 class Sink(Protocol):
     """Writes rows of statistics somewhere."""
@@ -25,12 +27,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def end_partial_line(path: str | os.PathLike) -> None:
+    """Ends a last line cut short (a crash mid-write) with a newline, so that a record appended next stays whole.
+
+    Without it, the next JSON line would be glued onto the broken one and be lost to every reader.
+    """
+    try:
+        with open(path, "rb+") as file:
+            if file.seek(0, os.SEEK_END) == 0:
+                return
+            file.seek(-1, os.SEEK_END)
+            if file.read(1) != b"\n":
+                file.write(b"\n")
+    except FileNotFoundError:
+        return
+
+
 class JsonlSink:
     """Appends one JSON object per row to ``RUN/metrics.jsonl`` (always on); flushed at every row."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        end_partial_line(self.path)
         self._file = self.path.open("a", encoding="utf-8")
 
     def write(self, step: int, row: dict[str, Any]) -> None:
@@ -51,10 +70,16 @@ class CsvSink:
         self._columns: list[str] = ["step"]
         self._rows: list[dict[str, Any]] = []
         if self.path.exists():  # resume: keep what was written
-            with self.path.open(newline="", encoding="utf-8") as file:
-                reader = csv.DictReader(file)
-                self._columns = list(reader.fieldnames or ["step"])
-                self._rows = list(reader)
+            try:
+                with self.path.open(newline="", encoding="utf-8") as file:
+                    reader = csv.DictReader(file)
+                    self._columns = list(reader.fieldnames or ["step"])
+                    self._rows = list(reader)
+            except (UnicodeDecodeError, csv.Error):  # rewriting it would lose what can still be recovered
+                raise PolemosError(
+                    f"{str(self.path)!r} is damaged (not CSV text); move it aside (metrics.jsonl holds the same rows) "
+                    "and run again"
+                ) from None
 
     def write(self, step: int, row: dict[str, Any]) -> None:
         record = {"step": step, **row}
