@@ -164,3 +164,10 @@ def test_bad_config_files_are_one_line_errors(tmp_path, content, fragment) -> No
 def test_impossible_values_fail_when_the_config_resolves(override, fragment) -> None:
     with pytest.raises(PolemosError, match=fragment):
         resolve_config(overrides=[override])
+
+
+@pytest.mark.parametrize("override", ["game.penalty_weight=inf", "game.ema_half_life=.nan", "train.max_time=nan"])
+def test_nan_and_infinite_numbers_are_refused(override: str) -> None:
+    # inf penalty weights diverged mid-run with advice that did not apply; nan limits never stopped anything
+    with pytest.raises(PolemosError, match="should be a finite number"):
+        resolve_config(overrides=[override])

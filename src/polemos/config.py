@@ -22,7 +22,8 @@ from polemos.registry import Registry
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    # nan or inf in any number (a penalty weight, an EMA half-life, max_time) is a typo, never a setting
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
 
 class DataConfig(_Section):
