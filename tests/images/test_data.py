@@ -20,6 +20,7 @@ from polemos.images.data import (
     IMAGE_DATASETS,
     ImageData,
     check_resolution,
+    check_source,
     from_model_range,
     load_images,
     to_model_range,
@@ -626,3 +627,10 @@ def test_an_idx_header_of_huge_sizes_names_the_size_it_implies(tmp_path: Path) -
     path.write_bytes(struct.pack(">BBBBIII", 0, 0, 8, 3, 4_000_000_000, 4_000_000_000, 8))
     with pytest.raises(PolemosError, match="implies 128000000000000000016;"):  # not an int64 overflow
         load_images(path)
+
+
+def test_check_source_refuses_torchvision_sources_without_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `train --dry-run --data torchvision:MNIST` passed, and only the real run said torchvision was missing
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    with pytest.raises(PolemosError, match=r"torchvision:MNIST needs torchvision.*pip install 'polemos\[vision\]'"):
+        check_source("torchvision:MNIST")

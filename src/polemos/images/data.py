@@ -264,6 +264,13 @@ def check_source(source: str | os.PathLike) -> Path | None:
     Raises:
         PolemosError: An unknown dataset name, a missing path, or a file of an unknown type.
     """
+    if isinstance(source, str) and source.lower().startswith("torchvision:"):
+        try:  # else a dry run would pass and the real run stop
+            import torchvision  # noqa: F401
+        except ImportError:
+            raise PolemosError(
+                f"{source} needs torchvision, which is not installed; run pip install 'polemos[vision]'"
+            ) from None
     if is_named_source(source):
         return None
     path = Path(source).expanduser()
