@@ -485,8 +485,9 @@ def test_mixed_sizes_are_resized_with_a_notice(tmp_path: Path, caplog: pytest.Lo
     assert caplog.records == []
 
 
-def test_check_source_validates_without_loading(tmp_path: Path) -> None:
+def test_check_source_validates_without_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert image_data.check_source("digits") is None
+    monkeypatch.setitem(sys.modules, "torchvision", types.ModuleType("torchvision"))  # installed: nothing is read
     assert image_data.check_source("torchvision:MNIST") is None
     assert image_data.check_source(tmp_path) == tmp_path.resolve()
     with pytest.raises(PolemosError, match="unknown image dataset 'mnist'.*data.root=FOLDER"):
