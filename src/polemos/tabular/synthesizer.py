@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from polemos.checks import check_options, check_seed, saved_model_kind
+from polemos.checks import MAX_SEED, check_options, check_seed, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -612,7 +612,7 @@ class TabularGAN:
             raise PolemosError(f"the number of rows must be a positive integer, got {n!r}; ask for n >= 1")
         n = int(n)
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2**63))
+            seed = int(np.random.SeedSequence().entropy % (MAX_SEED + 1))  # a fresh seed check_seed accepts
         check_seed(seed, "seed (--seed)")
         parsed = [self._parse_condition(column, value) for column, value in (conditions or {}).items()]
         with torch.random.fork_rng(), torch.no_grad():
