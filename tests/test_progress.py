@@ -22,3 +22,11 @@ def test_enabled_bar_draws_on_stderr_only(capsys, monkeypatch) -> None:
     captured = capsys.readouterr()
     assert captured.out == ""  # stdout stays for results
     assert "work" in captured.err
+
+
+def test_enabled_bar_off_a_terminal_prints_nothing(capsys) -> None:
+    # rich leaves a blank line where a transient bar was when stderr is not a terminal (e.g. above an error)
+    with progress_bar(3, "work", enabled=True) as advance:
+        for _ in range(3):
+            advance()
+    assert capsys.readouterr() == ("", "")

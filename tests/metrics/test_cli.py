@@ -110,6 +110,39 @@ def test_extractor_train_names_its_own_flag_for_unreadable_images(app, tmp_path)
     assert "bad.png" in str(result.exception) and "pass --skip-unreadable to skip them" in str(result.exception)
 
 
+def test_extractor_train_names_what_it_accepts_for_mixed_channels(app, tmp_path) -> None:
+    # data.channels=1, the hint for polemos train, is not an option of this command
+    from PIL import Image
+
+    for label, mode in (("a", "L"), ("b", "RGB")):
+        (tmp_path / label).mkdir()
+        for index in range(2):
+            Image.new(mode, (8, 8)).save(tmp_path / label / f"{index}.png")
+    out = tmp_path / "x.safetensors"
+    result = CliRunner().invoke(app, ["extractor", "train", "--data", str(tmp_path), "--out", str(out)])
+    assert isinstance(result.exception, PolemosError)
+    assert str(result.exception) == (
+        f"mixed channel counts in {tmp_path.resolve()}: 2 greyscale and 2 colour images; convert the image files "
+        "to one mode (all greyscale or all RGB), then run polemos extractor train again"
+    )
+    assert not out.exists()
+
+
+def test_eval_checks_the_generator_before_any_progress_bar(app, digits_run, tmp_path, monkeypatch) -> None:
+    from polemos.metrics import evaluate
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained an extractor (under a progress bar) before reading the generator")
+
+    monkeypatch.setattr(evaluate, "auto_extractor", never)
+    run = shutil.copytree(digits_run, tmp_path / "run")
+    (run / "generator.safetensors").write_bytes(b"damaged")
+    result = CliRunner().invoke(app, ["eval", str(run), "--n", "20"])
+    assert isinstance(result.exception, PolemosError), result.output
+    assert "the generator export" in str(result.exception) and "is corrupt" in str(result.exception)
+    assert result.output == ""
+
+
 def test_eval_refuses_too_few_samples(app, digits_run, tmp_path) -> None:
     run = shutil.copytree(digits_run, tmp_path / "run")
     result = CliRunner().invoke(app, ["eval", str(run), "--n", "2", "--extractor", "pixels", "--metrics", "kid"])

@@ -156,3 +156,25 @@ def test_get_extractor_resolves_names_kinds_and_paths(trained: tuple[DomainClass
         get_extractor("no-such-extractor")
     with pytest.raises(PolemosError, match="--extractor PATH"):
         get_extractor(f"inception:{tmp_path / 'pt_inception-2015-12-05-6726825d.pth'}")
+
+
+def test_progress_off_a_terminal_prints_nothing(capsys) -> None:
+    # rich leaves a blank line where a transient bar was when the output is not a terminal (e.g. above an error)
+    from polemos.metrics.extractors import _progress
+
+    with _progress(True) as bar:
+        task = bar.add_task("work", total=2)
+        bar.advance(task, 2)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_on_a_terminal_draws_on_stderr_only(capsys, monkeypatch) -> None:
+    from polemos.metrics.extractors import _progress
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # a terminal as rich sees it
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")
+    with _progress(True) as bar:
+        task = bar.add_task("work", total=2)
+        bar.advance(task, 2)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "work" in captured.err

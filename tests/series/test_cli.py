@@ -322,6 +322,33 @@ def test_sample_context_errors_name_the_cli_flags(tmp_path, saved_models) -> Non
     assert result.exit_code == 0, result.output
 
 
+def test_sample_says_it_sorted_an_unsorted_context_file_as_fit_does(tmp_path, saved_models) -> None:
+    context_model = str(saved_models["context"])
+    in_order = saved_models["folder"] / "prices.csv"
+    shuffled = tmp_path / "shuffled.csv"
+    pd.read_csv(in_order).sample(frac=1.0, random_state=0).to_csv(shuffled, index=False)
+    note = "note: rows were not in time order and were sorted by time stamp"
+    outputs = {}
+    for name, context in (("in_order", in_order), ("shuffled", shuffled)):
+        out = tmp_path / f"{name}.npy"
+        result = runner.invoke(app, ["sample", context_model, "--out", str(out), "--n", "2", "--context", str(context)])
+        assert result.exit_code == 0, result.output
+        assert (note in result.output) == (name == "shuffled"), result.output
+        assert result.output.count("\n") == 1 + (name == "shuffled")  # one note line, one result line
+        outputs[name] = np.load(out)
+    np.testing.assert_array_equal(outputs["shuffled"], outputs["in_order"])  # the sorted rows were continued
+
+
+def test_fit_says_a_numeric_time_column_holds_numbers_not_dates(tmp_path) -> None:
+    csv = tmp_path / "prices.csv"
+    _write_prices(csv)
+    message = _error(["fit", str(csv), "--out", str(tmp_path / "m"), "--columns", "b", "--time-column", "a"])
+    assert message.startswith("time column 'a' holds numbers, not dates: ")
+    assert "drop --time-column to keep the file's row order, or name the date column with --time-column" in message
+    assert "1970" not in message and "share a time stamp" not in message
+    assert not (tmp_path / "m").exists()
+
+
 def test_eval_rejects_bad_counts_and_files_before_scoring(tmp_path, saved_models) -> None:
     prices = str(saved_models["folder"] / "prices.csv")
     missing = str(tmp_path / "missing.npy")  # scoring would fail on it: the flags are checked first

@@ -76,6 +76,38 @@ def test_validate_table_sorts_time_and_rejects_duplicates() -> None:
         data.validate_table(frame)
 
 
+def test_numeric_time_columns_must_be_plausible_time_stamps() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal(50)
+    price = 100.0 + np.cumsum(rng.standard_normal(50))  # fractions, out of order
+    rounded = np.round(price)  # whole numbers that repeat out of order
+    for close in (price, rounded):
+        frame = pd.DataFrame({"close": close, "a": values})
+        with pytest.raises(PolemosError) as error:
+            data.validate_table(frame, time_column="close")
+        message = str(error.value)
+        assert message.startswith("time column 'close' holds numbers, not dates: ")
+        assert message.endswith(
+            "drop --time-column to keep the file's row order, or name the date column with --time-column"
+        )
+        assert "1970" not in message
+        with pytest.raises(PolemosError, match="'time' holds numbers, not dates: .*; rename it if it is not a time"):
+            data.validate_table(frame.rename(columns={"close": "time"}))  # auto-detected by its name
+    # whole numbers that do not repeat are time stamps, as before: Unix seconds, step numbers, sorted when needed
+    unix = 1_600_000_000 + 86_400 * np.arange(50)
+    for stamps in (unix, np.arange(50), np.arange(50.0), 0.5 + np.arange(50.0)):
+        table = data.validate_table(pd.DataFrame({"t": stamps, "a": values}), time_column="t")
+        np.testing.assert_array_equal(table.values[:, 0], values)
+        assert table.notes == ()
+    order = rng.permutation(50)
+    table = data.validate_table(pd.DataFrame({"t": unix[order], "a": values[order]}), time_column="t")
+    np.testing.assert_array_equal(table.values[:, 0], values)
+    assert table.notes == (data.SORTED_NOTE,)
+    # repeats in sorted numbers are duplicate time stamps, named as written (not as nanoseconds since 1970)
+    with pytest.raises(PolemosError, match=r"2 rows share a time stamp \(first: 2, data row 2\); aggregate or drop"):
+        data.validate_table(pd.DataFrame({"t": [1, 2, 2, 3], "a": [1.0, 2.0, 3.0, 4.0]}), time_column="t")
+
+
 def test_validate_table_rejects_non_numeric_columns() -> None:
     frame = pd.DataFrame({"a": [1.0, 2.0], "ticker": ["X", "Y"]})
     with pytest.raises(PolemosError, match="non-numeric column"):

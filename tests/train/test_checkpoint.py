@@ -53,6 +53,32 @@ def test_corrupt_and_missing_checkpoints_are_one_line_errors(tmp_path) -> None:
         ckpt.load_checkpoint(foreign)
 
 
+def test_corrupt_checkpoint_reasons_end_at_a_word_or_sentence(tmp_path, monkeypatch) -> None:
+    garbage = tmp_path / "last.pt"
+    garbage.write_bytes(b"garbage\n")  # torch's weights-only refusal: its first line is a long advice, cut mid-word
+    with pytest.raises(PolemosError) as error:
+        ckpt.load_checkpoint(garbage)
+    message = str(error.value)
+    assert "(weights-only load refused it: Unsupported operand 103); delete it" in message
+    assert "weights_only" not in message  # torch's advice to unpickle the file's code is not repeated
+
+    def load_failing_with(text: str):
+        def load(*args, **kwargs):
+            raise RuntimeError(text)
+
+        return load
+
+    monkeypatch.setattr(ckpt.torch, "load", load_failing_with("a long explanation " * 12 + "\nsecond line"))
+    with pytest.raises(PolemosError) as error:
+        ckpt.load_checkpoint(garbage)
+    reason = str(error.value).split(" checkpoint (", 1)[1].split("); delete it", 1)[0]
+    assert reason.endswith(" …") and len(reason) <= 122
+    assert ("a long explanation " * 12).startswith(reason[:-2] + " ")  # whole words only
+    monkeypatch.setattr(ckpt.torch, "load", load_failing_with("First. " * 30))  # whole sentences when there are some
+    with pytest.raises(PolemosError, match=r"checkpoint \((First\. )+First\.\); delete it"):
+        ckpt.load_checkpoint(garbage)
+
+
 def test_rng_state_round_trip_through_a_file(tmp_path) -> None:
     torch.manual_seed(5)
     np.random.seed(5)

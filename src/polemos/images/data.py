@@ -78,6 +78,27 @@ class UnreadableImagesError(PolemosError):
         )
 
 
+class MixedChannelsError(PolemosError):
+    """A folder (or dataset) mixing greyscale and colour images, loaded without a channel count.
+
+    Args:
+        where: The folder or dataset.
+        greyscale: How many images are greyscale.
+        colour: How many images are colour.
+        hint: How to bring them to one mode, in the terms of the caller (a config key, or converting the files).
+    """
+
+    def __init__(
+        self,
+        where: str,
+        greyscale: int,
+        colour: int,
+        hint: str = "set data.channels=1 or data.channels=3 to convert them all",
+    ) -> None:
+        self.where, self.greyscale, self.colour = where, greyscale, colour
+        super().__init__(f"mixed channel counts in {where}: {greyscale} greyscale and {colour} colour images; {hint}")
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: tensors have no single truth value; records compare by identity
 class ImageData:
     """A loaded image dataset, ready for training.
@@ -757,10 +778,7 @@ def _finish_files(
         raise UnreadableImagesError(where, unreadable)
     if channels is None:
         if greyscale_count and colour_count:
-            raise PolemosError(
-                f"mixed channel counts in {where}: {greyscale_count} greyscale and {colour_count} colour "
-                "images; set data.channels=1 or data.channels=3 to convert them all"
-            )
+            raise MixedChannelsError(where, greyscale_count, colour_count)
         channels = 1 if greyscale_count else 3
     if resolution is None:
         resolution = _native_resolution([min(size) for size in sizes], where)

@@ -139,7 +139,7 @@ def train_extractor_command(
     from rich.console import Console
 
     from polemos.checks import check_seed
-    from polemos.images.data import UnreadableImagesError, load_images
+    from polemos.images.data import MixedChannelsError, UnreadableImagesError, load_images
     from polemos.metrics.extractors import train_domain_classifier
 
     if epochs < 1:
@@ -150,6 +150,14 @@ def train_extractor_command(
         images = load_images(data, resolution=resolution, skip_unreadable=skip_unreadable)
     except UnreadableImagesError as error:
         raise UnreadableImagesError(error.where, error.files, hint="pass --skip-unreadable") from None
+    except MixedChannelsError as error:  # this command has no channel option: the files must be converted
+        raise MixedChannelsError(
+            error.where,
+            error.greyscale,
+            error.colour,
+            hint="convert the image files to one mode (all greyscale or all RGB), "
+            "then run polemos extractor train again",
+        ) from None
     if images.num_classes < 2:
         raise PolemosError(
             f"{data!r} has no class labels; pass labelled images (a folder with one sub-folder per class, "

@@ -313,6 +313,7 @@ def evaluate_run(
                 f"this run's training data {training_source!r} (data.source in "
                 f"{str(run_dir / 'config.json')!r}, needed as the reference set) is missing; restore it at that path"
             )
+    sampler = polemos.load(run_dir)  # a damaged generator fails now, not after minutes of extractor training
 
     if extractor == "auto":
         training_data = _load_data(training_source, model, root, skip_unreadable)
@@ -330,7 +331,6 @@ def evaluate_run(
 
     with torch.no_grad():
         extractor_hash = feature_extractor.hash
-        sampler = polemos.load(run_dir)
         real = reference_features(
             reference_data,
             feature_extractor,

@@ -27,6 +27,7 @@ from typing import Any, Self
 
 import torch
 import torch.nn.functional as F
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import Tensor, nn
 
@@ -93,13 +94,19 @@ def _resize(images: Tensor, resolution: int, antialias: bool) -> Tensor:
 
 
 def _progress(enabled: bool) -> Progress:
+    """A transient bar on stderr (stdout keeps the results), drawn only on a terminal.
+
+    Elsewhere (a pipe, a log file) rich would leave a blank line where the transient bar was, e.g. above an error.
+    """
+    console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
+        console=console,
         transient=True,
-        disable=not enabled,
+        disable=not enabled or not console.is_terminal,
     )
 
 

@@ -218,7 +218,7 @@ def sample(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Generate sequences from a saved model."""
-    from polemos.series.data import load_series_table, log_returns
+    from polemos.series.data import SORTED_NOTE, load_series_table, log_returns
     from polemos.series.model import SeriesGAN
 
     check_seed(seed)
@@ -229,6 +229,7 @@ def sample(
     check_output_file(out, _SAMPLE_SUFFIXES, overwrite)
     gan = SeriesGAN.load(model)
     context_values = None
+    notes: list[str] = []
     if context is not None:
         if gan.meta["context_length"] == 0:
             raise PolemosError(
@@ -236,6 +237,8 @@ def sample(
             )
         # NaN is checked below, in the rows that are used
         table = load_series_table(context, columns=gan.meta["columns"], nan_policy="drop-windows")
+        # as fit says, once the samples are written; the NaN note does not apply here (NaN is checked below)
+        notes = [note for note in table.notes if note == SORTED_NOTE]
         from_prices = gan.meta["returns"] and gan.meta.get("returns_input") == "prices"
         values = log_returns(table.values) if from_prices else table.values
         context_length = gan.meta["context_length"]
@@ -251,6 +254,8 @@ def sample(
             )
     samples = gan.sample(n, context=context_values, length=length, seed=seed, as_prices=prices)
     write_samples(samples, out, gan.meta["columns"])
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     typer.echo(f"wrote {samples.shape[0]} sequences of {samples.shape[1]} x {samples.shape[2]} to {out}")
 
 

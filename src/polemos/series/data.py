@@ -9,6 +9,8 @@ Bad input, and how it is handled (nothing is dropped silently):
 * non-numeric columns: :class:`PolemosError` naming them (select numeric columns or drop them);
 * a time column or ``DatetimeIndex`` that is unsorted: the rows are sorted by time (stable), reported in
   :attr:`SeriesTable.notes`; duplicate timestamps: :class:`PolemosError` (aggregate or drop them first);
+* a numeric time column that cannot be time stamps (repeated values, or fractions out of order, as in a price
+  column): :class:`PolemosError` saying it holds numbers, not dates; Unix seconds or step numbers are kept;
 * NaN gaps, by ``nan_policy``: ``"drop-windows"`` (default) keeps only windows without any NaN, so no value is
   invented; ``"ffill"`` carries the last observation forward (leading NaNs are back-filled); ``"interpolate"``
   interpolates linearly in the row index; ``"raise"`` refuses;
@@ -31,6 +33,7 @@ from polemos.errors import PolemosError
 
 __all__ = [
     "NAN_POLICIES",
+    "SORTED_NOTE",
     "LambertWGaussianizer",
     "MinMaxScaler",
     "ReturnsTransform",
@@ -50,6 +53,7 @@ __all__ = [
 
 NAN_POLICIES = ("drop-windows", "ffill", "interpolate", "raise")
 _TIME_COLUMN_NAMES = ("date", "time", "timestamp", "datetime")
+SORTED_NOTE = "rows were not in time order and were sorted by time stamp"  # in SeriesTable.notes
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -112,29 +116,44 @@ def validate_table(
         raise PolemosError("the series is empty; pass a table with at least one row")
 
     # Time ordering: a named/auto-detected time column, else a DatetimeIndex.
+    named = time_column is not None
     if time_column is None:
         candidates = [c for c in frame.columns if str(c).strip().lower() in _TIME_COLUMN_NAMES]
         time_column = candidates[0] if candidates else None
     elif time_column not in frame.columns:
         raise PolemosError(f"time column {time_column!r} not found; choose one of {', '.join(map(str, frame.columns))}")
+    numbers = None  # a numeric time column, as written
     if time_column is not None:
         try:
             times = pd.to_datetime(frame[time_column])
         except (ValueError, TypeError):
             raise PolemosError(_bad_time_message(frame[time_column], str(time_column))) from None
+        if pd.api.types.is_numeric_dtype(frame[time_column]):
+            numbers = frame[time_column]
+        problem = _numeric_time_problem(frame[time_column], times)
+        if problem:
+            fix = (
+                "drop --time-column to keep the file's row order, or name the date column with --time-column"
+                if named
+                else "rename it if it is not a time stamp, or name the date column with --time-column (time_column=...)"
+            )
+            raise PolemosError(f"time column {str(time_column)!r} holds numbers, not dates: {problem}; {fix}")
         frame = frame.drop(columns=[time_column])
         frame.index = pd.DatetimeIndex(times)
     if isinstance(frame.index, pd.DatetimeIndex):
         duplicated = frame.index.duplicated(keep=False)
         if duplicated.any():
             first = frame.index[duplicated][0]
+            if numbers is not None:  # the number as written, not as nanoseconds since 1970
+                row = int(np.argmax(duplicated))
+                first = f"{numbers.iloc[row].item()!r}, data row {row + 1}"
             raise PolemosError(
                 f"{int(duplicated.sum())} rows share a time stamp (first: {first}); "
                 "aggregate or drop duplicate time stamps before fitting"
             )
         if not frame.index.is_monotonic_increasing:
             frame = frame.sort_index(kind="stable")
-            notes.append("rows were not in time order and were sorted by time stamp")
+            notes.append(SORTED_NOTE)
 
     if columns is not None:
         repeated = list(dict.fromkeys(c for c in columns if list(columns).count(c) > 1))
@@ -241,6 +260,38 @@ def load_series_table(
                 "re-save it with commas"
             )
     return validate_table(frame, columns=columns, time_column=time_column, nan_policy=nan_policy)
+
+
+def _numeric_time_problem(column: pd.Series, times: pd.Series) -> str | None:
+    """Why a numeric time column cannot be time stamps (``None``: it can, or it is not numeric).
+
+    Numbers are read as nanoseconds since 1970. Whole numbers that do not repeat (Unix seconds, step numbers)
+    and increasing numbers are kept as before, and repeats in sorted numbers are duplicate time stamps; values
+    that repeat out of order, or fractions out of order or colliding once cut to whole nanoseconds, are a price
+    or a measurement named by mistake.
+    """
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return None
+    values = column.to_numpy(dtype=np.float64)
+    finite = np.isfinite(values)
+    repeated = pd.Series(values).duplicated(keep=False).to_numpy() & finite
+    if repeated.any() and not (np.diff(values[finite]) >= 0).all():  # in order: duplicate time stamps, below
+        position = int(np.argmax(repeated))
+        return (
+            f"{int(repeated.sum())} rows repeat a value (the first, {column.iloc[position].item()!r}, "
+            f"in data row {position + 1})"
+        )
+    fractional = finite & (values != np.round(values))
+    if not fractional.any():
+        return None
+    increasing = bool((np.diff(values[finite]) > 0).all())
+    if increasing and not times.duplicated().any():
+        return None
+    position = int(np.argmax(fractional))
+    where = f"(the first, {column.iloc[position].item()!r}, in data row {position + 1})"
+    if not increasing:
+        return f"they have fractions {where} and are not in increasing order"
+    return f"they have fractions {where} that time stamps in whole nanoseconds cannot tell apart"
 
 
 def _bad_time_message(times: pd.Series, name: str) -> str:

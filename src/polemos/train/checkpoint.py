@@ -61,7 +61,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # truncated file, wrong format, pickled code
-        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        reason = _load_failure(error)
         raise PolemosError(
             f"checkpoint {str(path)!r} is corrupt or not a polemos checkpoint ({reason}); "
             "delete it and resume from an earlier copy, or start a new run"
@@ -69,6 +69,29 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise PolemosError(f"{str(path)!r} is not a polemos checkpoint; pass a file written by polemos train")
     return state
+
+
+def _load_failure(error: Exception, limit: int = 120) -> str:
+    """Why ``torch.load`` failed, in at most ``limit`` characters: whole sentences, else whole words and "…".
+
+    torch's weights-only refusal is reduced to its cause: its advice (``weights_only=False``) would run the
+    file's code, and the first line of it says nothing about what is wrong with the file.
+    """
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        cause = text.split(marker, 1)[1].strip().splitlines()
+        text = f"weights-only load refused it: {cause[0].strip()}" if cause else "weights-only load refused it"
+    line = " ".join(text.splitlines()[0].split())
+    if len(line) <= limit:
+        return line
+    sentence_end = line.rfind(". ", 0, limit)
+    if sentence_end > 0:
+        return line[: sentence_end + 1]
+    word_end = line.rfind(" ", 0, limit)
+    return line[:word_end].rstrip(" ,;:") + " …" if word_end > 0 else line[:limit] + "…"
 
 
 def capture_rng_state() -> dict[str, Any]:
