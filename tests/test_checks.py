@@ -125,3 +125,11 @@ def test_check_writable_folder_tolerates_a_folder_made_meanwhile(tmp_path, monke
     check_writable_folder(out, "--out")
     monkeypatch.undo()
     assert out.is_dir()  # made by the other process: left in place
+
+
+def test_check_time_budget() -> None:
+    checks.check_time_budget(None)  # no limit
+    checks.check_time_budget(0.5)
+    for bad in (0, -1.0, float("nan"), float("inf"), True, "60"):
+        with pytest.raises(PolemosError, match=r"^--time-budget must be a positive number of seconds, got "):
+            checks.check_time_budget(bad)

@@ -33,6 +33,7 @@ __all__ = [
     "check_options",
     "check_output_file",
     "check_seed",
+    "check_time_budget",
     "check_writable_folder",
     "saved_model_kind",
 ]
@@ -203,6 +204,14 @@ def check_memory(values: int, what: str, fix: str, copies: float = 3.0) -> None:
         raise PolemosError(
             f"{what} need about {needed / 2**30:,.0f} GiB, more than this machine's {memory / 2**30:,.0f} GiB; {fix}"
         )
+
+
+def check_time_budget(seconds: Any, flag: str = "--time-budget") -> None:
+    """Fails with one line unless ``seconds`` is None (no limit) or a finite number > 0 (nan or inf never stop)."""
+    if seconds is None:
+        return
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
+        raise PolemosError(f"{flag} must be a positive number of seconds, got {seconds!r}; e.g. 300")
 
 
 def check_input_file(path: Path, flag: str, expected: str) -> None:

@@ -191,7 +191,9 @@ def test_fit_and_sample_limits_name_the_flags() -> None:
     windows = data.sine_windows(n=16, length=8, features=1, seed=0)
     with pytest.raises(PolemosError, match=r"steps must be at least 1, got 0; pass --steps N \(steps=N\)"):
         SeriesGAN(**TINY).fit(windows, steps=0)
-    with pytest.raises(PolemosError, match="time budget must be positive"):
+    with pytest.raises(
+        PolemosError, match=r"time_budget \(--time-budget\) must be a positive number of seconds, got -5"
+    ):
         SeriesGAN(**TINY).fit(windows, time_budget=-5)
     gan = SeriesGAN(**TINY).fit(windows, steps=1)
     with pytest.raises(PolemosError, match=r"length must be at least 1 step, got 0; pass --length N"):

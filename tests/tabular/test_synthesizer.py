@@ -137,7 +137,7 @@ def test_constraints_always_hold(mixed_frame: pd.DataFrame) -> None:
 @pytest.mark.parametrize("budget", [float("nan"), float("inf")])
 def test_a_time_budget_that_never_ends_is_refused(mixed_frame: pd.DataFrame, budget: float) -> None:
     # both passed the "<= 0" check; without --epochs the fit then had no limit at all
-    with pytest.raises(PolemosError, match="time_budget must be a positive number of seconds"):
+    with pytest.raises(PolemosError, match=r"time_budget \(--time-budget\) must be a positive number of seconds"):
         TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=budget, epochs=1)  # epochs: no hang if unfixed
 
 

@@ -8,7 +8,6 @@ followed by the features.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from polemos.checks import (
     check_model_folder,
     check_output_file,
     check_seed,
+    check_time_budget,
     check_writable_folder,
 )
 from polemos.config import parse_key_value
@@ -168,8 +168,7 @@ def fit(
     gan = SeriesGAN(seed=seed, **options)  # bad -o values fail here, before any work
     if steps < 1:
         raise PolemosError(f"--steps must be at least 1, got {steps}")
-    if time_budget is not None and not 0 < time_budget < math.inf:  # nan and inf would never stop the fit
-        raise PolemosError(f"--time-budget must be a positive number of seconds, got {time_budget}; e.g. 300")
+    check_time_budget(time_budget)
     if returns_input is not None and not returns:  # else silently ignored: the columns would be modelled as levels
         raise PolemosError(
             f"--returns-input {returns_input} describes the columns for --returns; "

@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from polemos.checks import check_memory, check_options, check_seed, saved_model_kind
+from polemos.checks import check_memory, check_options, check_seed, check_time_budget, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -581,10 +581,7 @@ class SeriesGAN:
             raise PolemosError(f"returns_input must be 'prices' or 'log-returns', got {returns_input!r}")
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise PolemosError(f"steps must be at least 1, got {steps!r}; pass --steps N (steps=N)")
-        if time_budget is not None and not (isinstance(time_budget, (int, float)) and time_budget > 0):
-            raise PolemosError(
-                f"time budget must be positive, got {time_budget!r}; give seconds > 0 (--time-budget S, time_budget=S)"
-            )
+        check_time_budget(time_budget, "time_budget (--time-budget)")
         prepared = self._prepare(data, window, stride, columns, returns, returns_input, nan_policy, time_column)
         self.real_summary = self._summarize(prepared)
         windows = torch.from_numpy(prepared.windows.astype(np.float32))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from polemos.checks import check_model_folder, check_output_file, check_seed
+from polemos.checks import check_model_folder, check_output_file, check_seed, check_time_budget
 from polemos.errors import PolemosError
 
 app = typer.Typer(help="Synthetic tables: fit a conditional tabular GAN, sample rows, evaluate synthetic data.")
@@ -133,8 +132,7 @@ def fit(
     from polemos.tabular.synthesizer import TabularGAN
 
     check_seed(seed)
-    if time_budget is not None and not 0 < time_budget < math.inf:  # nan and inf would never stop the fit
-        raise PolemosError(f"--time-budget must be a positive number of seconds, got {time_budget}; e.g. 120")
+    check_time_budget(time_budget)
     if epochs is not None and epochs <= 0:
         raise PolemosError(f"--epochs must be positive, got {epochs}; give a number >= 1")
     discrete_columns = [name.strip() for name in discrete.split(",") if name.strip()] if discrete else None

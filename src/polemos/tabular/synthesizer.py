@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from polemos.checks import MAX_SEED, check_options, check_seed, saved_model_kind
+from polemos.checks import MAX_SEED, check_options, check_seed, check_time_budget, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -256,8 +256,7 @@ class TabularGAN:
         start = time.perf_counter()
         if not isinstance(data, pd.DataFrame):
             raise PolemosError(f"fit expects a pandas DataFrame, got {type(data).__name__}; load the table first")
-        if time_budget is not None and not 0 < time_budget < math.inf:  # nan and inf would never stop the fit
-            raise PolemosError(f"time_budget must be a positive number of seconds, got {time_budget}; e.g. 120")
+        check_time_budget(time_budget, "time_budget (--time-budget)")
         if epochs is not None and epochs <= 0:
             raise PolemosError(f"epochs must be positive, got {epochs}; give a number >= 1")
         if epochs is None and time_budget is None:
