@@ -35,6 +35,7 @@ __all__ = [
     "check_seed",
     "check_time_budget",
     "check_writable_folder",
+    "read_model_json",
     "saved_model_kind",
 ]
 
@@ -287,6 +288,14 @@ def check_not_tabular_or_series(folder: Path, action: str) -> None:
     if kind in ("tabular model", "series model"):
         command = f"polemos {kind.split()[0]} {action}"
         raise PolemosError(f"{str(folder)!r} holds a {kind}, not an image training run; use `{command}` for it")
+
+
+def read_model_json(path: Path) -> Any:
+    """The JSON in a saved model's ``path``; a damaged file (not UTF-8, not JSON) is one line saying what to do."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise PolemosError(f"{path} is corrupt ({error}); restore the folder or fit the model again") from None
 
 
 def check_model_folder(out: Path, kind: str, overwrite: bool) -> bool:

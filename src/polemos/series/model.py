@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from polemos.checks import check_memory, check_options, check_seed, check_time_budget, saved_model_kind
+from polemos.checks import check_memory, check_options, check_seed, check_time_budget, read_model_json, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -1067,12 +1067,7 @@ class SeriesGAN:
                 f"{directory} does not hold a saved SeriesGAN (config.json and generator.safetensors); "
                 "pass the --out directory of `polemos series fit`"
             )
-        try:
-            record = json.loads(config_path.read_text())
-        except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise PolemosError(
-                f"{config_path} is corrupt ({error}); restore the folder or fit the model again"
-            ) from None
+        record = read_model_json(config_path)
         if not isinstance(record, dict) or not isinstance(record.get("config"), dict) or "meta" not in record:
             # e.g. an image training run's config.json beside its generator.safetensors
             raise PolemosError(

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from polemos.checks import MAX_SEED, check_options, check_seed, check_time_budget, saved_model_kind
+from polemos.checks import MAX_SEED, check_options, check_seed, check_time_budget, read_model_json, saved_model_kind
 from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
@@ -874,12 +874,7 @@ class TabularGAN:
                 f"{directory} is not a saved TabularGAN (missing {_CONFIG_FILE} or {_WEIGHTS_FILE}); "
                 "give the directory written by fit/save"
             )
-        try:
-            state = json.loads((directory / _CONFIG_FILE).read_text())
-        except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise PolemosError(
-                f"{directory / _CONFIG_FILE} is corrupt ({error}); restore the folder or fit the model again"
-            ) from None
+        state = read_model_json(directory / _CONFIG_FILE)
         if not isinstance(state, dict) or "transformer" not in state:  # e.g. the model.json of an image run
             raise PolemosError(
                 f"{directory} holds no TabularGAN ({_CONFIG_FILE} is not a tabular model's); "
