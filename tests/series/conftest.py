@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -20,3 +23,19 @@ def t_prices(length: int = 300, seed: int = 0) -> pd.DataFrame:
 def prices() -> Callable[..., pd.DataFrame]:
     """:func:`t_prices`, as a fixture."""
     return t_prices
+
+
+def load_benchmark_script(name: str) -> ModuleType:
+    """The module ``benchmarks/NAME.py`` (scripts are not a package), imported fresh."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def benchmark_script() -> Callable[[str], ModuleType]:
+    """:func:`load_benchmark_script`, as a fixture (the test folders are not packages)."""
+    return load_benchmark_script

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("arch")
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "series_scenarios_garch_shocks.py"
 
 
-def test_a_short_run_scores_both_methods_on_both_origin_sets(capsys) -> None:
-    spec = importlib.util.spec_from_file_location("series_scenarios_garch_shocks", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main(["--seeds", "0", "--steps", "3", "--scenarios", "4"])
+@pytest.fixture
+def script(benchmark_script: Any) -> Any:
+    return benchmark_script("series_scenarios_garch_shocks")
+
+
+def test_a_short_run_scores_both_methods_on_both_origin_sets(capsys, script) -> None:
+    script.main(["--seeds", "0", "--steps", "3", "--scenarios", "4"])
     record = json.loads(capsys.readouterr().out)
     assert record["seed"] == 0 and record["steps"] <= 3
     for name, origins in (("held-out", 56), ("test", 100)):

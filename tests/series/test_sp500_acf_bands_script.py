@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 pytest.importorskip("arch")
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "series_sp500_acf_bands.py"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("series_sp500_acf_bands", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def script(benchmark_script: Any) -> Any:
+    return benchmark_script("series_sp500_acf_bands")
 
 
-def test_band_distances_by_hand() -> None:
+def test_band_distances_by_hand(script) -> None:
     real = np.zeros(250)
     curve = np.zeros(250)
     curve[0], curve[5], curve[100] = 0.3, -0.4, 0.12  # lags 1, 6 and 101
-    bands = _script().band_distances(real, curve)
+    bands = script.band_distances(real, curve)
     assert bands["1-5"] == {"l2": pytest.approx(0.3), "mean_difference": pytest.approx(0.06)}
     assert bands["6-20"] == {"l2": pytest.approx(0.4), "mean_difference": pytest.approx(-0.4 / 15)}
     assert bands["21-64"] == {"l2": 0.0, "mean_difference": 0.0}
     assert bands["65-250"] == {"l2": pytest.approx(0.12), "mean_difference": pytest.approx(0.12 / 186)}
 
 
-def test_a_tiny_run_writes_both_methods(tmp_path, capsys) -> None:
+def test_a_tiny_run_writes_both_methods(tmp_path, capsys, script) -> None:
     out = tmp_path / "bands.json"
     options = ["train_steps=2", "select_paths=2", "select_length=300", "facts_weight=0", "burn_in=0"]
-    _script().main(
+    script.main(
         ["--train-end", "2014-12-31", "--paths", "3", "--length", "300", "--out", str(out)]
         + [part for option in options for part in ("-o", option)]
     )

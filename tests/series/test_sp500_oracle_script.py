@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 pytest.importorskip("arch")
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "series_sp500_oracle.py"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("series_sp500_oracle", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def script(benchmark_script: Any) -> Any:
+    return benchmark_script("series_sp500_oracle")
 
 
-def test_a_series_scores_zero_against_its_own_curves_and_more_against_another() -> None:
-    oracle = _script()
+def test_a_series_scores_zero_against_its_own_curves_and_more_against_another(script) -> None:
+    oracle = script
     rng = np.random.default_rng(0)
     series, other = rng.standard_t(5, size=(2, 600))
     assert oracle.distances(oracle.curves(series), oracle.curves(series)) == {
@@ -32,9 +28,9 @@ def test_a_series_scores_zero_against_its_own_curves_and_more_against_another() 
     assert all(value > 0.1 for value in oracle.distances(oracle.curves(series), oracle.curves(other)).values())
 
 
-def test_a_small_run_writes_every_method_and_share(tmp_path, capsys) -> None:
+def test_a_small_run_writes_every_method_and_share(tmp_path, capsys, script) -> None:
     out = tmp_path / "oracle.json"
-    _script().main(["--worlds", "2", "--paths", "4", "--length", "400", "--out", str(out)])
+    script.main(["--worlds", "2", "--paths", "4", "--length", "400", "--out", str(out)])
     record = json.loads(out.read_text())
     assert record == json.loads(capsys.readouterr().out)
     assert set(record["scores"]) == {"true process", "block bootstrap", "GJR-GARCH-t refitted"}
@@ -45,14 +41,14 @@ def test_a_small_run_writes_every_method_and_share(tmp_path, capsys) -> None:
     assert record["protocol"]["series_length"] == 2433 and record["protocol"]["worlds"] == 2
 
 
-def test_out_of_sample_scores_the_held_out_end_only(tmp_path) -> None:
+def test_out_of_sample_scores_the_held_out_end_only(tmp_path, script) -> None:
     out = tmp_path / "oracle.json"
-    _script().main(["--worlds", "1", "--paths", "4", "--length", "400", "--holdout", "754", "--out", str(out)])
+    script.main(["--worlds", "1", "--paths", "4", "--length", "400", "--holdout", "754", "--out", str(out)])
     record = json.loads(out.read_text())
     assert record["protocol"]["holdout"] == 754
     in_sample = tmp_path / "in_sample.json"
-    _script().main(["--worlds", "1", "--paths", "4", "--length", "400", "--out", str(in_sample)])
+    script.main(["--worlds", "1", "--paths", "4", "--length", "400", "--out", str(in_sample)])
     # the same world and paths, scored against 754 returns instead of 2,433: different curves, different scores
     assert json.loads(in_sample.read_text())["scores"]["true process"] != record["scores"]["true process"]
     with pytest.raises(SystemExit):
-        _script().main(["--holdout", "10"])
+        script.main(["--holdout", "10"])
