@@ -96,6 +96,24 @@ def test_sp500_facts_trains_a_fixed_number_of_steps(capsys) -> None:
     assert capsys.readouterr().err.startswith("sp500-facts: seed 0: training for 3 steps\n")
 
 
+def test_sp500_facts_first_seed_repeats_that_seed_of_a_longer_run() -> None:
+    pytest.importorskip("arch")
+    common = {"paths": 4, "steps": 300, "window": 32, "threads": 1, "train_steps": 3, **TINY}
+    both = bench.run_sp500_facts(seeds=2, **common)["results"]
+    second = bench.run_sp500_facts(seeds=1, first_seed=1, **common)
+    assert second["protocol"]["first_seed"] == 1
+    assert [t["seed"] for t in second["results"]["training"]] == [1]
+    for method, row in second["results"]["methods"].items():
+        for key in ("acf_abs", "acf_squared", "leverage", "emd_20"):
+            assert row[key]["values"] == (both["methods"][method][key]["values"][1],), (method, key)
+
+
+@pytest.mark.parametrize("first_seed", [-1, 2.5])
+def test_sp500_facts_rejects_a_bad_first_seed(first_seed) -> None:
+    with pytest.raises(PolemosError, match="first_seed"):
+        bench.run_sp500_facts(seeds=1, paths=4, steps=300, threads=1, first_seed=first_seed, **TINY)
+
+
 @pytest.mark.parametrize(
     ("train_steps", "time_budget", "budget", "quick", "limits"),
     [

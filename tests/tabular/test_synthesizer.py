@@ -13,7 +13,6 @@ from polemos.errors import PolemosError
 from polemos.tabular import TabularGAN
 from polemos.tabular import synthesizer as synthesizer_module
 from polemos.tabular.networks import Discriminator
-from polemos.tabular.synthesizer import lr_factor
 
 from .conftest import TINY, make_mixed_frame
 
@@ -191,17 +190,6 @@ def test_other_games_train(mixed_frame: pd.DataFrame) -> None:
     model = TabularGAN(verbose=False, loss="nonsaturating", penalty="r1", penalty_weight=1.0, **TINY)
     model.fit(mixed_frame, epochs=1)
     assert len(model.sample(10, seed=0)) == 10
-
-
-def test_lr_factor_closed_forms() -> None:
-    assert lr_factor("constant", 0.7) == 1.0
-    assert lr_factor("cosine", 0.0) == pytest.approx(1.0)
-    assert lr_factor("cosine", 0.25) == pytest.approx(0.8535533906)  # (1 + cos(pi / 4)) / 2
-    assert lr_factor("cosine", 0.5) == pytest.approx(0.5)
-    assert lr_factor("cosine", 1.0) == pytest.approx(0.0, abs=1e-12)
-    assert lr_factor("cosine", 3.0) == pytest.approx(0.0, abs=1e-12)  # clamped to the end of training
-    with pytest.raises(PolemosError, match="unknown lr_schedule"):
-        lr_factor("step", 0.5)
 
 
 @pytest.mark.parametrize("condition_discriminator", [True, False])

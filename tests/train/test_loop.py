@@ -187,16 +187,6 @@ def test_evaluation_hook_keeps_best_and_stops_early(tmp_path) -> None:
     assert [row["value"] for row in rows if row.get("kind") == "eval"] == [3.0, 1.0, 2.0, 2.5]
 
 
-def test_lr_schedule_factor_hand_values() -> None:
-    from polemos.train.loop import lr_schedule_factor
-
-    assert lr_schedule_factor("constant", 0.5, 0.0) == 1.0
-    assert lr_schedule_factor("cosine", 0.0, 0.1) == pytest.approx(1.0)
-    assert lr_schedule_factor("cosine", 0.5, 0.1) == pytest.approx(0.55)  # 0.1 + 0.9 * (1 + cos(pi/2)) / 2
-    assert lr_schedule_factor("cosine", 1.0, 0.1) == pytest.approx(0.1)
-    assert lr_schedule_factor("cosine", 2.0, 0.0) == pytest.approx(0.0)  # past the end: stays at the final rate
-
-
 def test_cosine_schedule_sets_optimizer_rates(tmp_path) -> None:
     config = make_config(
         tmp_path / "run", "game.lr_schedule=cosine", "game.lr_final=0.25", "game.lr_discriminator=2e-3", steps=4

@@ -21,6 +21,7 @@ import torch
 from scipy import stats
 
 from polemos.bench import BENCHMARKS, progress_note
+from polemos.checks import check_seed
 from polemos.errors import PolemosError
 from polemos.series import baselines, data, metrics
 from polemos.series.model import SeriesGAN, TrainingSummary
@@ -302,6 +303,7 @@ def run_sp500_facts(
     threads: int = 2,  # torch CPU threads
     train_end: str | None = None,  # out of sample: fit on closes up to this date, score on the later returns
     train_steps: int | None = None,  # training steps per seed (default 2,000 without a time budget)
+    first_seed: int = 0,  # seeds first_seed .. first_seed + seeds - 1: split one protocol over parallel runs
     **model_options: Any,  # SeriesGANConfig overrides
 ) -> dict[str, Any]:
     """Stylized facts of 500 x 4,000 generated S&P 500 paths vs baselines fitted in the same run (§6).
@@ -320,6 +322,8 @@ def run_sp500_facts(
     # selection paths as long as the scored ones: the sample ACF at long lags depends on the path length
     model_options = {**_SP500_MODEL, "select_length": length, **model_options}
     SeriesGAN(**model_options)  # bad options fail before the data is loaded and the first progress line
+    check_seed(first_seed, "first_seed (-o first_seed=N)")
+    check_seed(first_seed + max(seeds, 1) - 1, "first_seed + seeds - 1")
     max_steps, seconds = _step_limits(train_steps, time_budget, budget, quick, _SP500_TRAIN_STEPS, 60.0)
     if train_end is None:
         prices = load_sp500_prices()
@@ -334,7 +338,7 @@ def run_sp500_facts(
     garch_fit = baselines.fit_garch(returns, asymmetric=False, student_t=False)
     gjr_fit = baselines.fit_garch(returns, asymmetric=True, student_t=True)
     trainings = []
-    for seed in range(seeds):
+    for seed in range(first_seed, first_seed + seeds):
         progress_note("sp500-facts", f"seed {seed}: training for {_limits_note(max_steps, seconds)}")
         start = time.perf_counter()
         gan = SeriesGAN(seed=seed, **model_options).fit(
@@ -388,6 +392,7 @@ def run_sp500_facts(
             "horizons": list(horizons),
             "emd": "Wasserstein-1 between pooled overlapping k-day cumulative log returns",
             "seeds": seeds,
+            "first_seed": first_seed,
             "gan_window": window,
             "training_budget_seconds": seconds,
             "training_steps": max_steps if max_steps < _NO_STEP_LIMIT else None,

@@ -40,6 +40,7 @@ from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
 from polemos.game.penalties import get_penalty
+from polemos.game.schedules import LR_SCHEDULES, lr_schedule_factor
 from polemos.progress import progress_bar
 from polemos.series.data import (
     MinMaxScaler,
@@ -104,6 +105,10 @@ class SeriesGANConfig:
         generator_lr: Adam learning rate of the generator.
         discriminator_lr: Adam learning rate of the discriminator.
         betas: Adam betas for both networks.
+        lr_schedule: ``"constant"`` or ``"cosine"``: both learning rates decay from their start to ``lr_final``
+            times it over ``steps`` (or over the time budget, whichever is further along), so the last states
+            settle instead of wandering (:func:`polemos.game.schedules.lr_schedule_factor`).
+        lr_final: The last learning-rate multiplier of ``"cosine"``, in [0, 1].
         ema_half_life: Half-life of the generator's weight average, in samples (0 disables it).
         label_dim: Size of the label embedding of a conditional generator.
         slow_noise_timescales: Time scales (steps) of extra slowly varying AR(1) noise inputs of the generator
@@ -222,6 +227,8 @@ class SeriesGANConfig:
     generator_lr: float = 5e-4
     discriminator_lr: float = 5e-4
     betas: tuple[float, float] = (0.5, 0.99)
+    lr_schedule: str = "constant"
+    lr_final: float = 0.0
     ema_half_life: float = 20_000.0
     label_dim: int = 8
     slow_noise_timescales: tuple[float, ...] = ()
@@ -416,6 +423,12 @@ class SeriesGAN:
                 "facts_weight trains the slow-noise inputs, and there are none; set slow_noise_timescales, "
                 "e.g. (10, 50, 250), or facts_weight=0"
             )
+        if self.config.lr_schedule not in LR_SCHEDULES:
+            raise PolemosError(
+                f"unknown lr_schedule {self.config.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}"
+            )
+        if isinstance(self.config.lr_final, bool) or not 0 <= self.config.lr_final <= 1:
+            raise PolemosError(f"lr_final must be a fraction of the start rate in [0, 1], got {self.config.lr_final!r}")
         if self.config.facts_target not in FACTS_TARGETS:
             raise PolemosError(
                 f"unknown facts_target {self.config.facts_target!r}; choose one of {', '.join(FACTS_TARGETS)}"
@@ -790,6 +803,18 @@ class SeriesGAN:
         # the bar counts towards `steps`; a time budget may end training before it fills
         with progress_bar(steps, "training", progress) as advance:
             for step in range(1, steps + 1):  # noqa: B007 (step is reported after the loop)
+                if config.lr_schedule != "constant":
+                    # progress: the fraction of the steps or of the time budget used, whichever is larger
+                    done = (step - 1) / steps
+                    if time_budget is not None:
+                        done = max(done, (time.perf_counter() - start) / max(time_budget, 1e-9))
+                    factor = lr_schedule_factor(config.lr_schedule, done, config.lr_final)
+                    for optimizer, base_lr in (
+                        (g_optimizer, config.generator_lr),
+                        (d_optimizer, config.discriminator_lr),
+                    ):
+                        for group in optimizer.param_groups:
+                            group["lr"] = base_lr * factor
                 index = torch.from_numpy(rng.integers(0, count, size=batch_size))
                 if tilted:  # the first `tilted` real windows come from the extreme ones
                     index[:tilted] = torch.from_numpy(rng.choice(extreme_windows, size=tilted))

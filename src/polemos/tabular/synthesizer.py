@@ -39,16 +39,16 @@ from polemos.errors import PolemosError
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
 from polemos.game.penalties import get_penalty
+from polemos.game.schedules import LR_SCHEDULES, lr_schedule_factor
 from polemos.tabular.layout import ColumnSpan, CondSpan, cond_spans
 from polemos.tabular.networks import Discriminator, Generator, OutputActivation, TargetClassifier
 from polemos.tabular.sampler import CondBatch, ConditionalSampler, one_hot_conditions, sample_data_conditions
 from polemos.tabular.summary import SUMMARY_FILE, TableSummary, summarize_table
 from polemos.tabular.transformer import Bounds, ColumnModel, TableTransformer
 
-__all__ = ["MIN_ROWS", "FitReport", "TabularConfig", "TabularGAN", "lr_factor"]
+__all__ = ["MIN_ROWS", "FitReport", "TabularConfig", "TabularGAN"]
 
 FORMAT_VERSION = 1
-LR_SCHEDULES = ("constant", "cosine")
 _WEIGHTS_FILE = "generator.safetensors"
 _CONFIG_FILE = "model.json"
 # fewer rows than the discriminator judges together (pac, 10 by default) leave nothing to learn a distribution from
@@ -149,19 +149,6 @@ class _Condition:
     value: Any = None  # the requested category (categorical)
     low: float | None = None  # numeric range, in the column's float units
     high: float | None = None
-
-
-def lr_factor(schedule: str, done: float) -> float:
-    """Multiplier of the base learning rates after a fraction ``done`` in [0, 1] of the training.
-
-    ``"constant"``: 1. ``"cosine"``: ``(1 + cos(pi * done)) / 2``, from 1 at the start to 0 at the end.
-    """
-    done = min(max(done, 0.0), 1.0)
-    if schedule == "constant":
-        return 1.0
-    if schedule == "cosine":
-        return 0.5 * (1.0 + math.cos(math.pi * done))
-    raise PolemosError(f"unknown lr_schedule {schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
 
 
 @contextmanager
@@ -384,7 +371,7 @@ class TabularGAN:
             if config.lr_schedule != "constant":
                 # t = the fraction of the steps or of the budget already used
                 done = max(steps / total_steps, (now - loop_start) / max(deadline - loop_start, 1e-9))
-                factor = lr_factor(config.lr_schedule, done)
+                factor = lr_schedule_factor(config.lr_schedule, done)
                 for optimizer, base_lr in (
                     (generator_optimizer, config.generator_lr),
                     (discriminator_optimizer, config.discriminator_lr),

@@ -8,7 +8,6 @@ checkpoints. The math of each phase lives in :mod:`polemos.game.objective`.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from polemos.game.losses import get_loss
 from polemos.game.objective import GameObjective, PhaseBatch
 from polemos.game.penalties import get_penalty
 from polemos.game.phases import Phase, PhaseKind, build_schedule, due
+from polemos.game.schedules import lr_schedule_factor
 from polemos.stats import StatsCollector, report
 from polemos.train import checkpoint as ckpt
 from polemos.train.health import EventLog, HealthEvent, HealthMonitor, all_finite, mean_pairwise_distance
@@ -98,19 +98,6 @@ def make_fabric(config: RunConfig) -> Fabric:
         ) from None
     finally:
         lightning.setLevel(level)
-
-
-def lr_schedule_factor(schedule: str, progress: float, final: float) -> float:
-    """The learning-rate multiplier at ``progress`` (0 at the start of training, 1 at its end).
-
-    ``"constant"`` gives 1; ``"cosine"`` gives ``final + (1 - final) (1 + cos(pi t)) / 2`` with
-    ``t = min(progress, 1)`` (Loshchilov & Hutter 2017, https://arxiv.org/abs/1608.03983, one cycle).
-    """
-    if schedule == "constant":
-        return 1.0
-    if schedule == "cosine":
-        return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
-    raise ValueError(f"unknown lr schedule {schedule!r}")
 
 
 def with_task_defaults(config: RunConfig, task: GanTask) -> RunConfig:
