@@ -159,6 +159,11 @@ def test_bad_config_files_are_one_line_errors(tmp_path, content, fragment) -> No
         ("train.out=", "train.out: String should have at least 1 character"),  # "" would be the working folder
         ("data.source=", "data.source: String should have at least 1 character"),
         ("train.seed=4294967296", "train.seed: Input should be less than or equal to 2147483647"),
+        # one message, without pydantic's "Value error, " or one line per member of int | "auto"
+        ("train.devices=0", r"train.devices: devices must be a whole number of processes >= 1, or auto \(got 0\);"),
+        ("train.devices=-1", "train.devices: devices must be a whole number"),
+        ("train.devices=two", "train.devices: devices must be a whole number"),
+        ("train.devices=true", "train.devices: devices must be a whole number"),
     ],
 )
 def test_impossible_values_fail_when_the_config_resolves(override, fragment) -> None:
@@ -171,3 +176,8 @@ def test_nan_and_infinite_numbers_are_refused(override: str) -> None:
     # inf penalty weights diverged mid-run with advice that did not apply; nan limits never stopped anything
     with pytest.raises(PolemosError, match="should be a finite number"):
         resolve_config(overrides=[override])
+
+
+@pytest.mark.parametrize(("override", "devices"), [("train.devices=3", 3), ("train.devices=auto", "auto")])
+def test_good_device_counts_resolve(override: str, devices: int | str) -> None:
+    assert resolve_config(overrides=[override]).train.devices == devices

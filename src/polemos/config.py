@@ -112,6 +112,18 @@ class TrainConfig(_Section):
     loggers: list[Literal["jsonl", "csv", "tensorboard", "wandb"]] = ["jsonl", "csv", "tensorboard", "wandb"]
     progress: bool = True  # rich progress bar
 
+    @field_validator("devices", mode="before")
+    @classmethod
+    def _device_count(cls, value: Any) -> int | str:
+        # one message instead of one per member of the union (int, "auto")
+        if value == "auto":
+            return value
+        if isinstance(value, str) and value.strip().lstrip("+").isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError("devices must be a whole number of processes >= 1, or auto")
+        return value
+
 
 class HealthConfig(_Section):
     """The training-health monitor: divergence rollback and alarms, checked every ``train.log_every`` steps."""
@@ -250,7 +262,7 @@ def _format_validation_error(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")  # our validators' own words
         if item["type"] == "extra_forbidden":
             problems.append(unknown_key_message(location))
         else:

@@ -157,6 +157,21 @@ def test_fp16_on_cpu_becomes_bf16_with_one_note(tmp_path, caplog) -> None:
     ]
 
 
+def test_more_cpu_processes_than_cores_get_one_note(tmp_path, caplog, monkeypatch) -> None:
+    monkeypatch.setattr("polemos.train.loop.os.cpu_count", lambda: 2)
+    config = make_config(tmp_path / "run", "train.devices=3", "train.accelerator=cpu", steps=1)
+    with caplog.at_level(logging.INFO):
+        make_fabric(config)  # builds the Fabric; nothing is launched
+    assert [record.getMessage() for record in caplog.records] == [
+        "note: train.devices=3 starts 3 CPU processes on 2 cores; they share the cores and train slower than 2 "
+        "would (--devices 2 or auto)"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        make_fabric(make_config(tmp_path / "run", "train.devices=2", "train.accelerator=cpu", steps=1))
+    assert caplog.records == []
+
+
 @pytest.mark.parametrize("precision", ["bf16-mixed"])
 def test_mixed_precision_on_cpu(tmp_path, precision) -> None:
     config = make_config(tmp_path / "run", f"train.precision={precision}", steps=2)

@@ -80,6 +80,13 @@ def make_fabric(config: RunConfig) -> Fabric:
         # Lightning would switch too, with a multi-line warning; one note says what runs
         logger.warning("note: fp16 mixed precision is not available on CPU; using bf16-mixed")
         precision = "bf16-mixed"
+    cores = os.cpu_count() or 1
+    if isinstance(train.devices, int) and train.devices > cores and _runs_on_cpu(train.accelerator):
+        # each process also runs its own threads: more processes than cores only wait for each other
+        logger.warning(
+            f"note: train.devices={train.devices} starts {train.devices} CPU processes on {cores} cores; they "
+            f"share the cores and train slower than {cores} would (--devices {cores} or auto)"
+        )
     lightning = logging.getLogger("lightning_fabric")
     level = lightning.level
     lightning.setLevel(max(level, logging.WARNING))  # drops "Using bfloat16 Automatic Mixed Precision (AMP)"
