@@ -375,6 +375,18 @@ def test_folder_native_resolution_is_rounded_up(tmp_path: Path) -> None:
     assert data.images[:, 0, 16, 16].tolist() == [0, 50, 100]
 
 
+def test_folder_of_tiny_images_is_enlarged_with_a_note(tmp_path: Path, caplog) -> None:
+    solid((1, 1), (1, 2, 3)).save(tmp_path / "dot.png")
+    with caplog.at_level(logging.WARNING):
+        assert load_images(tmp_path).resolution == 8
+    assert "are 1 px; enlarged to 8x8, the smallest supported resolution" in caplog.text
+    caplog.clear()
+    solid((8, 8), (1, 2, 3)).save(tmp_path / "dot.png")  # already 8 px: nothing to say
+    with caplog.at_level(logging.WARNING):
+        load_images(tmp_path)
+    assert "enlarged" not in caplog.text
+
+
 def test_folder_of_large_images_uses_256(tmp_path: Path) -> None:
     solid((300, 280), (1, 2, 3)).save(tmp_path / "big.png")
     assert load_images(tmp_path).resolution == 256

@@ -713,6 +713,16 @@ def _native_resolution(sides: Sequence[int], where: str) -> int:
     """The native side rounded up to the next power of two, clamped to [8, 256]."""
     native = int(statistics.median_low(sides))
     rounded = max(SUPPORTED_RESOLUTIONS[0], 1 << max(native - 1, 0).bit_length())
+    if native < SUPPORTED_RESOLUTIONS[0]:
+        # a 1x1 or 4x4 picture enlarged to 8x8 is mostly interpolation; say so rather than train on it silently
+        logger.warning(
+            "note: images in %s are %d px; enlarged to %dx%d, the smallest supported resolution — %s",
+            where,
+            native,
+            rounded,
+            rounded,
+            "check that these are the intended images",
+        )
     if rounded > SUPPORTED_RESOLUTIONS[-1]:
         logger.info("images in %s are %d px; using resolution %d, the largest supported", where, native, rounded)
         return SUPPORTED_RESOLUTIONS[-1]
