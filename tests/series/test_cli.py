@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,12 @@ def test_fit_sample_eval_levels(tmp_path) -> None:
     record = json.loads(result.output)
     assert 0.0 <= record["discriminative"]["mean"] <= 0.5
     assert record["predictive"]["mean"] > 0.0 and "cross_correlation_error" in record
+    text_args = ["eval", str(csv), str(tmp_path / "s.npy"), "--columns", "a,b", "--runs", "1"]
+    text_args += ["--discriminative-iterations", "5", "--predictive-iterations", "5"]
+    result = runner.invoke(app, text_args)
+    assert result.exit_code == 0, result.output
+    # every number to 4 decimals, as the scores are (it printed all 17 digits of the error before)
+    assert re.search(r"^cross_correlation_error: \d+\.\d{4}$", result.output, flags=re.MULTILINE), result.output
 
 
 def test_fit_returns_sample_prices_and_stylized_facts(tmp_path) -> None:
@@ -102,7 +109,18 @@ def test_fit_returns_sample_prices_and_stylized_facts(tmp_path) -> None:
     record = json.loads(result.output)
     assert set(record["stylized_facts"]) == {"0", "1"}
     assert set(record["stylized_facts"]["0"]["emd"]) == {"1", "5", "20", "100"}
+    assert record["columns"] == ["a", "b"]  # the names of features "0" and "1"
     assert (tmp_path / "plots" / "acf_0.png").stat().st_size > 0
+    result = runner.invoke(app, ["eval", str(csv), str(tmp_path / "r.csv"), "--columns", "a,b", "--returns"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()  # a block per column, by name, instead of one line of raw JSON
+    facts_of_b = lines.index("stylized facts of b (distances to the real series, lower is better; lags 1-118):")
+    assert re.fullmatch(
+        r"  ACF\(r\) \d\.\d{4}   ACF\(\|r\|\) \d\.\d{4}   ACF\(r²\) \d\.\d{4}   leverage \d\.\d{4}",
+        lines[facts_of_b + 1],
+    )
+    assert lines[facts_of_b + 2].startswith("  EMD of 1/5/20/100-step cumulative returns: 0.")
+    assert lines[0] == f"real: {csv}" and re.fullmatch(r"cross_correlation_error: \d+\.\d{4}", lines[-1])
     result = runner.invoke(app, ["sample", str(model), "--n", "3", "--prices", "--out", str(tmp_path / "p.npy")])
     assert result.exit_code == 0, result.output
     assert np.load(tmp_path / "p.npy").shape == (3, 31, 2)

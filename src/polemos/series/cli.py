@@ -64,6 +64,21 @@ def write_samples(samples: np.ndarray, path: Path, columns: list[str]) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def _echo_stylized_facts(facts: dict[str, dict[str, Any]], names: list[str] | None) -> None:
+    """Prints each feature's stylized-fact scores as two readable lines (``--json`` keeps the full record)."""
+    for feature, scores in facts.items():
+        name = names[int(feature)] if names else f"feature {feature}"
+        lags = f"lags 1-{scores['max_lag']}"
+        typer.echo(f"stylized facts of {name} (distances to the real series, lower is better; {lags}):")
+        typer.echo(
+            f"  ACF(r) {scores['acf_r']:.4f}   ACF(|r|) {scores['acf_abs']:.4f}   "
+            f"ACF(r²) {scores['acf_squared']:.4f}   leverage {scores['leverage']:.4f}"
+        )
+        horizons = "/".join(scores["emd"])
+        values = " / ".join(f"{value:.5f}" for value in scores["emd"].values())
+        typer.echo(f"  EMD of {horizons}-step cumulative returns: {values}")
+
+
 def _load_windows(path: Path, role: str) -> np.ndarray:
     """Reads a ``.npy`` array of windows ``(N, T, F)`` (``(N, T)``: one feature) with one-line errors."""
     try:
@@ -296,6 +311,8 @@ def evaluate(
         real_series = log_returns(table.values) if returns else table.values
         real_windows = None
     record: dict[str, Any] = {"real": str(real_path), "synthetic": str(synthetic_path)}
+    if real_series is not None:
+        record["columns"] = list(table.columns)  # names of the features "0", "1", ... below
     if returns:
         if real_series is None:
             raise PolemosError("--returns needs the real prices as a CSV series")
@@ -400,8 +417,15 @@ def eval_command(
     if as_json:
         typer.echo(json.dumps(record, indent=2))
         return
+    names = record.pop("columns", None)
     for key, value in record.items():
-        if isinstance(value, dict) and "mean" in value:
+        if key == "stylized_facts":
+            _echo_stylized_facts(value, names)
+        elif isinstance(value, dict) and "mean" in value:
             typer.echo(f"{key}: {value['mean']:.4f} ± {value['std']:.4f} ({len(value['values'])} runs)")
+        elif isinstance(value, str):
+            typer.echo(f"{key}: {value}")
+        elif isinstance(value, float):
+            typer.echo(f"{key}: {value:.4f}")  # the same 4 decimals as the scores; --json keeps every digit
         else:
             typer.echo(f"{key}: {json.dumps(value)}")
