@@ -74,7 +74,9 @@ def test_fit_sample_eval_levels(tmp_path) -> None:
     result = runner.invoke(app, text_args)
     assert result.exit_code == 0, result.output
     # every number to 4 decimals, as the scores are (it printed all 17 digits of the error before)
-    assert re.search(r"^cross_correlation_error: \d+\.\d{4}$", result.output, flags=re.MULTILINE), result.output
+    assert re.search(r"^cross_correlation_error: \d+\.\d{4} \(distance between", result.output, flags=re.MULTILINE), (
+        result.output
+    )
 
 
 def test_fit_returns_sample_prices_and_stylized_facts(tmp_path) -> None:
@@ -120,10 +122,75 @@ def test_fit_returns_sample_prices_and_stylized_facts(tmp_path) -> None:
         lines[facts_of_b + 1],
     )
     assert lines[facts_of_b + 2].startswith("  EMD of 1/5/20/100-step cumulative returns: 0.")
-    assert lines[0] == f"real: {csv}" and re.fullmatch(r"cross_correlation_error: \d+\.\d{4}", lines[-1])
+    assert lines[0] == f"real: {csv}"
+    assert any(re.fullmatch(r"cross_correlation_error: \d+\.\d{4} \(.*lower is better\)", line) for line in lines)
     result = runner.invoke(app, ["sample", str(model), "--n", "3", "--prices", "--out", str(tmp_path / "p.npy")])
     assert result.exit_code == 0, result.output
     assert np.load(tmp_path / "p.npy").shape == (3, 31, 2)
+
+
+def test_eval_returns_reads_log_returns_and_refuses_prices_as_returns(tmp_path) -> None:
+    csv = tmp_path / "prices.csv"
+    _write_prices(csv, length=300)
+    frame = pd.read_csv(csv)
+    log_returns = np.diff(np.log(frame[["a", "b"]].to_numpy()), axis=0)
+    returns_csv = tmp_path / "returns.csv"
+    pd.DataFrame({"Date": frame["Date"][1:], "a": log_returns[:, 0], "b": log_returns[:, 1]}).to_csv(returns_csv)
+    synthetic = tmp_path / "r.npy"
+    np.save(synthetic, 0.01 * np.random.default_rng(1).standard_normal((4, 600, 2)))
+    scores = []
+    for real, extra in ((csv, []), (returns_csv, ["--returns-input", "log-returns"])):
+        result = runner.invoke(
+            app, ["eval", str(real), str(synthetic), "--columns", "a,b", "--returns", "--json", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        scores.append(json.loads(result.output)["stylized_facts"])
+    assert scores[0] == scores[1]  # the same returns, given as prices or as log returns
+    np.save(tmp_path / "p.npy", 100.0 * np.exp(np.cumsum(np.load(synthetic), axis=1)))
+    assert "p.npy holds values that look like prices (all positive, median " in _error(
+        ["eval", str(csv), str(tmp_path / "p.npy"), "--columns", "a,b", "--returns"]
+    )
+    assert "holds values that look like prices" in _error(
+        ["eval", str(csv), str(synthetic), "--columns", "a,b", "--returns", "--returns-input", "log-returns"]
+    )
+    assert "add --returns or drop --returns-input" in _error(
+        ["eval", str(csv), str(synthetic), "--returns-input", "log-returns"]
+    )
+    assert "--returns-input must be 'prices' or 'log-returns'" in _error(
+        ["eval", str(csv), str(synthetic), "--returns", "--returns-input", "percent"]
+    )
+
+
+def test_eval_notes_short_paths_and_lists_its_plots(tmp_path) -> None:
+    csv = tmp_path / "prices.csv"
+    _write_prices(csv, length=300)
+    short = tmp_path / "short.npy"
+    np.save(short, 0.01 * np.random.default_rng(1).standard_normal((8, 40, 2)))
+    arguments = ["eval", str(csv), str(short), "--columns", "a,b", "--returns", "--plots", str(tmp_path / "plots")]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    # sample ACFs of 40-step paths are biased: scores that rank noise near real data get a warning
+    assert "note: paths of 40 steps are short for stylized facts" in result.output
+    assert "wrote 6 plots to " in result.output and "histogram_0.png, acf_0.png, paths_0.png" in result.output
+    result = runner.invoke(app, [*arguments[:-2], "--json"])
+    assert json.loads(result.output)["notes"][0].startswith("paths of 40 steps are short")
+    long_paths = tmp_path / "long.npy"
+    np.save(long_paths, 0.01 * np.random.default_rng(1).standard_normal((2, 500, 2)))
+    result = runner.invoke(app, ["eval", str(csv), str(long_paths), "--columns", "a,b", "--returns"])
+    assert result.exit_code == 0 and "note:" not in result.output
+
+
+def test_eval_says_what_the_timegan_scores_measure(tmp_path) -> None:
+    csv = tmp_path / "prices.csv"
+    _write_prices(csv, length=100)
+    synthetic = tmp_path / "s.npy"
+    np.save(synthetic, np.random.default_rng(0).uniform(90, 110, size=(30, 12, 2)))
+    arguments = ["eval", str(csv), str(synthetic), "--columns", "a,b", "--runs", "1"]
+    result = runner.invoke(app, [*arguments, "--discriminative-iterations", "2", "--predictive-iterations", "2"])
+    assert result.exit_code == 0, result.output
+    assert "(1 run; |accuracy - 0.5| of a GRU telling real from synthetic windows, lower is better)" in result.output
+    assert "predict the next step, lower is better)" in result.output
+    assert "correlation matrices, lower is better)" in result.output
 
 
 def test_user_errors_are_polemos_errors(tmp_path) -> None:
@@ -338,6 +405,44 @@ def test_sample_context_errors_name_the_cli_flags(tmp_path, saved_models) -> Non
     frame.to_csv(gappy, index=False)
     result = runner.invoke(app, ["sample", context_model, "--out", out, "--context", str(gappy), "--n", "2"])
     assert result.exit_code == 0, result.output
+
+
+def test_price_scenarios_start_from_the_context_files_last_price(tmp_path, saved_models) -> None:
+    # they started from the fitted series' last price, whatever day the context ended on
+    frame = pd.read_csv(saved_models["folder"] / "prices.csv")
+    earlier = tmp_path / "earlier.csv"
+    frame.iloc[20:40].to_csv(earlier, index=False)  # 20 days ending long before the fitted series does
+    out = tmp_path / "p.npy"
+    arguments = ["sample", str(saved_models["context"]), "--n", "3", "--prices", "--context", str(earlier)]
+    result = runner.invoke(app, [*arguments, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    paths = np.load(out)
+    assert paths.shape == (3, 5, 2)  # step 0 the starting price, then window 8 - context 4 steps
+    np.testing.assert_allclose(paths[:, 0], np.broadcast_to(frame[["a", "b"]].to_numpy()[39], (3, 2)))
+    assert not np.allclose(paths[:, 0], frame[["a", "b"]].to_numpy()[-1])
+
+
+def test_api_price_scenarios_from_a_context_need_its_price() -> None:
+    from polemos.series.model import SeriesGAN
+
+    returns = 0.01 * np.random.default_rng(0).standard_normal((60, 1))
+    gan = SeriesGAN(seed=0, hidden=8, layers=1, noise_dim=2, discriminator_channels=8, batch_size=16)
+    gan.fit(returns, window=8, context_length=4, returns=True, returns_input="log-returns", steps=1)
+    with pytest.raises(PolemosError, match="as_prices with a context needs initial_price"):
+        gan.sample(2, context=returns[-4:], as_prices=True)
+    paths = gan.sample(2, context=returns[-4:], as_prices=True, initial_price=50.0)
+    assert paths.shape == (2, 5, 1) and (paths[:, 0] == 50.0).all()
+
+
+def test_fit_says_which_checked_state_it_kept(tmp_path) -> None:
+    csv = tmp_path / "prices.csv"
+    _write_prices(csv, length=80)
+    arguments = ["fit", str(csv), "--out", str(tmp_path / "m"), "--columns", "a", "--window", "8", "--steps", "4"]
+    result = runner.invoke(app, [*arguments, "--returns", *_TINY, "-o", "select_every=2", "-o", "select_length=40"])
+    assert result.exit_code == 0, result.output
+    kept = json.loads((tmp_path / "m" / "config.json").read_text())["summary"]["selected_step"]
+    assert f"kept the generator of step {kept}: selection score " in result.output
+    assert "the best of 2 checks (lower is better" in result.output
 
 
 def test_sample_says_it_sorted_an_unsorted_context_file_as_fit_does(tmp_path, saved_models) -> None:

@@ -8,6 +8,7 @@ followed by the features.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,6 +63,27 @@ def write_samples(samples: np.ndarray, path: Path, columns: list[str]) -> None:
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+# what each score of `series eval` measures, printed beside it (every one: lower is better)
+_SCORE_MEANINGS = {
+    "discriminative": "; |accuracy - 0.5| of a GRU telling real from synthetic windows, lower is better",
+    "predictive": "; MAE on real windows of a GRU trained on synthetic ones to predict the next step, lower is better",
+    "cross_correlation_error": "distance between the real and synthetic correlation matrices, lower is better",
+}
+# paths shorter than this get a note from `series eval --returns` (sample ACFs are biased by about -1/T)
+_SHORT_PATHS = 500
+
+
+def _refuse_prices(values: np.ndarray, what: str, fix: str) -> None:
+    """Raises if ``values`` that should be log returns look like prices: all positive, median above 0.5."""
+    finite = values[np.isfinite(values)]
+    # log returns change sign and are rarely beyond 0.5 (a 65 % move); prices are positive and mostly above it
+    if finite.size and finite.min() > 0 and float(np.median(finite)) > 0.5:
+        raise PolemosError(
+            f"{what} holds values that look like prices (all positive, median {float(np.median(finite)):.4g}), "
+            f"not log returns; {fix}"
+        )
 
 
 def _echo_stylized_facts(facts: dict[str, dict[str, Any]], names: list[str] | None) -> None:
@@ -216,6 +238,15 @@ def fit(
         f"trained {summary.steps} steps in {summary.seconds:.1f} s on {summary.windows} windows "
         f"of {window} x {len(table.columns)}; saved to {out}"
     )
+    if summary.selected_step is not None and summary.selection:
+        # the saved generator is the best checked state, which need not be the last one
+        scores = dict(summary.selection)
+        kept, (last_step, last_score) = summary.selected_step, summary.selection[-1]
+        last = "" if kept == last_step else f"; the last, step {last_step:,}, scored {last_score:.4g}"
+        typer.echo(
+            f"kept the generator of step {kept:,}: selection score {scores[kept]:.4g}, the best of "
+            f"{len(scores)} checks (lower is better{last})"
+        )
 
 
 @app.command()
@@ -223,11 +254,21 @@ def sample(
     model: Annotated[Path, typer.Argument(help="Directory written by `polemos series fit`.")],
     out: Annotated[Path, typer.Option("--out", help="Output file, .npy (N, T, F) or long-form .csv.")],
     n: Annotated[int, typer.Option("--n", help="Number of sequences.")] = 1000,
-    length: Annotated[int | None, typer.Option(help="Steps per sequence (default: the trained window).")] = None,
+    length: Annotated[
+        int | None,
+        typer.Option(help="Steps per sequence (default: the trained window; with --context, window minus context)."),
+    ] = None,
     context: Annotated[
         Path | None, typer.Option(help="CSV whose last L rows are the context to continue (scenarios).")
     ] = None,
-    prices: Annotated[bool, typer.Option("--prices", help="Returns models: write prices, not returns.")] = False,
+    prices: Annotated[
+        bool,
+        typer.Option(
+            "--prices",
+            help="Returns models: write prices, not returns: length + 1 steps, step 0 the starting price (the "
+            "--context file's last price, else the fitted series' last; 1 for models fitted on returns).",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
@@ -266,8 +307,15 @@ def sample(
                 f"the context file {context} has {missing} NaN value(s) in its last {used} rows, which the model "
                 "continues; fill or drop those rows"
             )
-    samples = gan.sample(n, context=context_values, length=length, seed=seed, as_prices=prices)
+    initial_price = None
+    if prices and context is not None:
+        # scenarios start from the context's last price (from a context of returns: 1, as after fit on returns)
+        initial_price = table.values[-1] if from_prices else np.ones(table.values.shape[1])
+    samples = gan.sample(
+        n, context=context_values, length=length, seed=seed, as_prices=prices, initial_price=initial_price
+    )
     write_samples(samples, out, gan.meta["columns"])
+    sys.stdout.flush()  # the notes on stderr come after the scores, also when both go to one log
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     typer.echo(f"wrote {samples.shape[0]} sequences of {samples.shape[1]} x {samples.shape[2]} to {out}")
@@ -277,6 +325,7 @@ def evaluate(
     real_path: Path,
     synthetic_path: Path,
     returns: bool = False,
+    returns_input: str = "prices",
     columns: list[str] | None = None,
     runs: int = 3,
     discriminative_iterations: int = 2000,
@@ -308,7 +357,9 @@ def evaluate(
         real_series = None
     else:
         table = load_series_table(real_path, columns=columns, nan_policy="drop-windows")
-        real_series = log_returns(table.values) if returns else table.values
+        if returns and returns_input == "log-returns":
+            _refuse_prices(table.values, f"the real file {real_path}", "drop --returns-input log-returns")
+        real_series = log_returns(table.values) if returns and returns_input == "prices" else table.values
         real_windows = None
     record: dict[str, Any] = {"real": str(real_path), "synthetic": str(synthetic_path)}
     if real_series is not None:
@@ -318,7 +369,16 @@ def evaluate(
             raise PolemosError("--returns needs the real prices as a CSV series")
         if synthetic.shape[2] != real_series.shape[1]:
             raise PolemosError(f"real has {real_series.shape[1]} features and synthetic {synthetic.shape[2]}")
+        _refuse_prices(synthetic, str(synthetic_path), "sample the model without --prices")
+        if synthetic.shape[1] < _SHORT_PATHS:
+            # sample ACFs of short paths are biased low (about -1/T), so the scores rank noise near real data
+            record["notes"] = [
+                f"paths of {synthetic.shape[1]} steps are short for stylized facts: their sample ACFs are biased, "
+                f"so the ACF and leverage scores mean little; sample paths of {_SHORT_PATHS:,} steps or more "
+                f"(polemos series sample --length {_SHORT_PATHS})"
+            ]
         facts = {}
+        written: list[Path] = []
         for feature in range(real_series.shape[1]):
             real_feature = real_series[:, feature]
             real_feature = real_feature[np.isfinite(real_feature)]
@@ -335,10 +395,15 @@ def evaluate(
             if plots is not None:
                 from polemos.series import plots as plotting
 
-                plotting.plot_return_histogram(real_feature, paths, plots / f"histogram_{feature}.png")
-                plotting.plot_acf(real_feature, paths, plots / f"acf_{feature}.png", max_lag=max_lag)
-                plotting.plot_sample_paths(paths, plots / f"paths_{feature}.png")
+                name = table.columns[feature]
+                written += [
+                    plotting.plot_return_histogram(real_feature, paths, plots / f"histogram_{feature}.png", name=name),
+                    plotting.plot_acf(real_feature, paths, plots / f"acf_{feature}.png", max_lag=max_lag, name=name),
+                    plotting.plot_sample_paths(paths, plots / f"paths_{feature}.png", name=name),
+                ]
         record["stylized_facts"] = facts
+        if written:
+            record["plots"] = [str(path) for path in written]
         if real_series.shape[1] > 1:
             record["cross_correlation_error"] = metrics.cross_correlation_error(real_series, synthetic)
         return record
@@ -384,8 +449,10 @@ def evaluate(
     if plots is not None:
         from polemos.series import plots as plotting
 
-        plotting.plot_embedding(real_scaled, synthetic_scaled, plots / "pca.png", method="pca")
-        plotting.plot_embedding(real_scaled, synthetic_scaled, plots / "tsne.png", method="tsne", count=500)
+        record["plots"] = [
+            str(plotting.plot_embedding(real_scaled, synthetic_scaled, plots / "pca.png", method="pca")),
+            str(plotting.plot_embedding(real_scaled, synthetic_scaled, plots / "tsne.png", method="tsne", count=500)),
+        ]
     return record
 
 
@@ -396,6 +463,9 @@ def eval_command(
     returns: Annotated[
         bool, typer.Option("--returns", help="REAL holds prices, SYNTH log returns: stylized facts.")
     ] = False,
+    returns_input: Annotated[
+        str | None, typer.Option(help="With --returns: REAL's columns hold 'prices' (default) or 'log-returns'.")
+    ] = None,
     columns: Annotated[str | None, typer.Option(help="Comma-separated real columns (default: all).")] = None,
     runs: Annotated[int, typer.Option(help="Repetitions of the post-hoc scores.")] = 3,
     discriminative_iterations: Annotated[int, typer.Option(help="Classifier steps (protocol: 2000).")] = 2000,
@@ -404,10 +474,18 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score synthetic sequences against real ones (TimeGAN scores, or stylized facts with --returns)."""
+    if returns_input is not None and not returns:
+        raise PolemosError(
+            f"--returns-input {returns_input} describes REAL's columns for --returns; "
+            "add --returns or drop --returns-input"
+        )
+    if returns_input not in (None, "prices", "log-returns"):
+        raise PolemosError(f"--returns-input must be 'prices' or 'log-returns', got {returns_input!r}")
     record = evaluate(
         real,
         synthetic,
         returns=returns,
+        returns_input=returns_input or "prices",
         columns=_columns(columns),
         runs=runs,
         discriminative_iterations=discriminative_iterations,
@@ -418,14 +496,23 @@ def eval_command(
         typer.echo(json.dumps(record, indent=2))
         return
     names = record.pop("columns", None)
+    notes, written = record.pop("notes", []), record.pop("plots", [])
     for key, value in record.items():
         if key == "stylized_facts":
             _echo_stylized_facts(value, names)
         elif isinstance(value, dict) and "mean" in value:
-            typer.echo(f"{key}: {value['mean']:.4f} ± {value['std']:.4f} ({len(value['values'])} runs)")
+            count = len(value["values"])
+            meaning = _SCORE_MEANINGS.get(key, "")
+            typer.echo(f"{key}: {value['mean']:.4f} ± {value['std']:.4f} ({count} run{'s' * (count != 1)}{meaning})")
+        elif key == "cross_correlation_error":
+            typer.echo(f"{key}: {value:.4f} ({_SCORE_MEANINGS[key]})")
         elif isinstance(value, str):
             typer.echo(f"{key}: {value}")
         elif isinstance(value, float):
             typer.echo(f"{key}: {value:.4f}")  # the same 4 decimals as the scores; --json keeps every digit
         else:
             typer.echo(f"{key}: {json.dumps(value)}")
+    if written:
+        typer.echo(f"wrote {len(written)} plots to {plots}: {', '.join(Path(path).name for path in written)}")
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)

@@ -948,6 +948,11 @@ class SeriesGAN:
 
         For variable-length models, steps after each sequence's drawn length are NaN. With a ``context``, only
         the continuation is returned (``length`` defaults to ``window - context_length``).
+
+        With ``as_prices`` the result is ``(n, length + 1, F)``: step 0 is the starting price ``p_0`` and step
+        ``t`` is ``p_0 exp(r_1 + ... + r_t)``. ``p_0`` is ``initial_price``, else the last price of the fitted
+        series (1 for a model fitted on returns). A ``context`` of returns carries no price level, so
+        ``as_prices`` with a context needs ``initial_price``, the price on the context's last day.
         """
         generator = self._require_fitted()
         meta = self.meta
@@ -1034,6 +1039,11 @@ class SeriesGAN:
                 raise PolemosError(
                     "--prices (as_prices) needs a model fitted on returns; fit with --returns (returns=True), "
                     "or drop --prices"
+                )
+            if context is not None and initial_price is None:
+                raise PolemosError(
+                    "as_prices with a context needs initial_price, the price on the context's last day (the "
+                    "scenarios start from it; the fitted series' last price belongs to another day)"
                 )
             start = initial_price if initial_price is not None else meta["last_price"]
             values = returns_to_prices(values, 1.0 if start is None else np.asarray(start), axis=1)

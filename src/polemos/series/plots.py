@@ -15,6 +15,10 @@ from polemos.series.metrics import autocorrelation, leverage_correlation  # noqa
 __all__ = ["plot_acf", "plot_embedding", "plot_return_histogram", "plot_sample_paths"]
 
 
+def _titled(title: str, name: str | None) -> str:
+    return f"{title}: {name}" if name else title
+
+
 def _save(figure: plt.Figure, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,7 +28,9 @@ def _save(figure: plt.Figure, path: str | Path) -> Path:
     return path
 
 
-def plot_return_histogram(real: np.ndarray, generated: np.ndarray, path: str | Path, bins: int = 100) -> Path:
+def plot_return_histogram(
+    real: np.ndarray, generated: np.ndarray, path: str | Path, bins: int = 100, name: str | None = None
+) -> Path:
     """Density histograms of real and generated returns (pooled), on a log scale for the tails."""
     figure, axis = plt.subplots(figsize=(6, 4))
     real_flat, generated_flat = np.ravel(real), np.ravel(generated)
@@ -36,11 +42,14 @@ def plot_return_histogram(real: np.ndarray, generated: np.ndarray, path: str | P
     axis.set_yscale("log")
     axis.set_xlabel("log return")
     axis.set_ylabel("density")
+    axis.set_title(_titled("Distribution of log returns", name))
     axis.legend()
     return _save(figure, path)
 
 
-def plot_acf(real: np.ndarray, generated: np.ndarray, path: str | Path, max_lag: int = 250) -> Path:
+def plot_acf(
+    real: np.ndarray, generated: np.ndarray, path: str | Path, max_lag: int = 250, name: str | None = None
+) -> Path:
     """ACF of r, |r|, r^2 and the leverage curve corr(r_t, r_{t+k}^2), real vs generated (mean over paths)."""
     figure, axes = plt.subplots(2, 2, figsize=(10, 6))
     lags = np.arange(1, max_lag + 1)
@@ -65,17 +74,25 @@ def plot_acf(real: np.ndarray, generated: np.ndarray, path: str | Path, max_lag:
         axis.set_title(title)
         axis.set_xlabel("lag")
     axes[0, 0].legend()
+    if name:
+        figure.suptitle(name)
     return _save(figure, path)
 
 
-def plot_sample_paths(paths: np.ndarray, path: str | Path, count: int = 20, cumulative: bool = True) -> Path:
-    """Up to ``count`` sample paths ``(P, T)``; ``cumulative`` plots cumulative sums (log prices)."""
+def plot_sample_paths(
+    paths: np.ndarray, path: str | Path, count: int = 20, cumulative: bool = True, name: str | None = None
+) -> Path:
+    """Up to ``count`` sample paths ``(P, T)``; ``cumulative`` plots cumulative sums (log prices) from 0."""
     paths = np.asarray(paths)[:count]
     figure, axis = plt.subplots(figsize=(8, 4))
-    values = np.cumsum(paths, axis=1) if cumulative else paths
+    if cumulative:  # log price relative to the start: 0 before the first return
+        values = np.concatenate([np.zeros((len(paths), 1)), np.cumsum(paths, axis=1)], axis=1)
+    else:
+        values = paths
     axis.plot(values.T, linewidth=0.7)
     axis.set_xlabel("step")
     axis.set_ylabel("cumulative log return" if cumulative else "value")
+    axis.set_title(_titled(f"{len(paths)} generated paths", name))
     return _save(figure, path)
 
 
@@ -110,6 +127,8 @@ def plot_embedding(
     figure, axis = plt.subplots(figsize=(5, 5))
     axis.scatter(*real_points.T, s=4, alpha=0.4, label="real")
     axis.scatter(*generated_points.T, s=4, alpha=0.4, label="generated")
-    axis.set_title(method.upper())
+    axis.set_title(f"{method.upper()} of windows (mean over features)")
+    axis.set_xlabel("component 1")
+    axis.set_ylabel("component 2")
     axis.legend()
     return _save(figure, path)
