@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,12 @@ def test_wrong_channel_count_is_a_user_error(trained: tuple[DomainClassifier, fl
         classifier.features(torch.zeros(2, 3, 8, 8))
 
 
+def _current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def test_hash_changes_with_one_weight_and_survives_save_load(
     trained: tuple[DomainClassifier, float], digits: tuple[torch.Tensor, torch.Tensor], tmp_path: Path
 ) -> None:
@@ -80,6 +87,8 @@ def test_hash_changes_with_one_weight_and_survives_save_load(
     original_hash = classifier.hash
     assert len(original_hash) == 64 and classifier.hash == original_hash  # recomputed, deterministic
     path = classifier.save(tmp_path / "digits.safetensors")
+    # readable by others as any other file (safetensors alone writes 0600)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
     loaded = load_extractor(path)
     assert isinstance(loaded, DomainClassifier)
     assert loaded.hash == original_hash

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import torch
 from PIL import Image
 
 from polemos.errors import PolemosError
+from polemos.files import atomic_write
 from polemos.images.data import from_model_range
 
 PAD_VALUE = 128  # mid grey: visible against both black (digits, MNIST) and white backgrounds
@@ -159,15 +159,6 @@ def save_image_grid(
     image_format = grid_format(path)
     grid = make_image_grid(images, nrow=nrow, min_cell=min_cell, padding=padding)
     picture = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # write next to the target, then rename: readers never see a half-written PNG
-    descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            picture.save(handle, format=image_format, **_FORMAT_OPTIONS.get(image_format, {}))
-        os.replace(temporary_name, target)
-    except BaseException:
-        Path(temporary_name).unlink(missing_ok=True)
-        raise
-    return target
+    # readers never see a half-written PNG
+    options = _FORMAT_OPTIONS.get(image_format, {})
+    return atomic_write(path, lambda temporary: picture.save(temporary, format=image_format, **options))

@@ -32,6 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import Tensor, nn
 
 from polemos.errors import PolemosError
+from polemos.files import atomic_write
 from polemos.metrics.inception import INCEPTION_FEATURE_DIM, INCEPTION_RESOLUTION, FIDInceptionV3
 from polemos.registry import Registry
 
@@ -351,9 +352,8 @@ class DomainClassifier(FeatureExtractor):
             "accuracy": None if self.accuracy is None or math.isnan(self.accuracy) else self.accuracy,
             "hash": weights_sha256(state),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(state, str(path), metadata={"polemos": json.dumps(metadata)})
-        return path
+        metadata_text = {"polemos": json.dumps(metadata)}
+        return atomic_write(path, lambda temporary: save_file(state, str(temporary), metadata=metadata_text))
 
     @classmethod
     def load(cls, path: str | Path) -> DomainClassifier:

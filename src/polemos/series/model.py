@@ -37,6 +37,7 @@ from torch import Tensor
 
 from polemos.checks import check_memory, check_options, check_seed, check_time_budget, read_model_json, saved_model_kind
 from polemos.errors import PolemosError
+from polemos.files import atomic_write
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
 from polemos.game.penalties import get_penalty
@@ -1059,10 +1060,8 @@ class SeriesGAN:
         generator = self._require_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: v.contiguous() for k, v in generator.state_dict().items()},
-            str(directory / "generator.safetensors"),
-        )
+        weights = {k: v.contiguous() for k, v in generator.state_dict().items()}
+        atomic_write(directory / "generator.safetensors", lambda temporary: save_file(weights, str(temporary)))
         record = {
             "config": {
                 **asdict(self.config),

@@ -10,9 +10,7 @@ read with ``torch.load(weights_only=True)`` and always mapped to CPU first: a GP
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +20,10 @@ from safetensors.torch import load_file, save_file
 
 from polemos.checks import check_not_tabular_or_series
 from polemos.errors import PolemosError
+from polemos.files import atomic_write
 
 CHECKPOINT_FORMAT = "polemos-checkpoint-1"
 LAST = "last.pt"
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Calls ``write(temporary_path)`` then renames it over ``path``: a crash never leaves a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        with open(temporary, "rb") as file:
-            os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600 files; use the usual permissions
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from torch import Tensor
 
 from polemos.config import RunConfig
 from polemos.errors import PolemosError
+from polemos.files import atomic_write
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
 from polemos.game.objective import GameObjective, PhaseBatch
@@ -335,7 +336,7 @@ class Trainer:
         is_main = fabric.global_rank == 0
         if is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            ckpt.atomic_write(self.run_dir / "config.json", lambda path: path.write_text(self.config.to_json()))
+            atomic_write(self.run_dir / "config.json", lambda path: path.write_text(self.config.to_json()))
         if not resume:
             self.save()  # the first "last good" state, for rollbacks
         sinks = open_sinks(self.run_dir, train.loggers, self.config.to_dict()) if is_main else []
