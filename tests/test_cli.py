@@ -94,6 +94,9 @@ def test_train_sample_resume_and_guards(tmp_path) -> None:
     common = ["train.progress=false", "train.log_every=2", "model.width=8", "train.batch_size=16"]
     first = run("train", "--steps", "4", "--out", str(out), *common)
     assert first.returncode == 0, first.stderr
+    assert first.stderr.startswith("trained 4 steps in ")
+    # one line whatever the width (it wrapped at 80 columns in logs, splitting the path)
+    assert f"run folder: {out}" in first.stderr and len(first.stderr.strip().splitlines()) == 1
     assert (out / "checkpoints" / "last.pt").is_file() and (out / "samples").is_dir()
     # an existing run is never overwritten by accident
     assert_one_line_error(run("train", "--steps", "4", "--out", str(out), *common), "--resume")
@@ -101,6 +104,7 @@ def test_train_sample_resume_and_guards(tmp_path) -> None:
     assert_one_line_error(run("train", "--resume", str(out), "model.width=16"), "incompatible")
     second = run("train", "--resume", str(out), "--steps", "6")
     assert second.returncode == 0, second.stderr
+    assert second.stderr.startswith("trained steps 5-6 in ")  # this session's steps, not "6 steps"
     steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps == [2, 4, 6]
     grid = tmp_path / "grid.png"
@@ -339,3 +343,39 @@ def test_seeds_too_large_for_torch_are_one_line(capsys, tiny_run, tmp_path, args
     if args[0] == "sample":
         args += ["--out", str(tmp_path / "g.png")]
     assert_one_line(run_main(capsys, *args), "is too large; pass a seed between 0 and 2147483647")
+
+
+def test_help_of_train_shows_the_config_defaults(capsys) -> None:
+    from polemos.config import RunConfig
+
+    code, out, _ = run_main(capsys, "train", "--help")
+    defaults = RunConfig()
+    text = " ".join(out.split())  # rich wraps the help to the terminal width
+    assert code == 0
+    for shown in (
+        f"(default: {defaults.data.source})",
+        f"(default: {defaults.model.architecture})",
+        f"(default: {defaults.train.steps})",
+        f"(default: {defaults.train.out})",
+    ):
+        assert shown in text, shown
+
+
+def test_demo_defaults_to_a_new_folder_each_time(monkeypatch, tmp_path) -> None:
+    import polemos.cli as cli
+
+    folders: list[str] = []
+
+    def record_and_stop(config, resume=False):
+        folders.append(config.train.out)
+        raise SystemExit(0)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "run_training", record_and_stop)
+    with pytest.raises(SystemExit):
+        cli.demo(out=None, steps=1)
+    assert (
+        len(folders) == 1
+        and folders[0].startswith("runs/demo-")
+        and len(folders[0]) == len("runs/demo-20261203-180000")
+    )

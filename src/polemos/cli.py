@@ -5,6 +5,7 @@ User errors (:class:`~polemos.errors.PolemosError`) are printed as one line, ``e
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import importlib
 import inspect
@@ -33,6 +34,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+# the defaults `polemos train --help` shows, read from the one typed config (flags default to None so that a
+# preset or config file can set them; without either, these apply)
+_DEFAULTS = RunConfig()
 
 # Sub-commands owned by modalities, mounted when their module exists: (module, attribute, name).
 _SUB_APPS = (
@@ -187,13 +191,21 @@ def _write_report_if_available(config: RunConfig) -> Path | None:
 @app.command()
 def train(
     overrides: Annotated[list[str] | None, typer.Argument(help="dotted overrides, e.g. game.n_critic=5")] = None,
-    data: Annotated[str | None, typer.Option(help="dataset name (see `polemos list`) or path")] = None,
-    model: Annotated[str | None, typer.Option(help="image model: dcgan or resnet")] = None,
-    loss: Annotated[str | None, typer.Option(help="adversarial loss (see `polemos list`)")] = None,
-    steps: Annotated[int | None, typer.Option(help="generator steps")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="samples per batch and process")] = None,
-    seed: Annotated[int | None, typer.Option(help="random seed")] = None,
-    out: Annotated[Path | None, typer.Option(help="run folder")] = None,
+    data: Annotated[
+        str | None, typer.Option(help=f"dataset name (see `polemos list`) or path (default: {_DEFAULTS.data.source})")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help=f"image model: dcgan or resnet (default: {_DEFAULTS.model.architecture})")
+    ] = None,
+    loss: Annotated[
+        str | None, typer.Option(help=f"adversarial loss (see `polemos list`) (default: {_DEFAULTS.game.loss})")
+    ] = None,
+    steps: Annotated[int | None, typer.Option(help=f"generator steps (default: {_DEFAULTS.train.steps})")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help=f"samples per batch and process (default: {_DEFAULTS.train.batch_size})")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=f"random seed (default: {_DEFAULTS.train.seed})")] = None,
+    out: Annotated[Path | None, typer.Option(help=f"run folder (default: {_DEFAULTS.train.out})")] = None,
     preset: Annotated[str | None, typer.Option(help="named recipe (see `polemos list`)")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML/JSON config file")] = None,
     resume: Annotated[Path | None, typer.Option(help="continue the run in this folder")] = None,
@@ -238,6 +250,7 @@ def train(
             except PolemosError as problem:  # the config is still worth printing; say what a real run would do
                 print(f"note: a real run would stop here: {problem}", file=sys.stderr)
         return
+    done: int | None = None
     if resume is None:
         _check_new_run_folder(Path(run_config.train.out), run_config.data.source)
     else:
@@ -251,9 +264,13 @@ def train(
             )
             return
     result = run_training(run_config, resume=resume is not None)
+    # after --resume, this session's steps (the run's step count is the checkpoint's plus these)
+    steps_run = f"steps {done + 1}-{result.step}" if done and result.step > done else f"{result.step} steps"
     console.print(
-        f"trained {result.step} steps in {result.seconds:.0f} s ({result.samples_per_second:.0f} samples/s)"
-        f"{_time_limit_note(result, run_config)}; run folder: {escape(str(result.run_dir))}"
+        f"trained {steps_run} in {result.seconds:.0f} s ({result.samples_per_second:.0f} samples/s)"
+        f"{_time_limit_note(result, run_config)}; run folder: {escape(str(result.run_dir))}",
+        highlight=False,
+        soft_wrap=True,  # one line in logs, whatever the terminal width: paths stay whole for copy and grep
     )
 
 
@@ -292,21 +309,27 @@ def _validate_names(config: RunConfig) -> None:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="run folder")] = Path("runs/demo"),
+    out: Annotated[
+        Path | None, typer.Option(help="run folder (default: a new runs/demo-<date-time> each time)")
+    ] = None,
     steps: Annotated[int | None, typer.Option(help="generator steps (default: the demo preset's)")] = None,
 ) -> None:
     """The main job: train the default recipe on the bundled digits (~2 minutes on 2 CPU cores)."""
+    if out is None:  # a second demo never meets the first one's folder
+        out = Path(f"runs/demo-{datetime.datetime.now():%Y%m%d-%H%M%S}")
     run_config = resolve_config(preset="demo", flags={"train.out": str(out), "train.steps": steps})
     _check_new_run_folder(out, run_config.data.source)
     result = run_training(run_config)
     console.print(
         f"demo: {result.step} steps in {result.seconds:.0f} s{_time_limit_note(result, run_config)}; "
-        f"samples in {out / 'samples'}, "
-        f"checkpoint in {out / 'checkpoints'}, metrics in {out / 'metrics.jsonl'}"
+        f"samples in {escape(str(out / 'samples'))}, "
+        f"checkpoint in {escape(str(out / 'checkpoints'))}, metrics in {escape(str(out / 'metrics.jsonl'))}",
+        highlight=False,
+        soft_wrap=True,
     )
     report = out / "report.html"
     if report.exists():
-        console.print(f"report: {report}")
+        console.print(f"report: {escape(str(report))}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -128,6 +128,25 @@ def test_monitor_raises_each_alarm_once_and_clears_it() -> None:
     assert [event.kind for event in monitor.check_row(4, {}, False)] == ["nan"]
 
 
+def test_alarm_messages_round_and_advise_only_what_the_run_does_not_use() -> None:
+    plain = HealthMonitor(resolve_config().health)  # the defaults: n_critic 1, no penalty, no augmentation
+    (collapse,) = plain.check_row(1, {"Health/diversity": 0.1468343578458543}, True)
+    assert collapse.message == (
+        "possible mode collapse: sample diversity is 0.147 of the data's (< 0.25); try game.n_critic=2, "
+        "a penalty (game.penalty=r1) or a lower game.lr_generator (now 0.001)"
+    )
+    (overfit,) = HealthMonitor(resolve_config().health).check_row(1, {"Logits/D/sign_real": 0.98765}, True)
+    assert overfit.message.startswith("D is overfitting: E[sign(D(real))] = 0.988 > ")
+    assert overfit.message.endswith("try game.augment=color,translation,cutout or more data")
+    tuned = resolve_config(overrides=["game.n_critic=2", "game.penalty=r1", "game.augment=color,translation,cutout"])
+    monitor = HealthMonitor(tuned.health, tuned.game)
+    messages = [
+        event.message for event in monitor.check_row(1, {"Health/diversity": 0.1, "Logits/D/sign_real": 0.99}, True)
+    ]
+    assert messages[0].endswith("try more data")
+    assert messages[1].endswith("try a lower game.lr_generator (now 0.001)")  # n_critic and the penalty are set
+
+
 def test_mean_pairwise_distance() -> None:
     points = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
     assert mean_pairwise_distance(points) == pytest.approx(5.0)

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from polemos.config import HealthConfig
+from polemos.config import GameConfig, HealthConfig
 from polemos.train.sinks import end_partial_line
 
 
@@ -61,10 +61,12 @@ class HealthMonitor:
 
     Args:
         config: Thresholds and limits.
+        game: The run's game settings, so that the alarms' advice names only changes that are not made yet.
     """
 
-    def __init__(self, config: HealthConfig) -> None:
+    def __init__(self, config: HealthConfig, game: GameConfig | None = None) -> None:
         self.config = config
+        self.game = game or GameConfig()
         self.active: set[str] = set()
         self.rollbacks = 0
 
@@ -88,22 +90,47 @@ class HealthMonitor:
         if not warmed_up:
             return events
         sign_real = row.get("Logits/D/sign_real")
+        overfit = sign_real is not None and sign_real > self.config.d_overfit_threshold
         events += self._toggle(
             step,
             "d_overfit",
-            sign_real is not None and sign_real > self.config.d_overfit_threshold,
-            f"D is overfitting: E[sign(D(real))] = {sign_real} > {self.config.d_overfit_threshold}; "
-            "try game.augment=color,translation,cutout or more data",
+            overfit,
+            f"D is overfitting: E[sign(D(real))] = {sign_real:.3f} > {self.config.d_overfit_threshold}; "
+            f"try {self._overfit_advice()}"
+            if overfit
+            else "",
         )
         diversity = row.get("Health/diversity")
+        collapsed = diversity is not None and diversity < self.config.collapse_threshold
         events += self._toggle(
             step,
             "mode_collapse",
-            diversity is not None and diversity < self.config.collapse_threshold,
-            f"possible mode collapse: sample diversity is {diversity} of the data's "
-            f"(< {self.config.collapse_threshold}); try game.n_critic=2, a penalty, or a lower lr_generator",
+            collapsed,
+            f"possible mode collapse: sample diversity is {diversity:.3f} of the data's "
+            f"(< {self.config.collapse_threshold}); try {self._collapse_advice()}"
+            if collapsed
+            else "",
         )
         return events
+
+    def _overfit_advice(self) -> str:
+        """Remedies for an overfitting D that the run does not use yet."""
+        if not self.game.augment:
+            return "game.augment=color,translation,cutout or more data"
+        if "cutout" not in self.game.augment:
+            return f"a stronger augmentation (game.augment={self.game.augment},cutout) or more data"
+        return "more data"
+
+    def _collapse_advice(self) -> str:
+        """Remedies for mode collapse that the run does not use yet (one of each kind)."""
+        game = self.game
+        remedies = []
+        if game.n_critic < 2:
+            remedies.append("game.n_critic=2")
+        if game.penalty == "none":
+            remedies.append("a penalty (game.penalty=r1)")
+        remedies.append(f"a lower game.lr_generator (now {game.lr_generator:g})")
+        return ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]
 
     def _toggle(self, step: int, kind: str, condition: bool, message: str) -> list[HealthEvent]:
         if condition and kind not in self.active:

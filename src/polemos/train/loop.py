@@ -160,7 +160,7 @@ class Trainer:
         self.lr_scale = 1.0  # lowered by divergence rollbacks
         self._start_time: float | None = None  # set by fit()
         self._time_progress = 0.0  # share of train.max_time used, refreshed every log_every steps
-        self.health = HealthMonitor(config.health)
+        self.health = HealthMonitor(config.health, config.game)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self._real_diversity: float | None = None
         self.best_value: float | None = None
