@@ -67,5 +67,44 @@ def test_tabular_model_report(tabular_run: Path) -> None:
     assert "<dd>tabular</dd>" in page and "<dd>saved model</dd>" in page
     assert re.findall(r'<section id="([a-z]+)"', page) == ["config", "table"]
     assert 'alt="per-column distributions"' in page and 'alt="synthetic correlations"' in page
-    assert "<td>rows</td><td>80</td>" in page
+    assert "<td>training rows</td><td>80</td>" in page and "<td>stopped by</td><td>epochs</td>" in page
     assert 'class="note"' not in page
+
+
+def test_tabular_report_shows_settings_not_fitted_internals(tabular_run: Path) -> None:
+    page = write_report(tabular_run).read_text(encoding="utf-8")
+    configuration = page.split('id="config"', 1)[1].split("</section>", 1)[0]
+    # the model's settings (tabular folders have no config.json), as a table of readable values
+    assert "<summary>Model settings (model.json config)</summary>" in configuration
+    assert "<td>batch_size</td><td>40</td>" in configuration and "<td>target</td><td>none</td>" in configuration
+    assert "<td>betas</td><td>[0.5, 0.9]</td>" in configuration and "<td>seed</td><td>0</td>" in configuration
+    # the transformer state (mixture modes, calibration quantiles) and the slot frequencies are left out
+    assert "transformer, slot_frequencies) left out" in configuration
+    assert "&quot;models&quot;" not in configuration and "&quot;slot_frequencies&quot;" not in configuration
+    assert len(configuration) < 10_000
+    assert "<dt>data</dt><dd>not recorded</dd>" in page  # TabularGAN.save does not record the source
+
+
+def test_tabular_fit_summary_is_readable(tabular_run: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    run_dir = Path(shutil.copytree(tabular_run, tmp_path / "budget_run"))
+    model = json.loads((run_dir / "model.json").read_text())
+    model["report"].update(
+        preprocessing_seconds=1.1013, training_seconds=16.2049, epochs=582.1234, stopped_by="time_budget", steps=12345
+    )
+    model["data_source"] = "adult.csv"  # a folder that records its source shows it in the header
+    (run_dir / "model.json").write_text(json.dumps(model))
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    table = page.split('id="table"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", table)
+    assert rows == [
+        ("preprocessing", "1.1 s"),
+        ("training", "16.2 s"),
+        ("steps", "12,345"),
+        ("epochs", "582.1"),
+        ("stopped by", "time budget"),
+        ("training rows", "80"),
+    ]
+    assert "<dt>data</dt><dd>adult.csv</dd>" in page

@@ -79,13 +79,71 @@ def test_evaluation_table_shows_the_protocol(fake_report: tuple[Path, str]) -> N
     evaluation = page.split('id="evaluation"', 1)[1].split("</section>", 1)[0]
     headers = re.findall(r"<th>([^<]+)</th>", evaluation)
     assert headers == [
-        "step", "metric", "value", "extra", "extractor_id", "extractor_hash",
-        "n_generated", "n_reference", "reference_split", "seed", "wall_time",
+        "evaluation", "step", "metric", "value", "companion values", "extractor", "extractor hash",
+        "generated samples", "reference samples", "reference split", "seed", "seconds",
     ]  # fmt: skip
     cells = re.findall(r"<td>(.*?)</td>", evaluation)
-    assert cells[:5] == ["60", "fid", "12.5", "fid_std=0.5", "domain-cnn-1x8x8-10classes"]
-    assert "0123456789ab…" in cells[5]
-    assert cells[6:] == ["1000", "500", "digits/test", "7", "1.25 s"]
+    assert cells[:6] == ["#1", "60", "fid", "12.5", "fid_std=0.5", "domain-cnn-1x8x8-10classes"]
+    assert "0123456789ab…" in cells[6]
+    assert cells[7:] == ["1000", "500", "digits/test", "7", "1.25"]
+
+
+PRDC_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage")  # what `--metrics fid,kid,prdc` writes
+
+
+def evaluation_records(step: int, metrics: tuple[str, ...] = PRDC_METRICS) -> list[dict]:
+    """The records one `polemos eval` appends at ``step``: one per metric, same protocol."""
+    protocol = {
+        "kind": "eval",
+        "extractor_id": "pixels",
+        "extractor_hash": "ab",
+        "n_generated": 200,
+        "n_reference": 1797,
+        "reference_split": "train:digits",
+        "seed": 0,
+        "wall_time": 0.1,
+        "extra": {},
+    }
+    return [{**protocol, "metric": metric, "value": 0.5 + step / 100, "step": step} for metric in metrics]
+
+
+def evaluated_run_page(run_dir: Path, run_factory, records: list[dict]) -> str:
+    """The evaluation section of a fake run whose metrics.jsonl holds only ``records``."""
+    make_fake_run, _ = run_factory
+    make_fake_run(run_dir, metrics=False, events=False)
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    return page.split('id="evaluation"', 1)[1].split("</section>", 1)[0]
+
+
+def test_repeated_evaluations_at_one_step_are_numbered_and_not_a_history(tmp_path: Path, run_factory) -> None:
+    # `polemos eval` run twice on the same generator: same step, same protocol, same metrics
+    evaluation = evaluated_run_page(tmp_path / "run", run_factory, evaluation_records(20) + evaluation_records(20))
+    first_cells = re.findall(r"<tr><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td>", evaluation)
+    assert first_cells == [(f"#{number}", metric) for number in (1, 2) for metric in PRDC_METRICS]
+    assert 'alt="evaluation history"' not in evaluation  # two dots at one step are not a curve
+    assert "No history plot: every evaluation is at a single step." in evaluation
+
+
+def test_evaluation_history_draws_every_metric_with_two_steps(tmp_path: Path, run_factory) -> None:
+    records = evaluation_records(20) + evaluation_records(40, PRDC_METRICS[:1] + PRDC_METRICS[2:])  # no kid at 40
+    evaluation = evaluated_run_page(tmp_path / "run", run_factory, records)
+    assert 'alt="evaluation history"' in evaluation
+    assert "over training: fid, precision, recall, density, coverage." in evaluation
+    assert "Not drawn (measured at a single step): kid." in evaluation
+
+
+def test_metric_history_has_one_panel_per_metric(monkeypatch: pytest.MonkeyPatch) -> None:
+    from polemos.report import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "figure_to_png", lambda figure: figures.append(figure) or b"png")
+    records = evaluation_records(20) + evaluation_records(40)
+    assert plots.plot_metric_history(records) == b"png"
+    visible = [axes for axes in figures[0].axes if axes.get_visible()]
+    assert [axes.get_title() for axes in visible] == list(PRDC_METRICS)  # 2 rows of 3, none left out
+    # the same step evaluated twice, for every metric: nothing to connect
+    assert plots.plot_metric_history(evaluation_records(20) + evaluation_records(20)) is None
 
 
 def test_reading_a_live_run_parses_non_finite_values_and_skips_torn_lines(fake_run: Path) -> None:

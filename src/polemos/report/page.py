@@ -120,6 +120,14 @@ def pick_evenly(count: int, wanted: int) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------------------- sections
+def data_source(run: RunContents) -> str:
+    """The training data's source (``config.json`` data.source, else ``model.json`` data_source), or "not
+    recorded" when the folder does not say (tabular models saved without it)."""
+    data = run.config.get("data")
+    candidates = (data.get("source") if isinstance(data, dict) else None, run.model.get("data_source"))
+    return next((str(source) for source in candidates if source not in (None, "")), "not recorded")
+
+
 def header_html(run: RunContents, generated_at: str) -> str:
     """Run name and a one-line summary: modality, steps, wall time, status."""
     last_step, target = run.last_step, run.target_steps
@@ -134,10 +142,9 @@ def header_html(run: RunContents, generated_at: str) -> str:
         status = "finished"
     else:
         status = "in progress (or stopped early)"
-    data = run.config.get("data", {}) if isinstance(run.config.get("data"), dict) else {}
     facts = [
         ("modality", run.modality),
-        ("data", data.get("source", run.model.get("data_source", "—"))),
+        ("data", data_source(run)),
         ("steps", steps_text),
         ("wall time", format_seconds(run.wall_seconds)),
         ("status", status),
@@ -156,18 +163,45 @@ def _clip(text: str, limit: int = 100_000) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit:,} more characters)"
 
 
+MODEL_INTERNALS = ("transformer", "slot_frequencies")  # fitted preprocessing state of a tabular model, not settings
+
+
+def setting_text(value: Any) -> str:
+    """A setting's value as short text: ``none``, numbers to four significant digits, lists in brackets."""
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(setting_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return format_number(value)
+
+
 def config_section(run: RunContents) -> Section:
-    """The resolved config and the generator metadata, collapsed."""
+    """The resolved config (or a saved model's settings) and the generator metadata without fitted internals."""
     parts = []
     if run.config:
         parts.append(
             "<details><summary>Resolved config (config.json)</summary>"
             f"<pre>{escape(_clip(json.dumps(run.config, indent=2)))}</pre></details>"
         )
-    if run.model:
-        shown = {key: value for key, value in run.model.items() if key != "config"}
+    elif isinstance(run.model.get("config"), dict):  # a saved tabular model keeps its settings in model.json
+        rows = [[escape(name), escape(setting_text(value))] for name, value in run.model["config"].items()]
         parts.append(
-            "<details><summary>Generator metadata (model.json)</summary>"
+            "<details open><summary>Model settings (model.json config)</summary>"
+            f"{table_html(('setting', 'value'), rows, 'settings')}</details>"
+        )
+    if run.model:
+        hidden = {"config", *MODEL_INTERNALS}
+        if run.modality == "tabular":
+            hidden.add("report")  # the fit summary has its own table in the Table section
+        shown = {key: value for key, value in run.model.items() if key not in hidden}
+        left_out = [key for key in MODEL_INTERNALS if key in run.model]
+        summary = "Generator metadata (model.json)"
+        if left_out:
+            summary += f"; fitted preprocessing state ({', '.join(left_out)}) left out"
+        parts.append(
+            f"<details><summary>{escape(summary)}</summary>"
             f"<pre>{escape(_clip(json.dumps(shown, indent=2)))}</pre></details>"
         )
     if not parts:
@@ -376,54 +410,89 @@ def curves_section(run: RunContents) -> Section:
     return Section("curves", "Training curves", "".join(figures))
 
 
-EVALUATION_FIELDS = (
-    "step",
-    "metric",
-    "value",
-    "extra",
-    "extractor_id",
-    "extractor_hash",
-    "n_generated",
-    "n_reference",
-    "reference_split",
-    "seed",
-    "wall_time",
+EVALUATION_FIELDS = (  # (field of an evaluation record, column header)
+    ("step", "step"),
+    ("metric", "metric"),
+    ("value", "value"),
+    ("extra", "companion values"),
+    ("extractor_id", "extractor"),
+    ("extractor_hash", "extractor hash"),
+    ("n_generated", "generated samples"),
+    ("n_reference", "reference samples"),
+    ("reference_split", "reference split"),
+    ("seed", "seed"),
+    ("wall_time", "seconds"),
 )
+EVALUATION_PROTOCOL = ("step", "extractor_hash", "n_generated", "n_reference", "reference_split", "seed")
+
+
+def number_evaluations(records: Sequence[dict[str, Any]]) -> list[int]:
+    """The evaluation (1, 2, ...) each record belongs to, in file order.
+
+    Records carry no time stamp, so the values appended together share a number: a new evaluation starts
+    when a metric repeats or the step or protocol changes.
+    """
+    numbers: list[int] = []
+    metrics: set[str] = set()
+    protocol: tuple[Any, ...] | None = None
+    for record in records:
+        record_protocol = tuple(record.get(name) for name in EVALUATION_PROTOCOL)
+        metric = str(record.get("metric"))
+        if not numbers or metric in metrics or record_protocol != protocol:
+            metrics, protocol = set(), record_protocol
+            numbers.append((numbers[-1] if numbers else 0) + 1)
+        else:
+            numbers.append(numbers[-1])
+        metrics.add(metric)
+    return numbers
+
+
+def evaluation_cell(name: str, value: Any) -> str:
+    """One cell of the evaluation table (escaped HTML)."""
+    if name == "extractor_hash" and isinstance(value, str) and len(value) > 12:
+        return f'<code title="{escape(value)}">{escape(value[:12])}…</code>'
+    if name == "extra" and isinstance(value, dict) and value:
+        return escape(", ".join(f"{key}={format_number(item)}" for key, item in value.items()))
+    if name == "wall_time" and isinstance(value, int | float):
+        return escape(f"{value:.2f}")
+    if value is None or value == {}:
+        return "—"
+    return escape(format_number(value))
 
 
 def evaluation_section(run: RunContents) -> Section:
-    """Evaluation values with their protocol (extractor and hash, sample counts, split, seed)."""
-    from polemos.report.plots import plot_metric_history
+    """Evaluation values with their protocol (extractor and hash, sample counts, split, seed) and history."""
+    from polemos.report.plots import has_history, metric_histories, plot_metric_history
 
     if not run.evaluations:
         return Section("evaluation", "Evaluation", note_html("No evaluation records in metrics.jsonl."))
-    rows = []
-    ordered = sorted(
-        run.evaluations,
-        key=lambda record: (
-            record.get("step") if isinstance(record.get("step"), int | float) else -1,
-            str(record.get("metric")),
-        ),
+    numbered = list(zip(number_evaluations(run.evaluations), run.evaluations, strict=True))
+    ordered = sorted(  # stable: an evaluation's metrics stay in the order they were written
+        numbered,
+        key=lambda item: (item[1].get("step") if isinstance(item[1].get("step"), int | float) else -1, item[0]),
     )
-    for record in ordered:
-        cells = []
-        for name in EVALUATION_FIELDS:
-            value = record.get(name)
-            if name == "extractor_hash" and isinstance(value, str) and len(value) > 12:
-                cells.append(f'<code title="{escape(value)}">{escape(value[:12])}…</code>')
-            elif name == "extra" and isinstance(value, dict):
-                cells.append(escape(", ".join(f"{key}={format_number(item)}" for key, item in value.items())))
-            elif name == "wall_time" and isinstance(value, int | float):
-                cells.append(escape(f"{value:.2f} s"))
-            elif value is None:
-                cells.append("—")
-            else:
-                cells.append(escape(format_number(value)))
-        rows.append(cells)
-    body = table_html(EVALUATION_FIELDS, rows, "evaluation")
+    rows = [
+        [escape(f"#{number}"), *(evaluation_cell(name, record.get(name)) for name, _ in EVALUATION_FIELDS)]
+        for number, record in ordered
+    ]
+    headers = ("evaluation", *(label for _, label in EVALUATION_FIELDS))
+    body = table_html(headers, rows, "evaluation")
+    body += (
+        '<p class="caption">Rows with the same evaluation number were computed together (one '
+        "<code>polemos eval</code>, or one evaluation during training), numbered in the order they were "
+        "written; seconds: time spent computing the value.</p>"
+    )
+    histories = metric_histories(run.evaluations)
+    drawn = [name for name, points in histories.items() if has_history(points)]
+    single = [name for name in histories if name not in drawn]
     history = plot_metric_history(run.evaluations)
     if history is not None:
-        body += figure_html(history, "Evaluation values over training.", "evaluation history")
+        caption = f"Evaluation values over training: {', '.join(drawn)}."
+        if single:
+            caption += f" Not drawn (measured at a single step): {', '.join(single)}."
+        body += figure_html(history, escape(caption), "evaluation history")
+    elif histories:
+        body += '<p class="caption">No history plot: every evaluation is at a single step.</p>'
     return Section("evaluation", "Evaluation", body)
 
 

@@ -77,14 +77,19 @@ def plot_panels(
     panels: Sequence[Panel],  # one axes each, side by side
     events: Sequence[HealthEvent] = (),  # alarms drawn as vertical lines on every panel
     panel_width: float = 5.2,  # inches per panel
-    height: float = 3.2,  # inches
+    height: float = 3.2,  # inches per row of panels
+    per_row: int | None = None,  # panels per row; None: all in one row
 ) -> bytes:
     """Draws panels of curves over steps, with health alarms as vertical lines, into PNG bytes."""
     from matplotlib.ticker import MaxNLocator
 
-    figure = new_figure(panel_width * len(panels), height)
-    axes_list = figure.subplots(1, len(panels), squeeze=False)[0]
-    for axes, panel in zip(axes_list, panels, strict=True):
+    columns = min(per_row or len(panels), len(panels))
+    rows = math.ceil(len(panels) / columns)
+    figure = new_figure(panel_width * columns, height * rows)
+    axes_list = [axes for row in figure.subplots(rows, columns, squeeze=False) for axes in row]
+    for axes in axes_list[len(panels) :]:
+        axes.set_visible(False)  # the empty cells of a last row that is not full
+    for axes, panel in zip(axes_list, panels, strict=False):
         dropped = 0
         shown: list[float] = []
         for curve in panel.curves:
@@ -123,14 +128,25 @@ def _draw_events(axes: Any, events: Sequence[HealthEvent]) -> None:
         axes.axvline(event.step, color=colour, linewidth=1.0, linestyle=":", label=label, alpha=0.9)
 
 
-def plot_metric_history(records: Sequence[dict[str, Any]]) -> bytes | None:
-    """Evaluation values over steps, one panel per metric; None when no metric has two steps to connect."""
+def metric_histories(records: Sequence[dict[str, Any]]) -> dict[str, list[tuple[int, float]]]:
+    """(step, value) points of each metric, sorted by step, in order of the metric's first record."""
     by_metric: dict[str, list[tuple[int, float]]] = {}
     for record in records:
         step, value = record.get("step"), record.get("value")
         if isinstance(step, int | float) and isinstance(value, int | float):
             by_metric.setdefault(str(record.get("metric")), []).append((int(step), float(value)))
-    histories = {name: sorted(points) for name, points in by_metric.items() if len(points) > 1}
+    return {name: sorted(points) for name, points in by_metric.items()}
+
+
+def has_history(points: Sequence[tuple[int, float]]) -> bool:
+    """True when the points span at least two steps (repeated evaluations at one step are not a history)."""
+    return len({step for step, _ in points}) > 1
+
+
+def plot_metric_history(records: Sequence[dict[str, Any]]) -> bytes | None:
+    """Evaluation values over steps, one panel per metric with at least two steps (at most four a row); None
+    when no metric has two steps to connect."""
+    histories = {name: points for name, points in metric_histories(records).items() if has_history(points)}
     if not histories:
         return None
     panels = [
@@ -139,6 +155,7 @@ def plot_metric_history(records: Sequence[dict[str, Any]]) -> bytes | None:
             curves=[Curve(name, [s for s, _ in points], [v for _, v in points])],
             ylabel="value",
         )
-        for name, points in list(histories.items())[:4]
+        for name, points in histories.items()
     ]
-    return plot_panels(panels, panel_width=4.0)
+    rows = math.ceil(len(panels) / 4)
+    return plot_panels(panels, panel_width=4.0, per_row=math.ceil(len(panels) / rows))  # rows filled evenly

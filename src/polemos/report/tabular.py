@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from polemos.report.page import Section, escape, figure_html, format_number, note_html, table_html
+from polemos.report.page import Section, escape, figure_html, format_number, format_seconds, note_html, table_html
 from polemos.report.plots import figure_to_png, new_figure
 from polemos.report.run import RunContents
 from polemos.tabular.summary import (
@@ -252,13 +252,38 @@ def summary_parts(frame: Any, summary: TableSummary) -> list[str]:
     return parts
 
 
+FIT_LABELS = {  # FitReport field -> label on the page
+    "preprocessing_seconds": "preprocessing",
+    "training_seconds": "training",
+    "stopped_by": "stopped by",
+    "rows": "training rows",
+}
+
+
+def fit_facts(fit: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) of a saved fit summary: readable labels, durations in seconds, underscores spelled out."""
+    facts = []
+    for key, value in fit.items():
+        label = FIT_LABELS.get(key, key.replace("_", " "))
+        if key.endswith("_seconds") and isinstance(value, int | float):
+            text = format_seconds(value)
+        elif isinstance(value, str):
+            text = value.replace("_", " ")  # "time_budget" -> "time budget"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = f"{value:,}"
+        else:
+            text = format_number(value)
+        facts.append((label, text))
+    return facts
+
+
 def tabular_sections(run: RunContents) -> list[Section]:
     """Fit summary, per-column distributions and correlations of a saved TabularGAN."""
     model = run.model
     parts = []
     fit = model.get("report") or {}
     if fit:
-        rows = [[escape(key), escape(format_number(value))] for key, value in fit.items()]
+        rows = [[escape(label), escape(value)] for label, value in fit_facts(fit)]
         parts.append(table_html(("fit", "value"), rows))
     try:
         from polemos.tabular.synthesizer import TabularGAN
