@@ -58,3 +58,42 @@ def test_series_benchmarks_reject_a_nonpositive_budget_from_python() -> None:
         _training_budget(-5.0, None, quick=True, quick_default=60.0)
     with pytest.raises(PolemosError, match="must be positive seconds"):
         _step_limits(None, None, 0.0, quick=True, default_steps=10, quick_seconds=5.0)
+
+
+def test_summary_lines_put_methods_side_by_side_and_checks_in_words() -> None:
+    from polemos.bench import summary_lines
+
+    record = {
+        "benchmark": "facts",
+        "protocol": {"reduced": True},
+        "results": {
+            "methods": {
+                "GAN": {"acf": {"mean": 0.34123456, "std": 0.0123456, "values": [0.33, 0.35]}},
+                "GARCH": {"acf": {"mean": 0.5, "std": 0.001, "values": [0.499, 0.501]}},
+            },
+            "checks": {"beats GARCH on acf": True, "beats the bootstrap on acf": False},
+            "training": [{"seed": 0, "steps": 2000, "seconds": 12.345678}, {"seed": 1, "steps": 1800, "seconds": 9.5}],
+        },
+    }
+    lines = summary_lines(record)
+    assert lines[0] == "facts (reduced protocol: a smoke result, not the benchmark)"
+    table = lines[lines.index("") + 1 : lines.index("", lines.index("") + 1)]
+    assert table[0].split() == ["score", "(mean", "±", "std,", "2", "seeds)", "GAN", "GARCH"]
+    assert table[2].split() == ["acf", "0.3412", "±", "0.012", "0.5", "±", "0.001"]  # 4 digits, spread 2
+    assert "met      beats GARCH on acf" in lines and "NOT met  beats the bootstrap on acf" in lines
+    assert lines[lines.index("training:") + 3].split() == ["0", "2,000", "12.35"]
+    assert lines[-1] == "(the full record, with its protocol and per-seed values: --json)"
+
+
+def test_summary_lines_read_flat_summaries_with_std_keys() -> None:
+    from polemos.bench import summary_lines
+
+    record = {
+        "benchmark": "mixtures",
+        "summary": {"modes": 8.0, "modes_std": 0.0, "kl": 0.00201234, "kl_std": 0.0008, "num_modes": 8},
+        "per_seed": [{"seed": 0, "modes": 8, "counts": [1, 2]}],
+        "protocol": {"reduced": False},
+    }
+    lines = summary_lines(record)
+    assert lines[:4] == ["mixtures", "modes: 8 ± 0", "kl: 0.002012 ± 0.0008", "num_modes: 8"]
+    assert lines[lines.index("per_seed:") + 1].split() == ["seed", "modes"]  # lists (counts) left to --json

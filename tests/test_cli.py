@@ -62,7 +62,7 @@ def test_bad_input_gives_one_line_errors(args, fragment, tmp_path) -> None:
 def test_bench_collects_a_repeated_option_into_a_list(tmp_path) -> None:
     result = run(
         "bench", "mixtures", "--quick", "--seeds", "1", "-o", "steps=2", "-o", "train_points=512",
-        "-o", "overrides=game.lr_generator=1e-4", "-o", "overrides=game.lr_discriminator=3e-4",
+        "-o", "overrides=game.lr_generator=1e-4", "-o", "overrides=game.lr_discriminator=3e-4", "--json",
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ import inspect
 import math
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from polemos.checks import check_option
@@ -106,3 +106,104 @@ def load_benchmarks() -> Registry[BenchmarkFn]:
             if error.name != module_name:
                 raise
     return BENCHMARKS
+
+
+# ----------------------------------------------------------------------------------------------------
+# A readable summary of a record (`polemos bench NAME` without --json)
+
+
+def _is_score(value: Any) -> bool:
+    """A per-seed score summary: ``{"mean", "std", "values"}``."""
+    return isinstance(value, dict) and {"mean", "std"} <= set(value) and isinstance(value["mean"], int | float)
+
+
+def _number(value: Any) -> str:
+    """Four significant digits for floats, thousands separators for counts, the rest as text."""
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}" if math.isfinite(value) else str(value)
+    if isinstance(value, list | tuple) and len(value) <= 8 and all(isinstance(v, int | float) for v in value):
+        return "[" + ", ".join(_number(v) for v in value) + "]"
+    return str(value)
+
+
+def _score(value: dict[str, Any], seeds: bool = True) -> str:
+    """``mean ± std`` (the spread to 2 significant digits), with the number of seeds unless a header gives it."""
+    count = len(value.get("values", ()))
+    spread = f"{value['std']:.2g}" if isinstance(value.get("std"), int | float) else "?"
+    return f"{_number(value['mean'])} ± {spread}" + (f" ({count} seeds)" if seeds and count > 1 else "")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of text cells under their headers, columns aligned (plain text: readable in a log too)."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (headers, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
+def _method_table(methods: dict[str, Any]) -> list[str]:
+    """One row per score, one column per method (mean ± std over seeds)."""
+    names = list(methods)
+    keys: list[str] = []
+    for scores in methods.values():
+        keys += [key for key, value in scores.items() if _is_score(value) and key not in keys]
+    rows = [
+        [
+            key,
+            *(_score(methods[name][key], seeds=False) if _is_score(methods[name].get(key)) else "–" for name in names),
+        ]
+        for key in keys
+    ]
+    counts = {len(scores[key].get("values", ())) for scores in methods.values() for key in keys if key in scores}
+    over = f", {counts.pop()} seeds" if len(counts) == 1 else ""
+    return _table([f"score (mean ± std{over})", *names], rows)
+
+
+def summary_lines(record: dict[str, Any]) -> list[str]:
+    """A readable summary of a benchmark record: scores as mean ± std, methods side by side, checks as lines.
+
+    The full record (protocol, per-seed values, every digit) is what ``--json`` prints.
+    """
+    protocol = record.get("protocol", {})
+    head = str(record.get("benchmark", "benchmark"))
+    if isinstance(protocol, dict) and protocol.get("reduced"):
+        head += " (reduced protocol: a smoke result, not the benchmark)"
+    lines = [head]
+
+    def walk(value: Any, label: str) -> None:
+        if _is_score(value):
+            lines.append(f"{label}: {_score(value)}")
+        elif label.endswith("methods") and isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            lines.extend(["", *_method_table(value), ""])
+        elif label.endswith("checks") and isinstance(value, dict):
+            lines.extend(f"{'met    ' if passed else 'NOT met'}  {name}" for name, passed in value.items())
+        elif isinstance(value, dict) and any(f"{key}_std" in value for key in value):
+            # a flat summary with "<score>" and "<score>_std" side by side (the image and mixture benchmarks)
+            for key, item in value.items():
+                if not key.endswith("_std") or key[: -len("_std")] not in value:
+                    spread = f" ± {value[key + '_std']:.2g}" if isinstance(value.get(f"{key}_std"), float) else ""
+                    lines.append(f"{key}: {_number(item)}{spread}")
+        elif isinstance(value, dict) and value and all(not isinstance(v, dict | list) for v in value.values()):
+            lines.append(f"{label}: " + ", ".join(f"{key} {_number(item)}" for key, item in value.items()))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{label} / {key}" if label else str(key))
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            keys = [key for key in value[0] if not isinstance(value[0][key], dict | list)]
+            lines.extend([f"{label}:", *_table(keys, [[_number(item.get(key)) for key in keys] for item in value])])
+        else:
+            lines.append(f"{label}: {_number(value)}")
+
+    # series and tabular records keep their scores under "results"; image and mixture records under "summary"
+    # (means, with "<score>_std") and "per_seed"
+    body = record.get("results") or {key: record[key] for key in ("summary", "per_seed") if key in record}
+    walk(body, "")
+    lines.append("(the full record, with its protocol and per-seed values: --json)")
+    return lines

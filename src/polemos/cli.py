@@ -408,9 +408,11 @@ def bench(
         list[str] | None,
         typer.Option("--option", "-o", help="extra key=value options; a repeated key gives a list"),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="print the full record (protocol, per-seed values) as one JSON object")
+    ] = False,
 ) -> None:
-    """Run a benchmark and print its results with their protocol."""
+    """Run a benchmark and print its scores (mean ± std over seeds) and checks; --json for the full record."""
 
     from polemos.bench import load_benchmarks
 
@@ -438,9 +440,11 @@ def bench(
         options["seeds"] = seeds
     results = run(quick=quick, **options)
     if json_output:
-        print(json.dumps(results.get("summary", results)))
+        print(json.dumps(results, default=str))  # the whole record: its protocol travels with its scores
     else:
-        Console().print_json(json.dumps(results, default=str))
+        from polemos.bench import summary_lines
+
+        print("\n".join(summary_lines(results)))  # plain text: the same table on a terminal and in a log
 
 
 def _register_commands() -> None:
