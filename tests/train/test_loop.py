@@ -256,3 +256,18 @@ def test_unset_schedule_comes_from_the_modality_and_is_recorded(tmp_path) -> Non
 @pytest.mark.parametrize("preset", ["dcgan-classic", "minimax-2014", "wgan-gp"])
 def test_paper_presets_keep_a_constant_rate_on_every_modality(preset) -> None:
     assert resolve_config(preset=preset).game.lr_schedule == "constant"
+
+
+def test_training_time_carries_on_across_a_resume(tmp_path, monkeypatch) -> None:
+    # a clock that advances one second per reading: the two sessions' times are known exactly
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr("polemos.train.loop.time.perf_counter", lambda: float(next(ticks)))
+    make_trainer(make_config(tmp_path / "run", "train.checkpoint_every=2", steps=6)).fit()
+    make_trainer(make_config(tmp_path / "run", "train.checkpoint_every=2", steps=10)).fit(resume=True)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    times = [row["Time/seconds"] for row in rows if "Time/seconds" in row]
+    assert [row["step"] for row in rows if "Time/seconds" in row] == [2, 4, 6, 8, 10]
+    # the resumed session starts from the first one's total: the curve never goes back (it restarted at 0)
+    assert times == sorted(times) and times[3] > times[2]
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    assert state["seconds_trained"] >= times[-1]

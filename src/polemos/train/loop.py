@@ -159,6 +159,7 @@ class Trainer:
         self.step = 0
         self.lr_scale = 1.0  # lowered by divergence rollbacks
         self._start_time: float | None = None  # set by fit()
+        self._seconds_before = 0.0  # training seconds of the sessions before a resume
         self._time_progress = 0.0  # share of train.max_time used, refreshed every log_every steps
         self.health = HealthMonitor(config.health, config.game)
         self.events = EventLog(self.run_dir / "events.jsonl")
@@ -250,6 +251,7 @@ class Trainer:
             "world_size": self.fabric.world_size,
             "lr_scale": self.lr_scale,
             "best_value": self.best_value,
+            "seconds_trained": self._seconds_trained(),
             "config": self.config.to_json(),
         }
 
@@ -299,8 +301,16 @@ class Trainer:
         }
 
     def resume(self) -> None:
-        """Loads ``checkpoints/last.pt`` of the run folder."""
-        self.load_state_dict(ckpt.load_checkpoint(self.run_dir / "checkpoints" / ckpt.LAST))
+        """Loads ``checkpoints/last.pt`` of the run folder; its training time carries on in ``Time/seconds``."""
+        state = ckpt.load_checkpoint(self.run_dir / "checkpoints" / ckpt.LAST)
+        self.load_state_dict(state)
+        # not in load_state_dict: a rollback within this session must not count the time before it twice
+        self._seconds_before = float(state.get("seconds_trained", 0.0))
+
+    def _seconds_trained(self) -> float:
+        """Seconds of training of the whole run: earlier sessions' (from the checkpoint) plus this one's."""
+        session = 0.0 if self._start_time is None else time.perf_counter() - self._start_time
+        return self._seconds_before + session
 
     # ----------------------------------------------------------------------------------------------- output
     @torch.no_grad()
@@ -381,7 +391,7 @@ class Trainer:
             row["Speed/samples_per_second"] = (
                 (self.step - started_step) * self._samples_per_step() / max(now - started, 1e-9)
             )
-            row["Time/seconds"] = now - self._start_time
+            row["Time/seconds"] = self._seconds_before + now - self._start_time  # the run's, across resumes
             self._interval = (now, self.step)
             if self.config.health.enabled:
                 row["Health/diversity"] = self._diversity()
