@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -12,6 +13,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 
 
 class TrainingProgress:
@@ -23,19 +25,24 @@ class TrainingProgress:
         enabled: Whether to draw anything.
     """
 
-    def __init__(self, total: int, start: int = 0, enabled: bool = True) -> None:
+    def __init__(self, total: int, start: int = 0, enabled: bool = True, console: Console | None = None) -> None:
         self.enabled = enabled
         self.total = total
         self._progress = Progress(
             TextColumn("[bold]train"),
-            BarColumn(),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[summary]}"),
+            # the losses and alarms give way first on a narrow terminal (cut with "…"), never the step or ETA
+            TextColumn(
+                "{task.fields[summary]}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=8)
+            ),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
             disable=not enabled,
             transient=False,
+            console=console,
+            expand=True,
         )
         self._task = self._progress.add_task("train", total=total, completed=start, summary="")
 
@@ -52,13 +59,12 @@ class TrainingProgress:
             return
         fields: dict[str, Any] = {}
         if row is not None:
-            parts = []
+            # an alarm first: on a narrow terminal the end of the summary is what gets cut
+            parts = [f"[bold red]alarm: {alarm}[/]"] if alarm else []
             for name, label in (("Loss/D/adversarial", "D"), ("Loss/G/adversarial", "G")):
                 if name in row:
                     parts.append(f"{label} {row[name]:.3f}")
             if "Speed/samples_per_second" in row:
                 parts.append(f"{row['Speed/samples_per_second']:.0f} samples/s")
-            if alarm:
-                parts.append(f"[bold red]alarm: {alarm}[/]")
             fields["summary"] = "  ".join(parts)
         self._progress.update(self._task, completed=step, **fields)
