@@ -97,3 +97,33 @@ def test_summary_lines_read_flat_summaries_with_std_keys() -> None:
     lines = summary_lines(record)
     assert lines[:4] == ["mixtures", "modes: 8 ± 0", "kl: 0.002012 ± 0.0008", "num_modes: 8"]
     assert lines[lines.index("per_seed:") + 1].split() == ["seed", "modes"]  # lists (counts) left to --json
+
+
+def test_option_lines_list_defaults_flags_and_the_comments_in_the_code() -> None:
+    from polemos.bench import option_lines
+
+    def fake(
+        seeds: int = 3,
+        quick: bool = False,
+        budget: float | None = None,  # training seconds
+        threads: int = 2,  # torch CPU threads
+        **model_options: float,  # model overrides
+    ) -> dict:
+        return {}
+
+    assert option_lines("fake", fake)[1:] == [
+        "options (polemos bench fake --seeds N --quick -o KEY=VALUE ...):",
+        "  --budget VALUE (default None)  # training seconds",
+        "  -o threads=2  # torch CPU threads",
+        "  -o KEY=VALUE (model_options)  # model overrides",
+    ]
+
+
+def test_bench_options_flag_lists_a_registered_benchmarks_options(capsys) -> None:
+    from polemos.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "sp500-facts", "--options"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code in (0, None)
+    assert "  -o train_end=None  # out of sample: fit on closes up to this date" in out

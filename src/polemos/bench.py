@@ -11,6 +11,7 @@ import functools
 import importlib
 import inspect
 import math
+import re
 import sys
 import typing
 from collections.abc import Callable, Sequence
@@ -206,4 +207,28 @@ def summary_lines(record: dict[str, Any]) -> list[str]:
     body = record.get("results") or {key: record[key] for key in ("summary", "per_seed") if key in record}
     walk(body, "")
     lines.append("(the full record, with its protocol and per-seed values: --json)")
+    return lines
+
+
+def option_lines(name: str, run: BenchmarkFn) -> list[str]:
+    """``-o KEY=VALUE`` options of one benchmark, with their defaults and the comment beside each in its code."""
+    function = inspect.unwrap(run)
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):  # no source (a compiled or interactive function): names and defaults only
+        source = ""
+    lines = [f"{name}: {BENCHMARKS.describe(name)}" if name in BENCHMARKS else name]
+    lines.append(f"options (polemos bench {name} --seeds N --quick -o KEY=VALUE ...):")
+    for key, parameter in inspect.signature(function).parameters.items():
+        if key in ("seeds", "quick"):
+            continue
+        # the comment after the parameter on its line: "    budget: float | None = None,  # seconds of ..."
+        found = re.search(rf"^\s*\**{re.escape(key)}\b[^#\n]*#\s*(.+)$", source, flags=re.MULTILINE)
+        comment = f"  # {found.group(1).strip()}" if found else ""
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            lines.append(f"  -o KEY=VALUE ({key}){comment}")
+        elif key in _CLI_FLAGS:
+            lines.append(f"  {_CLI_FLAGS[key]} VALUE (default {parameter.default!r}){comment}")
+        else:
+            lines.append(f"  -o {key}={parameter.default!r}{comment}")
     return lines

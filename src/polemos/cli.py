@@ -406,10 +406,15 @@ def bench(
     budget: Annotated[float | None, typer.Option(help="training budget in seconds, where it applies")] = None,
     option: Annotated[
         list[str] | None,
-        typer.Option("--option", "-o", help="extra key=value options; a repeated key gives a list"),
+        typer.Option(
+            "--option", "-o", help="the benchmark's key=value options (see --options); a repeated key gives a list"
+        ),
     ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="print the full record (protocol, per-seed values) as one JSON object")
+    ] = False,
+    list_options: Annotated[
+        bool, typer.Option("--options", help="list this benchmark's -o options with their defaults, and exit")
     ] = False,
 ) -> None:
     """Run a benchmark and print its scores (mean ± std over seeds) and checks; --json for the full record."""
@@ -417,6 +422,11 @@ def bench(
     from polemos.bench import load_benchmarks
 
     run = load_benchmarks().get(name)
+    if list_options:
+        from polemos.bench import option_lines
+
+        print("\n".join(option_lines(name, run)))
+        return
     if seeds is not None and seeds < 1:
         raise PolemosError(f"--seeds must be at least 1 (got {seeds})")
     options: dict[str, Any] = {"dataset": dataset, "budget": budget}
