@@ -193,6 +193,18 @@ def test_eval_says_what_the_timegan_scores_measure(tmp_path) -> None:
     assert "correlation matrices, lower is better)" in result.output
 
 
+def test_eval_of_levels_notes_samples_in_other_units(tmp_path) -> None:
+    csv = tmp_path / "prices.csv"
+    _write_prices(csv, length=100)  # prices near 100
+    returns = tmp_path / "r.npy"
+    np.save(returns, 0.01 * np.random.default_rng(0).standard_normal((30, 12, 2)))  # log returns near 0
+    arguments = ["eval", str(csv), str(returns), "--columns", "a,b", "--runs", "1"]
+    result = runner.invoke(app, [*arguments, "--discriminative-iterations", "2", "--predictive-iterations", "2"])
+    assert result.exit_code == 0, result.output  # still scored: a diverged model is out of range too
+    assert "note: 100% of the synthetic values lie far outside the real data's range" in result.output
+    assert "pass --returns, or sample --prices" in result.output
+
+
 def test_user_errors_are_polemos_errors(tmp_path) -> None:
     csv = tmp_path / "prices.csv"
     _write_prices(csv)

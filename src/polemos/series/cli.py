@@ -433,6 +433,13 @@ def evaluate(
     # both sets are min-max scaled with the real data's range (TimeGAN evaluates in [0, 1])
     low = real_windows.min(axis=(0, 1))
     scale = real_windows.max(axis=(0, 1)) - low + 1e-7
+    # mostly beyond the real range by more than its width: other units (returns scored against prices)
+    outside = ((synthetic < low - scale) | (synthetic > low + 2 * scale)).mean()
+    if outside > 0.5:  # scored all the same (a diverged model is out of range too), with a note
+        record["notes"] = [
+            f"{outside:.0%} of the synthetic values lie far outside the real data's range, as if in other units "
+            "(log returns against prices?); for a model fitted with --returns pass --returns, or sample --prices"
+        ]
     real_scaled, synthetic_scaled = (real_windows - low) / scale, (synthetic - low) / scale
     real_scaled = shuffle_windows(real_scaled, seed=0)
     discriminative = [
