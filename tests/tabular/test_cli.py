@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from typer.main import get_command
 from typer.testing import CliRunner
 
 from polemos.errors import PolemosError
@@ -191,3 +194,44 @@ def test_eval_checks_the_holdout_and_the_target(tmp_path: Path, data_csv: Path) 
     message = str(_error(["eval", str(data_csv), str(data_csv), "--holdout", str(holdout)]))
     assert "the holdout table lacks column(s) ['city']" in message
     assert "choose a categorical --target" in str(_error(["eval", str(data_csv), str(data_csv), "--target", "x"]))
+
+
+def test_sample_without_seed_repeats_like_seed_0(tmp_path: Path, tiny_model: Path) -> None:
+    # --seed had no default, so every call gave other rows (polemos sample and tabular fit default to 0)
+    paths = [tmp_path / "first.csv", tmp_path / "second.csv", tmp_path / "seed0.csv", tmp_path / "seed1.csv"]
+    for path, seed in zip(paths, [[], [], ["--seed", "0"], ["--seed", "1"]], strict=True):
+        result = runner.invoke(app, ["sample", str(tiny_model), "--n", "50", "--out", str(path), *seed])
+        assert result.exit_code == 0, result.output
+    first, second, seed0, seed1 = (path.read_text() for path in paths)
+    assert first == second == seed0 and first != seed1
+
+
+def test_eval_says_when_sdmetrics_is_missing(tmp_path: Path, data_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the help promised SDMetrics quality, and without sdmetrics the text output left it out silently
+    monkeypatch.setitem(sys.modules, "sdmetrics", None)  # `import sdmetrics` raises ImportError
+    result = runner.invoke(app, ["eval", str(data_csv), str(data_csv)])
+    assert result.exit_code == 0, result.output
+    assert "SDMetrics quality: not computed (pip install sdmetrics)" in result.output.splitlines()
+    result = runner.invoke(app, ["eval", str(data_csv), str(data_csv), "--json"])
+    assert json.loads(result.output)["sdmetrics"] is None
+    assert "needs the optional sdmetrics package (pip install sdmetrics)" in get_command(app).commands["eval"].help
+
+
+def test_fit_and_sample_keep_the_decimals_of_the_table(tmp_path: Path) -> None:
+    # sampled rows read 48.20305906484113,5115.906883558093 where the real hours had 1 decimal and gains 2
+    rng = np.random.default_rng(7)
+    lines = ["hours,gain,sex"] + [
+        f"{hours:.1f},{gain:.2f},{sex}"
+        for hours, gain, sex in zip(
+            rng.uniform(1, 99, 200), rng.exponential(3_000.0, 200), rng.choice(["F", "M"], 200), strict=True
+        )
+    ]
+    table, model_dir, synth = tmp_path / "table.csv", tmp_path / "model", tmp_path / "synth.csv"
+    table.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["fit", str(table), "--out", str(model_dir), "--epochs", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["sample", str(model_dir), "--n", "200", "--out", str(synth)])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(synth, dtype=str)
+    assert written["hours"].str.split(".").str[1].str.len().max() == 1
+    assert written["gain"].str.split(".").str[1].str.len().max() <= 2

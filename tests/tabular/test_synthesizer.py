@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -336,3 +337,111 @@ def test_fit_refuses_too_few_rows() -> None:
 def test_sample_refuses_a_negative_seed(fitted: TabularGAN) -> None:
     with pytest.raises(PolemosError, match=r"seed \(--seed\) must be a non-negative integer"):
         fitted.sample(5, seed=-1)
+
+
+def _decimal_table(rows: int = 400) -> pd.DataFrame:
+    """``hours`` with 1 decimal (101 values), ``gain`` with 2 decimals, as read from a CSV."""
+    rng = np.random.default_rng(6)
+    return pd.DataFrame(
+        {
+            "hours": np.round(rng.integers(350, 451, rows) / 10, 1),
+            "gain": [float(f"{value:.2f}") for value in rng.exponential(3_000.0, rows)],
+            "sex": rng.choice(["Female", "Male"], rows),
+        }
+    )
+
+
+def test_samples_keep_the_decimals_of_the_real_columns_and_conditions_hold(tmp_path: Path) -> None:
+    # sampled rows read 62,Female,48.20305906484113,5115.906883558093 where the real data has 1 and 2 decimals
+    frame = _decimal_table()
+    model = TabularGAN(verbose=False, constraints={"gain": {"min": 100.005}}, **TINY).fit(frame, epochs=1)
+    model.save(tmp_path / "model")
+    synthetic = TabularGAN.load(tmp_path / "model").sample(300, seed=0)
+    synthetic.to_csv(tmp_path / "synthetic.csv", index=False)
+    written = pd.read_csv(tmp_path / "synthetic.csv", dtype=str)
+    for column, decimals in [("hours", 1), ("gain", 2)]:
+        assert written[column].str.split(".").str[1].str.len().max() <= decimals, written[column].head()
+    assert (synthetic["gain"] >= 100.01).all()  # the bound, on the 2-decimal grid
+    # an exact value of a rounded column; 40.3 / 0.1 is 402.99999999999994 in floats, once refused as impossible
+    rows = model.sample(20, conditions={"hours": 40.3}, seed=1)
+    assert (rows["hours"] == 40.3).all()
+    rows = model.sample(50, conditions={"hours": (38.0, 39.0), "sex": "Female"}, seed=2)
+    assert rows["hours"].between(38.0, 39.0).all() and (rows["sex"] == "Female").all()
+    with pytest.raises(PolemosError, match=r"no value of 'hours' \(multiples of 0.1\) lies in \(40.51, 40.59\)"):
+        model.sample(5, conditions={"hours": (40.51, 40.59)})
+
+
+def test_models_saved_before_decimals_existed_load_and_sample_as_before(fitted: TabularGAN, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "model")
+    state = json.loads((tmp_path / "model" / "model.json").read_text())
+    for column in state["transformer"]["models"]:
+        column.pop("decimals")
+    (tmp_path / "model" / "model.json").write_text(json.dumps(state))
+    loaded = TabularGAN.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), fitted.sample(300, seed=1))
+
+
+@pytest.mark.slow  # a wall-clock check: run by `make test-slow`, not where other jobs share the cores
+def test_whole_fit_stays_within_the_time_budget(mixed_frame: pd.DataFrame) -> None:
+    # the budget was overrun (20.6 s for 20): training kept too little time for the calibration after it
+    options = {**TINY, "generator_hidden": (256, 256), "noise_dim": 128, "batch_size": 20, "calibration_rows": 60_000}
+    TabularGAN(verbose=False, **options).fit(mixed_frame, epochs=1)  # warm up: first-use imports are slow
+    budget = 5.0
+    start = time.perf_counter()
+    model = TabularGAN(verbose=False, **options).fit(mixed_frame, time_budget=budget)
+    elapsed = time.perf_counter() - start
+    assert model.report.stopped_by == "time_budget"
+    assert elapsed < budget * 1.1 + 0.5, f"fit took {elapsed:.2f} s for a {budget} s budget ({model.report})"
+    assert len(model.sample(10, seed=0)) == 10
+
+
+def test_a_budget_that_leaves_no_training_time_is_an_error(mixed_frame: pd.DataFrame, monkeypatch) -> None:
+    # the calibration reserve can take the whole budget (a slow machine, a tiny budget): no untrained model is saved
+    monkeypatch.setattr(TabularGAN, "_calibration_seconds", lambda self, generator: 1e6)
+    with pytest.raises(PolemosError, match=r"--time-budget 5 s left no time to train after preprocessing \("):
+        TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=5.0)
+    with pytest.raises(PolemosError, match="or -o calibrate=false"):
+        TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=5.0)
+    model = TabularGAN(verbose=False, **TINY, calibrate=False).fit(mixed_frame, time_budget=1.0)
+    assert model.report.steps > 0  # nothing to reserve without calibration
+
+
+@pytest.mark.parametrize(("time_budget", "epochs", "expected_steps"), [(None, None, 300 * 4), (60.0, None, math.inf)])
+def test_epochs_default_to_300_without_a_budget_and_unlimited_with_one(
+    mixed_frame: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    time_budget: float | None,
+    epochs: int | None,
+    expected_steps: float,
+) -> None:
+    from typer.main import get_command
+
+    from polemos.tabular.cli import app
+
+    planned: list[float] = []
+    train = TabularGAN._train
+
+    def one_step(self: TabularGAN, encoded, sampler, total_steps, deadline, progress, task):  # noqa: ANN001, ANN202
+        planned.append(total_steps)
+        return train(self, encoded, sampler, 1, deadline, progress, task)
+
+    monkeypatch.setattr(TabularGAN, "_train", one_step)
+    TabularGAN(verbose=False, calibrate=False, **TINY).fit(mixed_frame, time_budget=time_budget, epochs=epochs)
+    assert planned == [expected_steps]  # 400 rows in batches of 100: 4 steps per epoch
+    # --help says what the code does
+    epochs_option = next(p for p in get_command(app).commands["fit"].params if p.name == "epochs")
+    assert "default: 300 without --time-budget, unlimited with it" in epochs_option.help
+
+
+def test_calibration_skips_bias_rounds_past_the_deadline(mixed_frame: pd.DataFrame) -> None:
+    # the safety net of the time budget: when the machine slowed down, calibration still ends near the deadline
+    model = TabularGAN(verbose=False, calibrate=False, **TINY).fit(mixed_frame, epochs=1)
+    targets = synthesizer_module._calibration_targets(
+        model.transformer, mixed_frame, model.transformer.transform(mixed_frame)
+    )
+    bias = model.generator.head.bias.detach().clone()
+    model._calibrate(targets, deadline=time.perf_counter())  # already past: only the numeric pass runs
+    assert torch.equal(model.generator.head.bias, bias)
+    assert model.transformer.model("x").calibration_generated  # numeric quantile maps are still fitted
+    model._calibrate(targets)  # no deadline: every round moves the biases
+    assert not torch.equal(model.generator.head.bias, bias)

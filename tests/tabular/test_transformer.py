@@ -137,3 +137,87 @@ def test_quantile_map_hand_computed() -> None:
     source = np.array([0.0, 0.0, 0.0, 1.0, 2.0])
     target = np.array([0.0, 4.0, 8.0, 12.0, 16.0])
     np.testing.assert_allclose(quantile_map(np.array([0.0, 1.5]), source, target), [4.0, 14.0])
+
+
+def _decimal_frame(rows: int = 500) -> pd.DataFrame:
+    """``hours`` with 1 decimal and ``gain`` with 2, parsed from text as a CSV gives them; ``noise`` continuous."""
+    rng = np.random.default_rng(4)
+    return pd.DataFrame(
+        {
+            "hours": [float(f"{value:.1f}") for value in rng.uniform(1.0, 99.0, rows)],
+            "gain": [float(f"{value:.2f}") for value in rng.exponential(3_000.0, rows)],
+            "noise": rng.normal(0.0, 1.0, rows),
+            "age": rng.integers(18, 91, rows),
+        }
+    )
+
+
+def _decode_random(transformer: TableTransformer, name: str, rows: int = 2_000) -> np.ndarray:
+    """Decoded values of column ``name`` from random scalars and modes (as an untrained generator gives)."""
+    rng = np.random.default_rng(5)
+    model = transformer.model(name)
+    scalar, modes = rng.uniform(-1.0, 1.0, rows), rng.integers(0, model.n_modes, rows)
+    return transformer.decode_numeric(model, scalar, modes).to_numpy()
+
+
+def test_decimal_columns_are_decoded_with_the_decimals_of_the_real_values() -> None:
+    # synthetic hours printed as 48.20305906484113 although the real ones have one decimal
+    transformer = TableTransformer().fit(_decimal_frame(), None)
+    assert {name: transformer.model(name).decimals for name in ["hours", "gain", "noise", "age"]} == {
+        "hours": 1,
+        "gain": 2,
+        "noise": None,
+        "age": 0,
+    }
+    for name, decimals in [("hours", 1), ("gain", 2)]:
+        values = _decode_random(transformer, name)
+        written = [repr(float(value)).split(".")[1] for value in values]  # what a CSV shows after the point
+        assert max(len(digits) for digits in written) == decimals
+    assert max(len(repr(float(value))) for value in _decode_random(transformer, "noise")) > 10  # full precision kept
+
+
+@pytest.mark.parametrize(
+    ("values", "decimals"),
+    [
+        ([0.1 + 0.2, 1.25, -3.5], 2),  # float noise of arithmetic does not add decimals
+        ([2.0, -7.0, 0.0], 0),
+        ([0.000001, 12.5], 6),
+        ([0.0000001, 12.5], None),  # more decimals than MAX_DECIMALS: continuous
+        ([1 / 3, 2.5], None),
+        ([1e300, 2.5], 1),  # huge values do not overflow the check
+    ],
+)
+def test_count_decimals(values: list[float], decimals: int | None) -> None:
+    from polemos.tabular.transformer import _count_decimals
+
+    assert _count_decimals(np.asarray(values)) == decimals
+
+
+def test_bounds_on_a_decimal_column_hold_after_rounding() -> None:
+    frame = _decimal_frame()
+    transformer = TableTransformer(bounds={"gain": Bounds(min=2.555, max=3_000.001)}).fit(frame, None)
+    model = transformer.model("gain")
+    assert (model.lower, model.upper) == (2.56, 3_000.0)  # the ends moved onto the 2-decimal grid
+    values = _decode_random(transformer, "gain")
+    assert ((values >= 2.56) & (values <= 3_000.0)).all()
+    np.testing.assert_array_equal(values, np.round(values, 2))
+    with pytest.raises(PolemosError, match="the bounds of column 'gain' hold no value with 2 decimals; widen"):
+        TableTransformer(bounds={"gain": Bounds(min=10.001, max=10.009)}).fit(frame, None)
+    with pytest.raises(PolemosError, match="the bounds of column 'age' hold no whole number; widen min/max"):
+        TableTransformer(bounds={"age": Bounds(min=20.2, max=20.8)}).fit(frame, None)
+
+
+def test_a_state_saved_before_decimals_existed_decodes_as_before() -> None:
+    import json
+
+    transformer = TableTransformer().fit(_decimal_frame(), None)
+    state = json.loads(json.dumps(transformer.state()))
+    for model in state["models"]:  # an older model: no decimals field, and decimal columns were not rounded
+        model.pop("decimals")
+        if model["kind"] == "continuous":
+            model["round_to"] = None
+    restored = TableTransformer.from_state(state)
+    assert restored.model("hours").decimals is None
+    hours = _decode_random(restored, "hours")
+    assert not np.array_equal(hours, np.round(hours, 1))  # full precision, as that model was fitted
+    np.testing.assert_array_equal(_decode_random(restored, "age"), _decode_random(transformer, "age"))

@@ -105,9 +105,21 @@ def fit(
         typer.Option("--discrete", help="Comma-separated categorical columns (default: auto-detect)."),
     ] = None,
     time_budget: Annotated[
-        float | None, typer.Option("--time-budget", help="Wall-clock seconds for the whole fit.")
+        float | None,
+        typer.Option(
+            "--time-budget",
+            help="Wall-clock seconds for the whole fit (preprocessing and calibration included); training stops "
+            "early enough to finish within it.",
+        ),
     ] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", help="Passes over the table (default 300).")] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--epochs",
+            help="Passes over the table (default: 300 without --time-budget, unlimited with it; given both, "
+            "training stops at whichever comes first).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of preprocessing and training.")] = 0,
     loss: Annotated[
         str | None, typer.Option("--loss", help="Adversarial loss (polemos.game.losses; default: TabularConfig's).")
@@ -162,7 +174,10 @@ def sample(
         list[str] | None,
         typer.Option("--where", help="Exact condition col=value or col=low..high; repeatable."),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draw.")] = None,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", help="Seed of the draw; the same seed and model give the same rows."),
+    ] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Generate --n rows from a saved model into --out."""
@@ -170,8 +185,7 @@ def sample(
 
     if n <= 0:
         raise PolemosError(f"--n must be a positive number of rows, got {n}; e.g. --n 1000")
-    if seed is not None:
-        check_seed(seed)
+    check_seed(seed)
     check_output_file(out, _WRITTEN, overwrite)
     model = TabularGAN.load(model_dir)
     frame = model.sample(n, conditions=parse_where(where or []), seed=seed)
@@ -191,7 +205,10 @@ def evaluate_command(
     discrete: Annotated[str | None, typer.Option("--discrete", help="Comma-separated categorical columns.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print all scores as JSON.")] = False,
 ) -> None:
-    """Score SYNTHETIC against REAL: column shapes, pair trends, ML efficacy, DCR, SDMetrics quality."""
+    """Score SYNTHETIC against REAL: column shapes, pair trends, ML efficacy, DCR, SDMetrics quality.
+
+    SDMetrics quality needs the optional sdmetrics package (pip install sdmetrics); without it, it is not computed.
+    """
     from polemos.tabular.evaluate import evaluate
 
     real_frame = read_table(real)
@@ -222,3 +239,5 @@ def evaluate_command(
     typer.echo(line)
     if result.get("sdmetrics"):
         typer.echo(f"SDMetrics {result['sdmetrics']['version']} quality  {result['sdmetrics']['score']:.4f}")
+    else:  # an optional dependency: say so rather than leave the promised score out silently
+        typer.echo("SDMetrics quality: not computed (pip install sdmetrics)")

@@ -53,6 +53,14 @@ _WEIGHTS_FILE = "generator.safetensors"
 _CONFIG_FILE = "model.json"
 # fewer rows than the discriminator judges together (pac, 10 by default) leave nothing to learn a distribution from
 MIN_ROWS = 10
+# calibration: this many rounds of bias corrections of the one-hot marginals, then one pass for numeric quantiles
+_CALIBRATION_ROUNDS = 3
+_CALIBRATION_LEVELS = 201  # quantiles stored per numeric column
+# rows generated at once during calibration: bounded blocks were up to 4x faster per row than 20,000 rows at once
+# on busy cores, and their cost measures the whole calibration's (for the time budget)
+_CALIBRATION_CHUNK = 2_000
+# the measured calibration cost is multiplied by this before training reserves it (timings vary on shared cores)
+_CALIBRATION_MARGIN = 1.5
 # the smallest valid value of numeric options; batch_size and pac are also checked together in TabularConfig
 _OPTION_BOUNDS = {
     **dict.fromkeys(
@@ -123,8 +131,8 @@ class FitReport:
     """What a fit did.
 
     Attributes:
-        preprocessing_seconds: Time to detect columns, fit mixtures and encode the table.
-        training_seconds: Time spent in training steps.
+        preprocessing_seconds: Time to detect columns, fit mixtures, encode the table and summarize it.
+        training_seconds: Time spent training and calibrating.
         steps: Generator updates made.
         epochs: Equivalent passes over the table (``steps * batch_size / rows``).
         stopped_by: ``"epochs"`` or ``"time_budget"``.
@@ -137,6 +145,14 @@ class FitReport:
     epochs: float
     stopped_by: str
     rows: int
+
+
+@dataclass(frozen=True)
+class _CalibrationTargets:
+    """The observed marginals the calibration matches, computed before training (so outside its time reserve)."""
+
+    slot_frequencies: np.ndarray  # mean of every encoded column: the frequency of each one-hot slot
+    quantiles: dict[str, np.ndarray]  # per numeric column, its quantiles at _CALIBRATION_LEVELS even levels
 
 
 @dataclass
@@ -280,6 +296,7 @@ class TabularGAN:
             self._advance(progress, prep_task)
             source_kinds = {member: column.kind for column in transformer.models for member in column.members}
             self.real_summary = summarize_table(data, source_kinds, seed=config.seed)
+            targets = _calibration_targets(transformer, data, encoded) if config.calibrate else None
             preprocessing_seconds = time.perf_counter() - start
 
             self.transformer, self.cond_spans = transformer, spans
@@ -291,8 +308,15 @@ class TabularGAN:
                 progress.add_task("training", total=None if epochs is None else total_steps) if progress else None
             )
             steps, stopped_by = self._train(encoded, sampler, total_steps, deadline, progress, train_task)
-            if config.calibrate:
-                self._calibrate(data, encoded)
+            if steps == 0:  # an untrained generator writes noise: say so instead of saving it
+                assert time_budget is not None  # without a budget, epochs >= 1 always train
+                raise PolemosError(
+                    f"--time-budget {time_budget:g} s left no time to train after preprocessing "
+                    f"({preprocessing_seconds:.1f} s) and the time kept for calibration; give a larger budget "
+                    f"(e.g. {math.ceil(4 * preprocessing_seconds + 10)} s) or -o calibrate=false"
+                )
+            if targets is not None:
+                self._calibrate(targets, deadline)
         training_seconds = time.perf_counter() - start - preprocessing_seconds
         self.report = FitReport(
             preprocessing_seconds=preprocessing_seconds,
@@ -359,13 +383,18 @@ class TabularGAN:
         self.history = []
         steps = 0
         stopped_by = "epochs"
-        # with a budget, keep time for the calibration after training (~30 steps' worth of generation)
-        reserve_steps = 30.0 if config.calibrate else 0.0
+        # with a budget, keep time for the calibration after training: its cost, measured on this generator
+        reserve = (
+            _CALIBRATION_MARGIN * self._calibration_seconds(generator)
+            if config.calibrate and math.isfinite(deadline)
+            else 0.0
+        )
         loop_start = time.perf_counter()
         while steps < total_steps:
             now = time.perf_counter()
             step_seconds = (now - loop_start) / steps if steps else 0.0
-            if now + reserve_steps * step_seconds >= deadline:
+            # stop unless the next step and the calibration both end before the deadline
+            if now + step_seconds + reserve >= deadline:
                 stopped_by = "time_budget"
                 break
             if config.lr_schedule != "constant":
@@ -484,53 +513,95 @@ class TabularGAN:
         return rows, raw
 
     @torch.no_grad()
-    def _calibrate(self, data: pd.DataFrame, encoded: np.ndarray, rounds: int = 3) -> None:
+    def _calibrate(self, targets: _CalibrationTargets, deadline: float = math.inf) -> None:
         """Matches the generator's marginals to the observed ones, without touching the joint structure.
 
-        * One-hot blocks (categories, mixture modes, the "missing" slots): ``rounds`` times, the log-ratio of
-          observed to generated slot frequencies is added to the generator's output bias, so the softmax's
-          marginal moves to the observed one.
+        * One-hot blocks (categories, mixture modes, the "missing" slots): ``_CALIBRATION_ROUNDS`` times, the
+          log-ratio of observed to generated slot frequencies is added to the generator's output bias, so the
+          softmax's marginal moves to the observed one. A round that would end past ``deadline`` (keeping time
+          for the numeric pass) is skipped; training reserved time for all of them, so this only happens when
+          the machine slowed down.
         * Numeric columns: a monotone quantile map from the generator's marginal to the observed marginal
-          (201 quantiles of each are stored with the model, as a Gaussian copula would).
+          (``_CALIBRATION_LEVELS`` quantiles of each are stored with the model, as a Gaussian copula would).
         Rank correlations and conditional structure learned by the GAN are kept.
         """
-        transformer = self.transformer
-        assert transformer is not None and self.generator is not None and self.activation is not None
+        transformer, generator = self.transformer, self.generator
+        assert transformer is not None and generator is not None
         size = self.config.calibration_rows
         rng = torch.Generator().manual_seed(self.config.seed + 1)
-        observed = transformer.one_hot_frequencies(encoded)
         softmax_spans = [span for span in transformer.layout if span.activation == "softmax"]
-        for _ in range(rounds):
-            cond = sample_data_conditions(self.cond_spans, self.slot_frequencies, size, rng)
-            rows = self._generate(size, cond)
-            for span in softmax_spans:
-                slots = rows[:, span.start : span.end].argmax(axis=1)
-                generated = np.bincount(slots, minlength=span.width) / size
-                wanted = observed[span.start : span.end]
+        slowest_pass = 0.0
+        for _ in range(_CALIBRATION_ROUNDS):
+            round_start = time.perf_counter()
+            if round_start + 2 * slowest_pass > deadline:  # this round and the numeric pass would overrun
+                break
+            rows = self._calibration_rows(generator, size, rng)
+            for span, generated in zip(softmax_spans, _slot_frequencies(rows, softmax_spans), strict=True):
+                wanted = targets.slot_frequencies[span.start : span.end]
                 # log(p_observed / p_generated), smoothed and clipped so one round cannot overshoot much
                 delta = np.clip(np.log((wanted + 1e-4) / (generated + 1e-4)), -3.0, 3.0)
-                bias = self.generator.head.bias[span.start : span.end]
+                bias = generator.head.bias[span.start : span.end]
                 if self._target_split is not None and span.start == self._target_split.start:
-                    assert self.generator.target_head is not None
-                    bias = self.generator.target_head.body[-1].bias  # the target's logits come from its head
+                    assert generator.target_head is not None
+                    bias = generator.target_head.body[-1].bias  # the target's logits come from its head
                 bias += torch.as_tensor(delta, dtype=torch.float32)
-        levels = np.linspace(0.0, 1.0, 201)
+            slowest_pass = max(slowest_pass, time.perf_counter() - round_start)
+        levels = np.linspace(0.0, 1.0, _CALIBRATION_LEVELS)
+        rows = self._calibration_rows(generator, size, rng)
+        for model, values in self._raw_numeric_values(rows):
+            model.calibration_generated, model.calibration_real = [], []
+            if values.size < 100:
+                continue
+            model.calibration_generated = np.quantile(values, levels).tolist()
+            model.calibration_real = targets.quantiles[model.name].tolist()
+
+    @torch.no_grad()
+    def _calibration_seconds(self, generator: Generator) -> float:
+        """Seconds :meth:`_calibrate` will take with ``generator``, extrapolated from timing one chunk of its work."""
+        transformer = self.transformer
+        assert transformer is not None
+        size = self.config.calibration_rows
+        chunk = min(size, _CALIBRATION_CHUNK)
+        softmax_spans = [span for span in transformer.layout if span.activation == "softmax"]
+        generator.eval()  # as calibration runs it; eval mode also leaves the batch-norm statistics untouched
+        try:
+            with torch.random.fork_rng():  # the probe leaves training's random stream as it was
+                probe_start = time.perf_counter()
+                rows = self._calibration_rows(generator, chunk, torch.Generator().manual_seed(0))
+                _slot_frequencies(rows, softmax_spans)
+                for _, values in self._raw_numeric_values(rows):
+                    np.quantile(values, np.linspace(0.0, 1.0, _CALIBRATION_LEVELS))
+                seconds = time.perf_counter() - probe_start
+        finally:
+            generator.train()
+        return seconds * math.ceil(size / chunk) * (_CALIBRATION_ROUNDS + 1)
+
+    def _calibration_rows(self, generator: Generator, size: int, rng: torch.Generator) -> np.ndarray:
+        """``size`` activated rows under conditions drawn at the data's frequencies, generated in chunks."""
         cond = sample_data_conditions(self.cond_spans, self.slot_frequencies, size, rng)
-        rows = self._generate(size, cond)
+        noise = torch.randn(size, self.config.noise_dim)
+        chunks = []
+        for chunk_start in range(0, size, _CALIBRATION_CHUNK):
+            part = slice(chunk_start, chunk_start + _CALIBRATION_CHUNK)
+            rows, _ = self._activate(generator, generator(noise[part], cond.vector[part]), temperature=1.0)
+            chunks.append(rows.numpy())
+        return np.concatenate(chunks)
+
+    def _raw_numeric_values(self, rows: np.ndarray) -> list[tuple[ColumnModel, np.ndarray]]:
+        """Each numeric column's model and non-missing mixture values in generated ``rows`` (before calibration)."""
+        transformer = self.transformer
+        assert transformer is not None
         spans = {(span.column, span.kind): span for span in transformer.layout}
+        values_of: list[tuple[ColumnModel, np.ndarray]] = []
         for model in transformer.models:
             if not model.is_numeric:
                 continue
-            model.calibration_generated, model.calibration_real = [], []
             scalar = rows[:, spans[(model.name, "scalar")].start].astype(np.float64)
             mode_span = spans[(model.name, "mode")]
             modes = rows[:, mode_span.start : mode_span.end].argmax(axis=1)
             values = transformer.decode_numeric(model, scalar, modes, finish=False).to_numpy()
-            values = values[~np.isnan(values)]
-            if values.size < 100:
-                continue
-            model.calibration_generated = np.quantile(values, levels).tolist()
-            model.calibration_real = transformer.numeric_quantiles(data, model, levels).tolist()
+            values_of.append((model, values[~np.isnan(values)]))
+        return values_of
 
     def _cond_loss(self, raw: Tensor, cond: CondBatch) -> Tensor:
         """Cross-entropy between the generator's logits of the conditioned column and the requested slot."""
@@ -799,7 +870,8 @@ class TabularGAN:
             step is not None
             and low is not None
             and high is not None
-            and math.floor(high / step) < math.ceil(low / step)
+            # a millionth of a step of slack: steps like 0.1 are inexact in floats (0.3 / 0.1 is 2.9999999999999996)
+            and math.floor(high / step + 1e-6) < math.ceil(low / step - 1e-6)
         ):
             raise PolemosError(f"no value of {column!r} (multiples of {step:g}) lies in {value!r}; widen the range")
         if model.round_to is None and low is not None and low == high:
@@ -925,6 +997,24 @@ def _target_split(layout: tuple[ColumnSpan, ...], target: str) -> _TargetSplit:
     width = layout[-1].end
     features = torch.tensor([index for index in range(width) if not span.start <= index < span.end])
     return _TargetSplit(span.start, span.end, features)
+
+
+def _calibration_targets(transformer: TableTransformer, data: pd.DataFrame, encoded: np.ndarray) -> _CalibrationTargets:
+    """The observed slot frequencies and numeric quantiles that :meth:`TabularGAN._calibrate` matches."""
+    levels = np.linspace(0.0, 1.0, _CALIBRATION_LEVELS)
+    quantiles = {
+        model.name: transformer.numeric_quantiles(data, model, levels)
+        for model in transformer.models
+        if model.is_numeric
+    }
+    return _CalibrationTargets(transformer.one_hot_frequencies(encoded), quantiles)
+
+
+def _slot_frequencies(rows: np.ndarray, spans: Sequence[ColumnSpan]) -> list[np.ndarray]:
+    """The frequency of every slot of each one-hot span among generated ``rows`` (a row takes its largest slot)."""
+    return [
+        np.bincount(rows[:, span.start : span.end].argmax(axis=1), minlength=span.width) / len(rows) for span in spans
+    ]
 
 
 def _read_summary(path: Path) -> TableSummary | None:

@@ -5,7 +5,8 @@
   standardized values; a value ``x`` in mode ``k`` is encoded as the scalar ``(z - mu_k) / (4 sigma_k)``
   clipped to [-0.99, 0.99] plus the one-hot of ``k``, where ``k`` is drawn from the posterior ``p(k | x)``.
   Missing values take an extra "missing" slot of the mode one-hot. Decoding clips to the observed range (and
-  the user's bounds) and rounds integers and datetimes to their observed resolution.
+  the user's bounds) and rounds integers and datetimes to their observed resolution, and decimal numbers to the
+  most decimals their real values use (up to 6; genuinely continuous floats keep full precision).
 * Categorical and boolean columns: one-hot over the ``max_categories`` most frequent categories, an "other"
   slot for the rarer ones (decoded by drawing from their empirical frequencies, so a column of 10,000
   categories costs ``max_categories + 2`` columns, not 10,000) and a "missing" slot.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ __all__ = ["Bounds", "ColumnModel", "TableTransformer", "quantile_map"]
 NUMERIC_KINDS = ("continuous", "integer", "datetime")
 _NS_PER_DAY = 86_400 * 10**9
 _NS_PER_SECOND = 10**9
+# real values with more decimals than this are treated as genuinely continuous (decoded at full precision)
+MAX_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ class ColumnModel:
         mean, std: Standardization of numeric columns (in float units; datetimes in nanoseconds).
         lower, upper: Decoded values are clipped to this range (observed range intersected with user bounds).
         round_to: Decoded values are rounded to multiples of this (1 for integers, a day or a second for
-            datetimes), or ``None``.
+            datetimes, ``10 ** -decimals`` for decimal numbers), or ``None``.
+        decimals: For numbers, the most decimals the real values use (0 for whole numbers; at most
+            ``MAX_DECIMALS``): decoded values are rounded to that many decimals. ``None`` for full precision
+            (and in models saved before this field existed, which round with ``round_to`` alone).
         mode_means, mode_stds, mode_weights: The mixture, in standardized units.
         categories: Most frequent categories (for a combination: indices into ``combinations``).
         tail: Categories folded into the "other" slot, and ``tail_probs`` their frequencies.
@@ -103,6 +109,7 @@ class ColumnModel:
     lower: float | None = None
     upper: float | None = None
     round_to: float | None = None
+    decimals: int | None = None
     mode_means: list[float] = field(default_factory=list)
     mode_stds: list[float] = field(default_factory=list)
     mode_weights: list[float] = field(default_factory=list)
@@ -173,6 +180,26 @@ def _as_float_values(series: pd.Series, kind: str) -> np.ndarray:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _count_decimals(values: np.ndarray) -> int | None:
+    """The most decimals ``values`` use, or ``None`` when some value needs more than ``MAX_DECIMALS``.
+
+    A value counts as having ``d`` decimals when it is the float nearest a number with ``d`` decimals, up to a
+    relative error of 1e-12 (so ``0.1 + 0.2`` has 1 decimal); genuinely continuous floats have none of these.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow when scaled: never "short"
+        for decimals in range(MAX_DECIMALS + 1):
+            if np.all(np.abs(values - np.round(values, decimals)) <= 1e-12 * np.abs(values)):
+                return decimals
+    return None
+
+
+def _on_grid(value: float, decimals: int, direction: Callable[[float], int]) -> float:
+    """``value`` moved by ``direction`` (``math.ceil`` or ``math.floor``) onto the numbers with ``decimals``."""
+    scale = 10**decimals
+    # rounding the scaled value first keeps a value already on the grid (2.56 * 100 = 256.00000000000003) there
+    return direction(round(value * scale, 6)) / scale
 
 
 def _check_mixed(series: pd.Series) -> None:
@@ -383,7 +410,11 @@ class TableTransformer:
         lower, upper = float(observed.min()), float(observed.max())
         if model.kind == "continuous" and np.all(observed == np.round(observed)):
             model.kind = "integer"
-            model.round_to = 1.0
+            model.round_to, model.decimals = 1.0, 0
+        elif model.kind == "continuous":
+            # synthetic values keep the precision of the real ones (48.2, not 48.20305906484113)
+            model.decimals = _count_decimals(observed)
+            model.round_to = None if model.decimals is None else 10.0**-model.decimals
         if model.kind == "datetime":
             as_int = observed.astype("int64")
             if np.all(as_int % _NS_PER_DAY == 0):
@@ -399,8 +430,14 @@ class TableTransformer:
             if lower > upper:
                 raise PolemosError(f"the bounds of column {name!r} exclude every observed value; widen min/max")
             if bounds.integer:
-                model.round_to = 1.0
-                lower, upper = math.ceil(lower), math.floor(upper)
+                model.round_to, model.decimals = 1.0, 0
+        if model.decimals is not None:
+            # the range's ends on the grid of rounded values, so rounding a value inside cannot leave it
+            lower, upper = _on_grid(lower, model.decimals, math.ceil), _on_grid(upper, model.decimals, math.floor)
+            if lower > upper:
+                plural = "s" if model.decimals > 1 else ""
+                precision = "whole number" if model.decimals == 0 else f"value with {model.decimals} decimal{plural}"
+                raise PolemosError(f"the bounds of column {name!r} hold no {precision}; widen min/max")
         model.lower, model.upper = lower, upper
         model.mean = float(observed.mean())
         model.std = float(observed.std()) or 1.0
@@ -592,8 +629,12 @@ class TableTransformer:
         if model.calibration_generated:
             values = quantile_map(values, np.asarray(model.calibration_generated), np.asarray(model.calibration_real))
         values = np.clip(values, model.lower, model.upper)
-        if model.round_to is not None:
+        if model.decimals is not None:
+            # the float nearest each short decimal, so 48.2 is written as 48.2 (482 * 0.1 would not be)
+            values = np.round(values, model.decimals)
+        elif model.round_to is not None:
             values = np.round(values / model.round_to) * model.round_to
+        if model.round_to is not None:
             # rounding may step outside the range: move back inside by one unit
             values = np.where(values < model.lower, values + model.round_to, values)
             values = np.where(values > model.upper, values - model.round_to, values)
