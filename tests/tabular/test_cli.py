@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from polemos.errors import PolemosError
 from polemos.tabular.cli import app, parse_where
+from polemos.tabular.synthesizer import TabularGAN
 
 runner = CliRunner()
 
@@ -234,4 +236,11 @@ def test_fit_and_sample_keep_the_decimals_of_the_table(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     written = pd.read_csv(synth, dtype=str)
     assert written["hours"].str.split(".").str[1].str.len().max() == 1
+    # the saved model says where its table came from (the report's header showed "data —"), readable by others
+    assert json.loads((model_dir / "model.json").read_text())["data_source"] == str(table)
+    assert TabularGAN.load(model_dir).data_source == str(table)
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("generator.safetensors", "model.json"):
+        assert (model_dir / name).stat().st_mode & 0o777 == 0o666 & ~umask, name  # safetensors alone: 0600
     assert written["gain"].str.split(".").str[1].str.len().max() <= 2

@@ -154,6 +154,7 @@ def fit(
     replacing = check_model_folder(out, "tabular model", overwrite)
     frame = read_table(data)
     model.fit(frame, discrete_columns=discrete_columns, time_budget=time_budget, epochs=epochs)
+    model.data_source = str(data)
     model.save(out)
     report = model.report
     assert report is not None

@@ -36,6 +36,7 @@ from torch import Tensor
 
 from polemos.checks import MAX_SEED, check_options, check_seed, check_time_budget, read_model_json, saved_model_kind
 from polemos.errors import PolemosError
+from polemos.files import usual_permissions
 from polemos.game.ema import EMA
 from polemos.game.losses import get_loss
 from polemos.game.penalties import get_penalty
@@ -227,6 +228,7 @@ class TabularGAN:
         self.report: FitReport | None = None
         self.history: list[dict[str, float]] = []
         self.real_summary: TableSummary | None = None  # row-free statistics of the training table (for reports)
+        self.data_source: str | None = None  # where the training table came from, if known (saved, for reports)
 
     # ------------------------------------------------------------------------------------------------
     # training
@@ -903,11 +905,15 @@ class TabularGAN:
             "slot_frequencies": self.slot_frequencies.tolist(),
             "report": asdict(self.report) if self.report else None,
         }
+        if self.data_source is not None:  # the file the CLI fitted on, shown by `polemos report`
+            state["data_source"] = self.data_source
         weights = {name: tensor.detach().cpu().contiguous() for name, tensor in generator.state_dict().items()}
         save_file(weights, directory / f".{_WEIGHTS_FILE}.tmp")
         (directory / f".{_CONFIG_FILE}.tmp").write_text(json.dumps(state, indent=1))
         if self.real_summary is not None:
             (directory / f".{SUMMARY_FILE}.tmp").write_text(json.dumps(self.real_summary.state()))
+        for name in (_WEIGHTS_FILE, _CONFIG_FILE, *((SUMMARY_FILE,) if self.real_summary is not None else ())):
+            usual_permissions(directory / f".{name}.tmp")  # safetensors writes owner-only files
         (directory / f".{_WEIGHTS_FILE}.tmp").replace(directory / _WEIGHTS_FILE)
         (directory / f".{_CONFIG_FILE}.tmp").replace(directory / _CONFIG_FILE)
         if self.real_summary is not None:
@@ -949,6 +955,7 @@ class TabularGAN:
                 **state["config"],
             )
             model.transformer = TableTransformer.from_state(state["transformer"])
+            model.data_source = state.get("data_source")
             model.cond_spans = cond_spans(model.transformer.layout)
             model.slot_frequencies = (
                 np.asarray(state["slot_frequencies"], dtype=np.float64).reshape(len(model.cond_spans), -1)
