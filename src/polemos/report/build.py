@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from polemos.files import atomic_write
 from polemos.report.page import SectionBuilder, output_path, render_report
 from polemos.report.run import RunContents, read_run
 
@@ -25,15 +24,7 @@ def modality_builders(run: RunContents) -> list[SectionBuilder]:
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Writes next to ``path`` then renames over it, so a browser never opens a half-written report."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; the report is as readable as the rest of the run
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
 def write_report(run_dir: Path) -> Path:
