@@ -242,3 +242,37 @@ def test_sample_refuses_more_than_the_machine_can_hold_before_generating() -> No
     # 10^6 x 10^9 steps would have run for hours, then been killed for memory, without a word
     with pytest.raises(PolemosError, match=r"1,000,000 sequences x 1,000,000,000 steps x 1 feature\(s\) need about"):
         gan.sample(10**6, length=10**9)
+
+
+def test_fit_and_sample_leave_the_callers_random_stream_alone_and_seed_none_is_fresh() -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    gan = SeriesGAN(seed=0, **TINY).fit(_prices(), window=24, returns=True, steps=2)
+    gan.sample(2, seed=5)
+    gan.sample(2)
+    assert torch.equal(torch.rand(3), expected)  # fit and sample reseeded the global stream before
+    assert not np.array_equal(gan.sample(2), gan.sample(2))  # None: fresh noise each call, as TabularGAN's
+    assert np.array_equal(gan.sample(2, seed=5), gan.sample(2, seed=5))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"n": True}, "n must be a whole number, got True"),
+        ({"n": 2.0}, "n must be a whole number, got 2.0"),
+        ({"n": 2, "length": 3.5}, "length must be a whole number"),
+        ({"n": 2, "batch_size": 0}, "batch_size must be at least 1"),
+    ],
+)
+def test_sample_refuses_counts_that_are_not_whole_numbers(arguments, message) -> None:
+    gan = SeriesGAN(seed=0, **TINY).fit(_prices(), window=24, returns=True, steps=1)
+    with pytest.raises(PolemosError, match=message):
+        gan.sample(**arguments)
+
+
+def test_a_loaded_model_samples_bit_for_bit_what_the_fitted_one_did(tmp_path) -> None:
+    gan = SeriesGAN(seed=0, hidden=16, discriminator_channels=16).fit(_prices(), window=24, returns=True, steps=3)
+    loaded = SeriesGAN.load(gan.save(tmp_path / "model"))
+    for count in (3, 50):  # small batches took another GRU kernel while the loaded weights required gradients
+        assert np.array_equal(gan.sample(count, seed=1), loaded.sample(count, seed=1)), count

@@ -35,7 +35,15 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from polemos.checks import check_memory, check_options, check_seed, check_time_budget, read_model_json, saved_model_kind
+from polemos.checks import (
+    MAX_SEED,
+    check_memory,
+    check_options,
+    check_seed,
+    check_time_budget,
+    read_model_json,
+    saved_model_kind,
+)
 from polemos.errors import PolemosError
 from polemos.files import atomic_write
 from polemos.game.ema import EMA
@@ -86,6 +94,17 @@ _OPTION_BOUNDS = {
 _SELF_CHECKED = ("context_holdout", "select_patience", "facts_max_lag", "select_correlation")
 # arguments of fit that `polemos series fit` takes as flags; -o window=... points there
 _FIT_FLAGS = ("window", "stride", "returns", "returns_input", "context_length", "steps", "time_budget", "nan_policy")
+
+
+def _own_random_stream(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Runs ``method`` in a forked torch RNG: it seeds its own stream, and the caller's stream is left as it was."""
+
+    @functools.wraps(method)
+    def forked(*args: Any, **kwargs: Any) -> Any:
+        with torch.random.fork_rng():
+            return method(*args, **kwargs)
+
+    return forked
 
 
 @dataclass(frozen=True)
@@ -565,6 +584,7 @@ class SeriesGAN:
     # ----------------------------------------------------------------------------------------------------
     # training
 
+    @_own_random_stream
     def fit(
         self,
         data: pd.DataFrame | np.ndarray | Sequence[np.ndarray],  # series (T, F), windows (N, T, F) or list
@@ -583,6 +603,32 @@ class SeriesGAN:
         progress: bool = False,  # draw a progress bar of the training steps on stderr
     ) -> SeriesGAN:
         """Trains the GAN and returns ``self``.
+
+        Training is seeded by the constructor's ``seed`` and leaves the caller's torch random stream as it was.
+
+        Args:
+            data: One series, ``(T, F)`` as a DataFrame (a time-stamp column is detected and used to sort) or an
+                array; or ready windows ``(N, T, F)`` (NaN-padded for variable lengths) or a list of sequences.
+            window: Steps per training window cut from a series (with ``context_length``: context plus horizon).
+            stride: Steps between window starts.
+            columns: Feature columns of a DataFrame to use (default: all numeric ones), or names for arrays.
+            returns: Model log returns with the QuantGAN preprocessing (standardise, inverse Lambert W,
+                standardise); samples are log returns (``sample(as_prices=True)`` rebuilds prices).
+            returns_input: With ``returns``: the columns hold ``"prices"`` (default) or ``"log-returns"``.
+            labels: One class per sequence (window sets only), for a conditional generator.
+            context_length: Leading steps of each window given as context; the generator learns to continue
+                them (scenarios: ``sample(context=...)``).
+            steps: Most discriminator/generator step pairs.
+            time_budget: Seconds of training (preprocessing excluded); whichever of ``steps`` and this comes
+                first ends training.
+            nan_policy: ``"drop-windows"`` (windows holding a gap are dropped), ``"ffill"``, ``"interpolate"``
+                or ``"raise"`` (see :func:`polemos.series.data.validate_table`).
+            time_column: The time-stamp column of a DataFrame; None detects it.
+            verbose: Print the losses every 10 % of the steps.
+            progress: Draw a progress bar of the training steps on stderr.
+
+        Returns:
+            ``self``, fitted: :attr:`summary` says what training did.
 
         Raises:
             PolemosError: On bad input (see :mod:`polemos.series.data`) or inconsistent options.
@@ -934,13 +980,14 @@ class SeriesGAN:
         return self.generator
 
     @torch.no_grad()
+    @_own_random_stream
     def sample(
         self,
         n: int,  # sequences to generate
         context: np.ndarray | None = None,  # (T, F) or (n, T, F), T >= L, data units: the last L steps are continued
         labels: Sequence[int] | np.ndarray | None = None,  # (n,) classes for a conditional model
         length: int | None = None,  # steps to generate; default: the trained window (minus the context)
-        seed: int | None = None,  # noise seed; None continues the global torch RNG
+        seed: int | None = None,  # noise seed; None draws fresh noise
         as_prices: bool = False,  # returns mode: turn the log returns into prices
         initial_price: float | np.ndarray | None = None,  # p_0 for as_prices; default: last price seen in fit
         batch_size: int = 1024,  # sequences generated at once (memory)
@@ -954,16 +1001,43 @@ class SeriesGAN:
         ``t`` is ``p_0 exp(r_1 + ... + r_t)``. ``p_0`` is ``initial_price``, else the last price of the fitted
         series (1 for a model fitted on returns). A ``context`` of returns carries no price level, so
         ``as_prices`` with a context needs ``initial_price``, the price on the context's last day.
+
+        Args:
+            n: Sequences to generate.
+            context: Context models: ``(T, F)`` (the same context for every sequence) or ``(n, T, F)``, in data
+                units (returns for a returns model), ``T >= context_length``; the last ``context_length`` steps
+                are continued.
+            labels: Conditional models: ``n`` class indices.
+            length: Steps per sequence; default: the trained window (minus the context). Longer paths than the
+                window are generated step by step (volatility clustering carries on).
+            seed: Noise seed: the same seed gives the same sequences; None draws fresh noise. The caller's torch
+                random stream is left as it was either way.
+            as_prices: Returns models: rebuild prices from the generated log returns (see above).
+            initial_price: ``p_0`` for ``as_prices``, a number or one per feature.
+            batch_size: Sequences generated at once (bounds the memory).
+
+        Returns:
+            Float64 array ``(n, length, F)`` (``length + 1`` with ``as_prices``).
+
+        Raises:
+            PolemosError: For an unfitted model, bad counts, a context or labels the model does not take, or a
+                result larger than the machine's memory.
         """
         generator = self._require_fitted()
         meta = self.meta
+        for name, value in (("n", n), ("length", length), ("batch_size", batch_size)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+                raise PolemosError(f"{name} must be a whole number, got {value!r}")
         if n < 1:
             raise PolemosError(f"n must be at least 1, got {n}")
         if length is not None and length < 1:
             raise PolemosError(f"length must be at least 1 step, got {length}; pass --length N (length=N) with N >= 1")
-        if seed is not None:
-            check_seed(seed, "seed (--seed)")
-            torch.manual_seed(seed)
+        if batch_size < 1:
+            raise PolemosError(f"batch_size must be at least 1, got {batch_size}")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (MAX_SEED + 1))  # fresh draws, as TabularGAN's
+        check_seed(seed, "seed (--seed)")
+        torch.manual_seed(seed)  # in the forked RNG of @_own_random_stream: the caller's stream is untouched
         rng = np.random.default_rng(seed)
         context_tensor = None
         if context is None and meta["context_length"] > 0:
@@ -1072,9 +1146,11 @@ class SeriesGAN:
             "meta": self.meta,
             "summary": asdict(self.summary) if self.summary is not None else None,
         }
-        (directory / "config.json").write_text(json.dumps(record, indent=2))
+        text = json.dumps(record, indent=2)
+        atomic_write(directory / "config.json", lambda temporary: temporary.write_text(text))
         if self.real_summary is not None:
-            (directory / SUMMARY_FILE).write_text(json.dumps(self.real_summary.state()))
+            summary_text = json.dumps(self.real_summary.state())
+            atomic_write(directory / SUMMARY_FILE, lambda temporary: temporary.write_text(summary_text))
         else:  # a stale summary of another model must not describe this one
             (directory / SUMMARY_FILE).unlink(missing_ok=True)
         return directory
@@ -1137,7 +1213,9 @@ class SeriesGAN:
                 f"{weights_path} does not match the SeriesGAN in {config_path} ({first_line}); re-fit the model "
                 "into a new folder"
             ) from None
-        model.generator = generator.eval()
+        # as the fitted (averaged) generator is: without gradients, CPU runs the same GRU kernel, so a loaded
+        # model samples bit for bit what the fitted one did
+        model.generator = generator.requires_grad_(False).eval()
         model.meta = meta
         if record.get("summary"):
             summary = record["summary"]
