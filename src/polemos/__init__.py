@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+__all__ = ["__version__", "load"]
 
 from pathlib import Path as _Path
 from typing import Any as _Any
 
 
 def load(run_dir: str | _Path) -> _Any:
-    """Loads the trained generator of a run folder (on CPU), ready to sample.
+    """Loads a trained model from its folder (on CPU), ready to sample.
 
     Example:
         >>> import polemos
@@ -17,11 +18,32 @@ def load(run_dir: str | _Path) -> _Any:
         >>> images = generator.sample(16)  # floats in [-1, 1], shape (16, C, R, R)
 
     Args:
-        run_dir: The ``--out`` folder of ``polemos train`` or ``polemos demo``.
+        run_dir: The ``--out`` folder of ``polemos train`` / ``polemos demo`` (an image run), of
+            ``polemos tabular fit`` or of ``polemos series fit``.
+
+    Returns:
+        An :class:`~polemos.images.task.ImageSampler` for an image run, a
+        :class:`~polemos.tabular.TabularGAN` or a :class:`~polemos.series.SeriesGAN` for their folders; each has
+        ``sample(n, ...)``.
+
+    Raises:
+        PolemosError: If the folder holds no model polemos can read.
     """
+    from polemos.checks import saved_model_kind
+
+    folder = _Path(run_dir)
+    kind = saved_model_kind(folder)
+    if kind == "tabular model":
+        from polemos.tabular import TabularGAN
+
+        return TabularGAN.load(folder)
+    if kind == "series model":
+        from polemos.series import SeriesGAN
+
+        return SeriesGAN.load(folder)
     from polemos.train.checkpoint import read_generator
 
-    weights, metadata = read_generator(_Path(run_dir))
+    weights, metadata = read_generator(folder)
     modality = metadata.get("modality", "images")
     if modality == "images":
         from polemos.images.task import image_sampler_from_export

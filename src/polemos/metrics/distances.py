@@ -44,7 +44,11 @@ logger = logging.getLogger(__name__)
 def _as_features(features: FeatureArray, name: str, device: torch.device | None = None) -> Tensor:
     """A floating (N, D) tensor on ``device`` (default: its own device)."""
     try:
-        tensor = features if isinstance(features, Tensor) else torch.from_numpy(np.asarray(features))
+        # a read-only array (a DataFrame's values, a memory map) is copied: torch warns on non-writable memory
+        array = None if isinstance(features, Tensor) else np.asarray(features)
+        if array is not None and not array.flags.writeable:
+            array = array.copy()
+        tensor = features if array is None else torch.from_numpy(array)
     except (TypeError, ValueError):
         raise PolemosError(f"{name} must be a tensor or numpy array of shape (N, D); convert it first") from None
     if tensor.dim() != 2:

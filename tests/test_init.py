@@ -1,0 +1,49 @@
+"""polemos.load reads every kind of saved model; the top-level namespace is just that and the version."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import polemos
+from polemos.errors import PolemosError
+
+
+def test_namespace() -> None:
+    assert polemos.__all__ == ["__version__", "load"] and isinstance(polemos.__version__, str)
+
+
+def test_load_returns_the_tabular_and_series_models_too(tmp_path) -> None:
+    from polemos.series import SeriesGAN
+    from polemos.tabular import TabularGAN
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "kind": rng.choice(["a", "b"], 60)})
+    tiny_table = {"generator_hidden": (16,), "discriminator_hidden": (16,), "batch_size": 20, "verbose": False}
+    TabularGAN(**tiny_table).fit(frame, epochs=1).save(tmp_path / "table")
+    prices = 100 * np.exp(np.cumsum(0.01 * rng.standard_normal((80, 1)), axis=0))
+    SeriesGAN(seed=0, hidden=4, layers=1, discriminator_channels=4, batch_size=8).fit(
+        prices, window=8, returns=True, steps=1
+    ).save(tmp_path / "series")
+    table_model, series_model = polemos.load(tmp_path / "table"), polemos.load(tmp_path / "series")
+    # each is its modality's own class, with sample(n, ...); they were refused with a pointer to the CLI
+    assert isinstance(table_model, TabularGAN) and len(table_model.sample(5, seed=0)) == 5
+    assert isinstance(series_model, SeriesGAN) and series_model.sample(2, seed=0).shape == (2, 8, 1)
+    with pytest.raises(PolemosError):
+        polemos.load(tmp_path / "nothing")
+
+
+def test_metrics_are_reachable_from_the_package_and_read_only_arrays_do_not_warn() -> None:
+    import warnings
+
+    import polemos.metrics as metrics
+
+    rng = np.random.default_rng(0)
+    real, fake = pd.DataFrame(rng.normal(size=(40, 3))), pd.DataFrame(rng.normal(size=(40, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warned that a DataFrame's values are not writable
+        assert metrics.fid_from_features(real, fake) >= 0.0
+    assert set(metrics.prdc(real, fake)) == {"precision", "recall", "density", "coverage"}
+    with pytest.raises(AttributeError):
+        metrics.no_such_metric  # noqa: B018
