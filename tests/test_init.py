@@ -29,6 +29,7 @@ def test_load_returns_the_tabular_and_series_models_too(tmp_path) -> None:
     table_model, series_model = polemos.load(tmp_path / "table"), polemos.load(tmp_path / "series")
     # each is its modality's own class, with sample(n, ...); they were refused with a pointer to the CLI
     assert isinstance(table_model, TabularGAN) and len(table_model.sample(5, seed=0)) == 5
+    assert repr(table_model) == "TabularGAN(fitted: 2 columns [x, kind], seed=0)"
     assert isinstance(series_model, SeriesGAN) and series_model.sample(2, seed=0).shape == (2, 8, 1)
     with pytest.raises(PolemosError):
         polemos.load(tmp_path / "nothing")
@@ -47,3 +48,17 @@ def test_metrics_are_reachable_from_the_package_and_read_only_arrays_do_not_warn
     assert set(metrics.prdc(real, fake)) == {"precision", "recall", "density", "coverage"}
     with pytest.raises(AttributeError):
         metrics.no_such_metric  # noqa: B018
+
+
+def test_models_say_what_they_are_in_a_notebook(tmp_path) -> None:
+    from polemos.series import SeriesGAN
+    from polemos.tabular import TabularConfig, TabularGAN
+
+    assert repr(SeriesGAN(seed=3)) == "SeriesGAN(not fitted, seed=3)"
+    prices = pd.DataFrame({"spx": 100 * np.exp(np.cumsum(0.01 * np.random.default_rng(0).standard_normal(80)))})
+    series = SeriesGAN(seed=0, hidden=4, layers=1, discriminator_channels=4, batch_size=8)
+    series.fit(prices, window=8, returns=True, steps=1)
+    assert repr(series) == "SeriesGAN(fitted: 1 feature(s) [spx], window 8, log returns, seed=0)"
+    # a TabularConfig is accepted in the first place, as SeriesGAN takes its config (it was read as constraints)
+    table = TabularGAN(TabularConfig(seed=3, target="kind"), verbose=False)
+    assert repr(table) == "TabularGAN(not fitted, target='kind', seed=3)" and table.bounds == {}

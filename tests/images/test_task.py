@@ -76,6 +76,7 @@ def test_mnist_idx_from_shared_data(tmp_path, shared_data) -> None:
     config, task = train_small(tmp_path / "run", f"data.source={source}", steps=1)
     assert tuple(task.data.shape) == (10_000, 1, 32, 32)
     assert polemos.load(tmp_path / "run").sample(2).shape == (2, 1, 32, 32)
+    assert repr(polemos.load(tmp_path / "run")).startswith("ImageSampler(1x32x32 images, latent ")
 
 
 def test_augmentation_state_is_checkpointed(tmp_path) -> None:

@@ -398,9 +398,9 @@ def test_whole_fit_stays_within_the_time_budget(mixed_frame: pd.DataFrame) -> No
 def test_a_budget_that_leaves_no_training_time_is_an_error(mixed_frame: pd.DataFrame, monkeypatch) -> None:
     # the calibration reserve can take the whole budget (a slow machine, a tiny budget): no untrained model is saved
     monkeypatch.setattr(TabularGAN, "_calibration_seconds", lambda self, generator: 1e6)
-    with pytest.raises(PolemosError, match=r"--time-budget 5 s left no time to train after preprocessing \("):
+    with pytest.raises(PolemosError, match=r"time_budget=5 s \(--time-budget\) left no time to train after preprocessing \("):
         TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=5.0)
-    with pytest.raises(PolemosError, match="or -o calibrate=false"):
+    with pytest.raises(PolemosError, match=r"or calibrate=False \(-o calibrate=false\)"):
         TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=5.0)
     model = TabularGAN(verbose=False, **TINY, calibrate=False).fit(mixed_frame, time_budget=1.0)
     assert model.report.steps > 0  # nothing to reserve without calibration

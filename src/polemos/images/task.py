@@ -108,6 +108,12 @@ class ImageSampler:
         self.num_classes = int(metadata.get("num_classes", 0))
         self.class_names: list[str] = list(metadata.get("class_names", []))
 
+    def __repr__(self) -> str:
+        """What the generator makes, for notebooks."""
+        side, channels = self.metadata.get("resolution"), self.metadata.get("channels")
+        classes = f", {self.num_classes} classes" if self.num_classes else ""
+        return f"ImageSampler({channels}x{side}x{side} images, latent {self.latent_dim}{classes})"
+
     def _labels(self, count: int, labels: Tensor | list[int] | int | str | None, rng: torch.Generator) -> Tensor | None:
         if self.num_classes == 0:
             if labels is not None:

@@ -974,6 +974,17 @@ class SeriesGAN:
     # ----------------------------------------------------------------------------------------------------
     # sampling
 
+    def __repr__(self) -> str:
+        """What the model is, for notebooks: fitted or not, its features, window and mode."""
+        if self.generator is None:
+            return f"SeriesGAN(not fitted, seed={self.seed})"
+        meta = self.meta
+        mode = "log returns" if meta.get("returns") else "levels"
+        context = f", continues {meta['context_length']} steps" if meta.get("context_length") else ""
+        columns = ", ".join(map(str, meta.get("columns", [])))
+        shape = f"{meta.get('features')} feature(s) [{columns}], window {meta.get('window')}"
+        return f"SeriesGAN(fitted: {shape}, {mode}{context}, seed={self.seed})"
+
     def _require_fitted(self) -> RecurrentGenerator:
         if self.generator is None:
             raise PolemosError("the model is not fitted; call fit(...) or SeriesGAN.load(directory) first")

@@ -186,7 +186,9 @@ class TabularGAN:
 
     Args:
         constraints: Bounds per numeric column, ``{"age": {"min": 18, "max": 90, "integer": True}}`` or
-            :class:`Bounds`; generated values always satisfy them.
+            :class:`Bounds`; generated values always satisfy them. A :class:`TabularConfig` given here is taken as
+            the hyperparameters (``TabularGAN(TabularConfig(seed=3))``, as ``SeriesGAN(SeriesGANConfig(...))``),
+            with ``**config`` overriding its fields.
         fixed_combinations: Groups of columns, e.g. ``[("city", "country")]``, whose generated value tuples
             are always among the observed ones.
         num_threads: Torch threads during fit; ``None`` uses 1 unless ``OMP_NUM_THREADS`` is set.
@@ -206,6 +208,9 @@ class TabularGAN:
         verbose: bool = True,
         **config: Any,
     ) -> None:
+        if isinstance(constraints, TabularConfig):  # a config in the first place, as SeriesGAN takes one
+            config = {**asdict(constraints), **config}
+            constraints = None
         unknown = set(config) - set(TabularConfig.__dataclass_fields__)
         if unknown:
             valid = ", ".join(TabularConfig.__dataclass_fields__)
@@ -229,6 +234,15 @@ class TabularGAN:
         self.history: list[dict[str, float]] = []
         self.real_summary: TableSummary | None = None  # row-free statistics of the training table (for reports)
         self.data_source: str | None = None  # where the training table came from, if known (saved, for reports)
+
+    def __repr__(self) -> str:
+        """What the model is, for notebooks: fitted or not, its columns, target and seed."""
+        target = f", target={self.config.target!r}" if self.config.target else ""
+        if self.transformer is None:
+            return f"TabularGAN(not fitted{target}, seed={self.config.seed})"
+        names = [model.name for model in self.transformer.models]
+        shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+        return f"TabularGAN(fitted: {len(names)} columns [{shown}]{target}, seed={self.config.seed})"
 
     # ------------------------------------------------------------------------------------------------
     # training
@@ -313,9 +327,9 @@ class TabularGAN:
             if steps == 0:  # an untrained generator writes noise: say so instead of saving it
                 assert time_budget is not None  # without a budget, epochs >= 1 always train
                 raise PolemosError(
-                    f"--time-budget {time_budget:g} s left no time to train after preprocessing "
+                    f"time_budget={time_budget:g} s (--time-budget) left no time to train after preprocessing "
                     f"({preprocessing_seconds:.1f} s) and the time kept for calibration; give a larger budget "
-                    f"(e.g. {math.ceil(4 * preprocessing_seconds + 10)} s) or -o calibrate=false"
+                    f"(e.g. {math.ceil(4 * preprocessing_seconds + 10)} s) or calibrate=False (-o calibrate=false)"
                 )
             if targets is not None:
                 self._calibrate(targets, deadline)
