@@ -264,6 +264,15 @@ def test_one_nearest_neighbour_accuracy_disjoint_and_identical_distributions(sma
     assert same == pytest.approx(0.5, abs=0.05)
 
 
+def test_one_nearest_neighbour_accuracy_of_unequal_sets_is_still_one_half_for_one_law() -> None:
+    # 300 real against 3,000 samples of the same law: p^2 + (1 - p)^2 = 0.83 before the larger set was subsampled
+    generator = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(300, 2, generator=generator), torch.randn(3000, 2, generator=generator)
+    assert one_nearest_neighbour_accuracy(real, fake) == pytest.approx(0.5, abs=0.06)
+    assert one_nearest_neighbour_accuracy(fake, real) == pytest.approx(0.5, abs=0.06)
+    assert one_nearest_neighbour_accuracy(real, fake, seed=0) == one_nearest_neighbour_accuracy(real, fake, seed=0)
+
+
 # ----------------------------------------------------------------------------------------------------
 # Classifier score
 
