@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from polemos.errors import PolemosError
 from polemos.series.cli import app, read_samples, write_samples
+from polemos.series.model import SeriesGAN
 
 runner = CliRunner()
 
@@ -452,7 +453,10 @@ def test_fit_says_which_checked_state_it_kept(tmp_path) -> None:
     arguments = ["fit", str(csv), "--out", str(tmp_path / "m"), "--columns", "a", "--window", "8", "--steps", "4"]
     result = runner.invoke(app, [*arguments, "--returns", *_TINY, "-o", "select_every=2", "-o", "select_length=40"])
     assert result.exit_code == 0, result.output
-    kept = json.loads((tmp_path / "m" / "config.json").read_text())["summary"]["selected_step"]
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    kept = saved["summary"]["selected_step"]
+    assert saved["data_source"] == str(csv)  # shown by `polemos report` (it said "not recorded")
+    assert SeriesGAN.load(tmp_path / "m").data_source == str(csv)
     assert f"kept the generator of step {kept}: selection score " in result.output
     assert "the best of 2 checks (lower is better" in result.output
 

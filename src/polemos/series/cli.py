@@ -227,6 +227,7 @@ def fit(
         nan_policy=nan_policy,
         progress=not quiet,
     )
+    gan.data_source = str(data)
     gan.save(out)
     summary = gan.summary
     assert summary is not None

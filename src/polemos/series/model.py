@@ -498,6 +498,7 @@ class SeriesGAN:
         self.meta: dict[str, Any] = {}
         self.summary: TrainingSummary | None = None
         self.real_summary: SeriesSummary | None = None  # a few real windows, ACFs, histograms (for reports)
+        self.data_source: str | None = None  # where the training data came from, if known (saved, for reports)
 
     # ----------------------------------------------------------------------------------------------------
     # data
@@ -1157,6 +1158,8 @@ class SeriesGAN:
             "meta": self.meta,
             "summary": asdict(self.summary) if self.summary is not None else None,
         }
+        if self.data_source is not None:  # the file the CLI fitted on, shown by `polemos report`
+            record["data_source"] = self.data_source
         text = json.dumps(record, indent=2)
         atomic_write(directory / "config.json", lambda temporary: temporary.write_text(text))
         if self.real_summary is not None:
@@ -1234,6 +1237,7 @@ class SeriesGAN:
             summary["selection"] = tuple(tuple(check) for check in summary.get("selection", ()))
             model.summary = TrainingSummary(**summary)
         model.real_summary = _read_summary(directory / SUMMARY_FILE)
+        model.data_source = record.get("data_source")
         return model
 
 
