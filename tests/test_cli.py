@@ -87,6 +87,10 @@ def test_list_shows_registries() -> None:
     assert result.returncode == 0, result.stderr
     for name in ("digits", "dcgan", "resnet", "hinge", "wgan-gp", "dcgan-classic"):
         assert name in result.stdout
+    # what other commands accept was missing: augmentations, extractors, 2D mixtures, path-like datasets
+    for name in ("cutout", "translation", "pixels", "inception", "ring-8", "grid-25", "torchvision:<Name>"):
+        assert name in result.stdout, name
+    assert "Adam(lr 1e-3, betas 0, 0.99)" in result.stdout  # it read "Adam(0, 0.99)", a learning rate of 0
 
 
 def test_train_sample_resume_and_guards(tmp_path) -> None:

@@ -368,27 +368,31 @@ def sample(
 
 @app.command(name="list")
 def list_choices() -> None:
-    """List the registered datasets, models, losses, penalties, presets and benchmarks."""
+    """List the registered datasets, models, losses, penalties, augmentations, presets, metrics, extractors and
+    benchmarks."""
     from polemos.bench import load_benchmarks
     from polemos.game.losses import LOSSES
     from polemos.game.penalties import PENALTIES
+    from polemos.images.augment import AUGMENTATIONS
     from polemos.images.data import IMAGE_DATASETS
     from polemos.images.networks import IMAGE_MODELS
+    from polemos.metrics.distances import METRICS
+    from polemos.metrics.extractors import EXTRACTORS
+    from polemos.points import MIXTURES
 
     registries = [
-        ("datasets", IMAGE_DATASETS),
+        # named datasets; --data also takes a path (image folder, IDX, .npy/.npz) or torchvision:<Name>
+        ("datasets (or a path: image folder, IDX, .npy/.npz; or torchvision:<Name>)", IMAGE_DATASETS),
         ("models", IMAGE_MODELS),
         ("losses", LOSSES),
         ("penalties", PENALTIES),
+        ("augmentations (game.augment=a,b,...)", AUGMENTATIONS),
         ("presets", PRESETS),
-        ("benchmarks", load_benchmarks()),
+        ("metrics (polemos eval --metrics)", METRICS),
+        ("extractors (polemos eval --extractor; domain:PATH, inception:PATH)", EXTRACTORS),
+        ("2D mixtures (polemos bench mixtures --dataset)", MIXTURES),
+        ("benchmarks (polemos bench NAME --options lists each one's options)", load_benchmarks()),
     ]
-    try:
-        from polemos.metrics.distances import METRICS
-
-        registries.append(("metrics", METRICS))
-    except ImportError:
-        pass
     out = Console()
     for title, registry in registries:
         table = Table(title=title, show_header=False, title_justify="left")

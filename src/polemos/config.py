@@ -176,7 +176,11 @@ class RunConfig(_Section):
 
 # Named presets: partial configs layered on the defaults above (they never restate a default).
 PRESETS: Registry[dict[str, Any]] = Registry("preset")
-PRESETS.add("default", {}, "the stable recipe: hinge loss, spectral norm on D, EMA of G, Adam(0, 0.99)")
+PRESETS.add(
+    "default",
+    {},
+    "the stable recipe: hinge loss, spectral norm on D, EMA of G, Adam(lr 1e-3, betas 0, 0.99)",
+)
 PRESETS.add(
     "limited-data",
     {"game": {"augment": "color,translation,cutout"}},

@@ -31,8 +31,9 @@ def test_eval_json_prints_one_object_keyed_by_metric(app, digits_run, tmp_path) 
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(payload) == {"fid", "kid", "kid_std", "protocol"}
+    assert set(payload) == {"fid", "kid", "kid_std", "better", "protocol"}
     assert payload["fid"] > 0 and payload["kid_std"] >= 0
+    assert payload["better"] == {"fid": "lower", "kid": "lower"}  # which way is better travels with the values
     protocol = payload["protocol"]
     assert (protocol["extractor"], protocol["n_generated"], protocol["n_reference"]) == ("pixels", 50, 1797)
     assert protocol["reference_split"] == "train:digits" and protocol["step"] == 3
@@ -44,8 +45,9 @@ def test_eval_table_shows_values_with_protocol(app, digits_run, tmp_path) -> Non
     run = shutil.copytree(digits_run, tmp_path / "run")
     result = CliRunner().invoke(app, ["eval", str(run), "--n", "40", "--extractor", "pixels", "--metrics", "prdc"])
     assert result.exit_code == 0, result.output
-    for text in ("precision", "recall", "density", "coverage", "pixels", "train:digits", "1797"):
+    for text in ("precision", "recall", "density", "coverage", "pixels", "train:digits", "1797", "better"):
         assert text in result.output
+    assert "higher (~1 for one law)" in " ".join(result.output.split())  # density's direction, in the table
 
 
 def test_eval_errors_are_polemos_errors(app, tmp_path) -> None:

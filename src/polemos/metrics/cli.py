@@ -47,6 +47,7 @@ def eval_command(
     from rich.console import Console
     from rich.table import Table
 
+    from polemos.metrics.distances import BETTER
     from polemos.metrics.evaluate import evaluate_run
 
     records = evaluate_run(run, metrics=metrics, n=n, extractor=extractor, seed=seed, progress=not json_output)
@@ -69,6 +70,7 @@ def eval_command(
             payload[record.metric] = _json_value(record.value)
             for name, value in record.extra.items():
                 payload[name] = _json_value(value)
+        payload["better"] = {record.metric: BETTER.get(record.metric) for record in records}
         payload["protocol"] = protocol
         print(json.dumps(payload))
         return
@@ -76,6 +78,7 @@ def eval_command(
     table.add_column("metric", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("± std", justify="right", no_wrap=True)
+    table.add_column("better", no_wrap=True)
     table.add_column("protocol (extractor hash, N generated vs N reference, reference, seed, step, seconds)")
     for record in records:
         spread = next(iter(record.extra.values()), None)
@@ -83,6 +86,7 @@ def eval_command(
             record.metric,
             f"{record.value:.4g}",
             "" if spread is None else f"{spread:.2g}",
+            BETTER.get(record.metric, ""),
             f"{record.extractor_id} {record.extractor_hash[:12]}, {record.n_generated} vs {record.n_reference} "
             f"({record.reference_split}), seed {record.seed}, step {record.step}, {record.wall_time:.1f} s",
         )

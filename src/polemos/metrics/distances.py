@@ -464,6 +464,17 @@ def _one_nn_metric(real: FeatureArray, fake: FeatureArray, *, seed: int = 0) -> 
     return {"1nn": one_nearest_neighbour_accuracy(real, fake, seed=seed)}
 
 
+# Which way each value is better, shown beside it by `polemos eval` and the report
+BETTER = {
+    "fid": "lower",
+    "kid": "lower",
+    "precision": "higher",
+    "recall": "higher",
+    "density": "higher (~1 for one law)",
+    "coverage": "higher",
+    "1nn": "0.5 best",
+}
+
 # Fewest samples per set: FID fits a covariance, KID averages kernel values over subsets (with 2 points a
 # subset gives one pair per set: noise, not a distance), PRDC needs k + 1 points for the k-th neighbour radii.
 KID_MIN_SAMPLES = 10
@@ -481,14 +492,15 @@ for _spec in (
         "kid",
         _kid_metric,
         "features",
-        "Kernel distance, unbiased MMD^2, cubic kernel, 100 x 1000 subsets",
+        "Kernel distance, unbiased MMD^2, cubic kernel, 100 subsets of up to 1,000 (lower is better; in the"
+        " extractor's feature units: compare values of one extractor only)",
         min_samples=KID_MIN_SAMPLES,
     ),
     MetricSpec(
         "prdc",
         _prdc_metric,
         "features",
-        "Precision, recall, density, coverage with k = 5 (Naeem et al.)",
+        "Precision, recall, density, coverage with k = 5 (Naeem et al.; higher is better, density ~1 for one law)",
         min_samples=PRDC_K + 1,
     ),
     MetricSpec(
