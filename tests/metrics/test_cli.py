@@ -33,7 +33,7 @@ def test_eval_json_prints_one_object_keyed_by_metric(app, digits_run, tmp_path) 
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(payload) == {"fid", "kid", "kid_std", "better", "protocol"}
     assert payload["fid"] > 0 and payload["kid_std"] >= 0
-    assert payload["better"] == {"fid": "lower", "kid": "lower"}  # which way is better travels with the values
+    assert payload["better"] == {"fid": "↓ lower", "kid": "↓ lower"}  # which way is better travels with the values
     protocol = payload["protocol"]
     assert (protocol["extractor"], protocol["n_generated"], protocol["n_reference"]) == ("pixels", 50, 1797)
     assert protocol["reference_split"] == "train:digits" and protocol["step"] == 3

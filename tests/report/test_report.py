@@ -79,13 +79,13 @@ def test_evaluation_table_shows_the_protocol(fake_report: tuple[Path, str]) -> N
     evaluation = page.split('id="evaluation"', 1)[1].split("</section>", 1)[0]
     headers = re.findall(r"<th>([^<]+)</th>", evaluation)
     assert headers == [
-        "evaluation", "step", "metric", "value", "companion values", "extractor", "extractor hash",
+        "evaluation", "step", "metric", "value", "better", "companion values", "extractor", "extractor hash",
         "generated samples", "reference samples", "reference split", "seed", "seconds",
     ]  # fmt: skip
     cells = re.findall(r"<td>(.*?)</td>", evaluation)
-    assert cells[:6] == ["#1", "60", "fid", "12.5", "fid_std=0.5", "domain-cnn-1x8x8-10classes"]
-    assert "0123456789ab…" in cells[6]
-    assert cells[7:] == ["1000", "500", "digits/test", "7", "1.25"]
+    assert cells[:7] == ["#1", "60", "fid", "12.5", "↓ lower", "fid_std=0.5", "domain-cnn-1x8x8-10classes"]
+    assert "0123456789ab…" in cells[7]
+    assert cells[8:] == ["1000", "500", "digits/test", "7", "1.25"]
 
 
 PRDC_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage")  # what `--metrics fid,kid,prdc` writes
@@ -123,6 +123,17 @@ def test_repeated_evaluations_at_one_step_are_numbered_and_not_a_history(tmp_pat
     assert first_cells == [(f"#{number}", metric) for number in (1, 2) for metric in PRDC_METRICS]
     assert 'alt="evaluation history"' not in evaluation  # two dots at one step are not a curve
     assert "No history plot: every evaluation is at a single step." in evaluation
+
+
+def test_evaluation_table_says_which_values_are_better(tmp_path: Path, run_factory) -> None:
+    records = evaluation_records(20, (*PRDC_METRICS, "1nn", "inception_score"))
+    evaluation = evaluated_run_page(tmp_path / "run", run_factory, records)
+    directions = re.findall(r"<tr><td>#1</td><td>20</td><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td>", evaluation)
+    assert directions == [
+        ("fid", "↓ lower"), ("kid", "↓ lower"), ("precision", "↑ higher"), ("recall", "↑ higher"),
+        ("density", "↑ higher (~1 for one law)"), ("coverage", "↑ higher"), ("1nn", "0.5 best"),
+        ("inception_score", ""),  # a metric the report does not know: no claim
+    ]  # fmt: skip
 
 
 def test_evaluation_history_draws_every_metric_with_two_steps(tmp_path: Path, run_factory) -> None:
@@ -269,3 +280,56 @@ def test_interpolation_is_skipped_when_the_generator_cannot_load(trained_run: Pa
     interpolations = page.split('id="interpolations"', 1)[1].split("</section>", 1)[0]
     assert "The generator could not be loaded" in interpolations
     assert thumbnails(page) == ["3", "6"]  # the rest still renders
+
+
+def test_health_diversity_is_explained_with_the_collapse_threshold(tmp_path: Path, run_factory, monkeypatch) -> None:
+    from polemos.report import plots
+
+    make_fake_run, _ = run_factory
+    run_dir = make_fake_run(tmp_path / "run", events=False)
+    config = json.loads((run_dir / "config.json").read_text())
+    config["health"] = {"enabled": True, "collapse_threshold": 0.3}
+    (run_dir / "config.json").write_text(json.dumps(config))
+    rows = [json.dumps({"step": step, "Health/diversity": 0.9 - step / 100}) for step in (10, 20, 30)]
+    (run_dir / "metrics.jsonl").write_text("\n".join(rows) + "\n")
+    drawn = []
+    monkeypatch.setattr(plots, "plot_panels", lambda panels, events=(): drawn.extend(panels) or b"png")
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    curves = page.split('id="curves"', 1)[1].split("</section>", 1)[0]
+    assert "sample diversity divided by the data&#x27;s (mean pairwise distance)" in curves
+    assert "the mode-collapse alarm fires below health.collapse_threshold (0.3, dashed line)" in curves
+    assert [panel.threshold_lines for panel in drawn if panel.title == "Health"] == [((0.3, "collapse threshold 0.3"),)]
+    # without a health section: the default threshold
+    del config["health"]
+    (run_dir / "config.json").write_text(json.dumps(config))
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    assert "health.collapse_threshold (0.25, dashed line)" in page
+
+
+def test_threshold_lines_are_dashed_and_labelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from polemos.report import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "figure_to_png", lambda figure: figures.append(figure) or b"png")
+    curve = plots.Curve("Health/diversity", [1, 2], [0.8, 0.7])
+    plots.plot_panels([plots.Panel("Health", [curve], threshold_lines=((0.25, "collapse threshold 0.25"),))])
+    axes = figures[0].axes[0]
+    dashed = [line for line in axes.get_lines() if line.get_linestyle() == "--"]
+    assert [tuple(line.get_ydata()) for line in dashed] == [(0.25, 0.25)]
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == [
+        "Health/diversity",
+        "collapse threshold 0.25",
+    ]
+
+
+def test_configuration_dump_rounds_floats(tmp_path: Path, run_factory) -> None:
+    make_fake_run, _ = run_factory
+    run_dir = make_fake_run(tmp_path / "run", metrics=False, events=False)
+    config = json.loads((run_dir / "config.json").read_text())
+    config["game"] = {"lr_generator": 0.00020000000000000001, "scale": [73.82711478130926, 1e-300]}
+    (run_dir / "config.json").write_text(json.dumps(config))
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    configuration = page.split('id="config"', 1)[1].split("</section>", 1)[0]
+    assert "<details><summary>Resolved config (config.json)</summary>" in configuration  # still collapsed
+    assert "&quot;lr_generator&quot;: 0.0002," in configuration
+    assert "73.8271," in configuration and "73.82711" not in configuration and "1e-300" in configuration

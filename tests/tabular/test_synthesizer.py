@@ -398,7 +398,8 @@ def test_whole_fit_stays_within_the_time_budget(mixed_frame: pd.DataFrame) -> No
 def test_a_budget_that_leaves_no_training_time_is_an_error(mixed_frame: pd.DataFrame, monkeypatch) -> None:
     # the calibration reserve can take the whole budget (a slow machine, a tiny budget): no untrained model is saved
     monkeypatch.setattr(TabularGAN, "_calibration_seconds", lambda self, generator: 1e6)
-    with pytest.raises(PolemosError, match=r"time_budget=5 s \(--time-budget\) left no time to train after preprocessing \("):
+    no_time = r"time_budget=5 s \(--time-budget\) left no time to train after preprocessing \("
+    with pytest.raises(PolemosError, match=no_time):
         TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=5.0)
     with pytest.raises(PolemosError, match=r"or calibrate=False \(-o calibrate=false\)"):
         TabularGAN(verbose=False, **TINY).fit(mixed_frame, time_budget=5.0)

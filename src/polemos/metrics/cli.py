@@ -47,7 +47,7 @@ def eval_command(
     from rich.console import Console
     from rich.table import Table
 
-    from polemos.metrics.distances import BETTER
+    from polemos.metrics.better import BETTER
     from polemos.metrics.evaluate import evaluate_run
 
     records = evaluate_run(run, metrics=metrics, n=n, extractor=extractor, seed=seed, progress=not json_output)

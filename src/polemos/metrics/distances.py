@@ -464,17 +464,6 @@ def _one_nn_metric(real: FeatureArray, fake: FeatureArray, *, seed: int = 0) -> 
     return {"1nn": one_nearest_neighbour_accuracy(real, fake, seed=seed)}
 
 
-# Which way each value is better, shown beside it by `polemos eval` and the report
-BETTER = {
-    "fid": "lower",
-    "kid": "lower",
-    "precision": "higher",
-    "recall": "higher",
-    "density": "higher (~1 for one law)",
-    "coverage": "higher",
-    "1nn": "0.5 best",
-}
-
 # Fewest samples per set: FID fits a covariance, KID averages kernel values over subsets (with 2 points a
 # subset gives one pair per set: noise, not a distance), PRDC needs k + 1 points for the k-th neighbour radii.
 KID_MIN_SAMPLES = 10

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from polemos.metrics.better import BETTER
 from polemos.report.run import RunContents, SampleGrid
 
 MAX_SAMPLE_GRIDS = 40  # grids embedded at most, evenly spaced over training (first and last always)
@@ -121,11 +122,31 @@ def pick_evenly(count: int, wanted: int) -> list[int]:
 
 # ------------------------------------------------------------------------------------------------- sections
 def data_source(run: RunContents) -> str:
-    """The training data's source (``config.json`` data.source, else ``model.json`` data_source), or "not
-    recorded" when the folder does not say (tabular models saved without it)."""
+    """The training data's source, or "not recorded" when the folder does not say (models saved without it).
+
+    Read from ``config.json`` data.source (image and points runs), ``model.json`` data_source (tabular models)
+    or the top-level data_source of a series model's ``config.json``.
+    """
     data = run.config.get("data")
-    candidates = (data.get("source") if isinstance(data, dict) else None, run.model.get("data_source"))
+    candidates = (
+        data.get("source") if isinstance(data, dict) else None,
+        run.model.get("data_source"),
+        run.config.get("data_source") if run.modality == "series" else None,
+    )
     return next((str(source) for source in candidates if source not in (None, "")), "not recorded")
+
+
+def series_mode(run: RunContents) -> str | None:
+    """A series model's mode from its saved meta: "log returns" or "levels", with the context it continues
+    ("log returns, continues 8 steps of context"); None for other folders."""
+    meta = run.config.get("meta") if run.modality == "series" else None
+    if not isinstance(meta, dict):
+        return None
+    mode = "log returns" if meta.get("returns") else "levels"
+    context_length = meta.get("context_length")
+    if isinstance(context_length, int) and context_length > 0:
+        mode += f", continues {context_length} steps of context"
+    return mode
 
 
 def header_html(run: RunContents, generated_at: str) -> str:
@@ -142,8 +163,11 @@ def header_html(run: RunContents, generated_at: str) -> str:
         status = "finished"
     else:
         status = "in progress (or stopped early)"
-    facts = [
-        ("modality", run.modality),
+    facts = [("modality", run.modality)]
+    mode = series_mode(run)
+    if mode is not None:
+        facts.append(("mode", mode))
+    facts += [
         ("data", data_source(run)),
         ("steps", steps_text),
         ("wall time", format_seconds(run.wall_seconds)),
@@ -166,6 +190,25 @@ def _clip(text: str, limit: int = 100_000) -> str:
 MODEL_INTERNALS = ("transformer", "slot_frequencies")  # fitted preprocessing state of a tabular model, not settings
 
 
+JSON_SIGNIFICANT_DIGITS = 6  # floats of the configuration dumps (scaling minima and maxima have 17)
+
+
+def rounded_floats(value: Any, digits: int = JSON_SIGNIFICANT_DIGITS) -> Any:
+    """``value`` with every float (in nested lists and dicts too) rounded to ``digits`` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}") if math.isfinite(value) else value
+    if isinstance(value, list | tuple):
+        return [rounded_floats(item, digits) for item in value]
+    if isinstance(value, dict):
+        return {key: rounded_floats(item, digits) for key, item in value.items()}
+    return value
+
+
+def json_dump(value: Any) -> str:
+    """Indented JSON of a configuration, floats to ``JSON_SIGNIFICANT_DIGITS`` digits, clipped when long."""
+    return _clip(json.dumps(rounded_floats(value), indent=2))
+
+
 def setting_text(value: Any) -> str:
     """A setting's value as short text: ``none``, numbers to four significant digits, lists in brackets."""
     if value is None:
@@ -183,7 +226,7 @@ def config_section(run: RunContents) -> Section:
     if run.config:
         parts.append(
             "<details><summary>Resolved config (config.json)</summary>"
-            f"<pre>{escape(_clip(json.dumps(run.config, indent=2)))}</pre></details>"
+            f"<pre>{escape(json_dump(run.config))}</pre></details>"
         )
     elif isinstance(run.model.get("config"), dict):  # a saved tabular model keeps its settings in model.json
         rows = [[escape(name), escape(setting_text(value))] for name, value in run.model["config"].items()]
@@ -200,10 +243,7 @@ def config_section(run: RunContents) -> Section:
         summary = "Generator metadata (model.json)"
         if left_out:
             summary += f"; fitted preprocessing state ({', '.join(left_out)}) left out"
-        parts.append(
-            f"<details><summary>{escape(summary)}</summary>"
-            f"<pre>{escape(_clip(json.dumps(shown, indent=2)))}</pre></details>"
-        )
+        parts.append(f"<details><summary>{escape(summary)}</summary><pre>{escape(json_dump(shown))}</pre></details>")
     if not parts:
         parts.append(note_html("No config.json or model.json in this folder yet."))
     return Section("config", "Configuration", "".join(parts))
@@ -397,17 +437,41 @@ def curves_section(run: RunContents) -> Section:
     for name in remaining:
         groups.setdefault(name.split("/", 1)[0], []).append(name)
     group_items = list(groups.items())
+    threshold = collapse_threshold(run)
     for start in range(0, len(group_items), 2):  # two panels per figure
         chunk = group_items[start : start + 2]
-        panels = [Panel(prefix, [_curve(run, name) for name in members]) for prefix, members in chunk]
-        figures.append(
-            figure_html(
-                plot_panels(panels, run.events),
-                "Other statistics: " + escape(", ".join(prefix for prefix, _ in chunk)),
-                "other statistics",
-            )
-        )
+        panels = []
+        caption = "Other statistics: " + escape(", ".join(prefix for prefix, _ in chunk)) + "."
+        for prefix, members in chunk:
+            lines: tuple[tuple[float, str], ...] = ()
+            if DIVERSITY_STATISTIC in members:
+                lines = ((threshold, f"collapse threshold {format_number(threshold)}"),)
+                caption += " " + escape(diversity_caption(threshold))
+            panels.append(Panel(prefix, [_curve(run, name) for name in members], threshold_lines=lines))
+        figures.append(figure_html(plot_panels(panels, run.events), caption, "other statistics"))
     return Section("curves", "Training curves", "".join(figures))
+
+
+DIVERSITY_STATISTIC = "Health/diversity"  # logged by the trainer's health monitor, checked against the threshold
+
+
+def collapse_threshold(run: RunContents) -> float:
+    """The mode-collapse alarm's threshold: health.collapse_threshold of the run's config, else the default."""
+    health = run.config.get("health")
+    value = health.get("collapse_threshold") if isinstance(health, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    from polemos.config import HealthConfig
+
+    return float(HealthConfig().collapse_threshold)
+
+
+def diversity_caption(threshold: float) -> str:
+    """What the Health/diversity curve is and when its alarm fires."""
+    return (
+        f"{DIVERSITY_STATISTIC}: sample diversity divided by the data's (mean pairwise distance); the "
+        f"mode-collapse alarm fires below health.collapse_threshold ({format_number(threshold)}, dashed line)."
+    )
 
 
 EVALUATION_FIELDS = (  # (field of an evaluation record, column header)
@@ -423,6 +487,7 @@ EVALUATION_FIELDS = (  # (field of an evaluation record, column header)
     ("seed", "seed"),
     ("wall_time", "seconds"),
 )
+DIRECTION_COLUMN = [name for name, _ in EVALUATION_FIELDS].index("value") + 1  # "better" follows the value
 EVALUATION_PROTOCOL = ("step", "extractor_hash", "n_generated", "n_reference", "reference_split", "seed")
 
 
@@ -471,16 +536,22 @@ def evaluation_section(run: RunContents) -> Section:
         numbered,
         key=lambda item: (item[1].get("step") if isinstance(item[1].get("step"), int | float) else -1, item[0]),
     )
-    rows = [
-        [escape(f"#{number}"), *(evaluation_cell(name, record.get(name)) for name, _ in EVALUATION_FIELDS)]
-        for number, record in ordered
-    ]
-    headers = ("evaluation", *(label for _, label in EVALUATION_FIELDS))
+    rows = []
+    for number, record in ordered:
+        cells = [evaluation_cell(name, record.get(name)) for name, _ in EVALUATION_FIELDS]
+        direction = BETTER.get(str(record.get("metric")).lower(), "")
+        cells.insert(DIRECTION_COLUMN, escape(direction))
+        rows.append([escape(f"#{number}"), *cells])
+    headers = [label for _, label in EVALUATION_FIELDS]
+    headers.insert(DIRECTION_COLUMN, "better")
+    headers.insert(0, "evaluation")
     body = table_html(headers, rows, "evaluation")
     body += (
         '<p class="caption">Rows with the same evaluation number were computed together (one '
         "<code>polemos eval</code>, or one evaluation during training), numbered in the order they were "
-        "written; seconds: time spent computing the value.</p>"
+        "written; better: which values are better for that metric (1nn: the accuracy of telling real from "
+        "generated by the nearest neighbour, 0.5 when they cannot be told apart); seconds: time spent "
+        "computing the value.</p>"
     )
     histories = metric_histories(run.evaluations)
     drawn = [name for name, points in histories.items() if has_history(points)]

@@ -46,6 +46,8 @@ class Panel:
         log_scale: Log y axis (used only when every shown value is positive).
         reference_lines: Horizontal dashed lines (e.g. 0 for logits).
         y_limits: Fixed y range, or None for automatic.
+        threshold_lines: Horizontal dashed lines with a legend label, as (level, label) (e.g. an alarm
+            threshold).
     """
 
     title: str
@@ -54,6 +56,7 @@ class Panel:
     log_scale: bool = False
     reference_lines: Sequence[float] = ()
     y_limits: tuple[float, float] | None = None
+    threshold_lines: Sequence[tuple[float, str]] = ()
 
 
 def figure_to_png(figure: Any, dpi: int = 96) -> bytes:
@@ -102,6 +105,8 @@ def plot_panels(
             axes.plot(steps, values, label=curve.label, linewidth=1.4, marker="." if len(steps) < 30 else None)
         for level in panel.reference_lines:
             axes.axhline(level, color="#888888", linewidth=0.8, linestyle="--")
+        for level, label in panel.threshold_lines:
+            axes.axhline(level, color="#444444", linewidth=1.1, linestyle="--", label=label)
         _draw_events(axes, events)
         if panel.log_scale and shown and min(shown) > 0:
             axes.set_yscale("log")

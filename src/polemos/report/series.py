@@ -4,10 +4,15 @@ The folder holds the model and ``real_summary.json`` (:mod:`polemos.series.summa
 windows, the real mean autocorrelations of x, |x| and x^2 and per-feature histograms. The page shows real vs
 generated paths side by side and real vs generated autocorrelations and marginals (generated sequences drawn
 with a fixed seed). Folders saved before that file existed show generated sequences only.
+
+A context (scenario) model continues the first ``context_length`` steps of a window: its contexts are the first
+steps of the real windows kept in ``real_summary.json``, and the page shows the generated continuations beside
+the real ones.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +20,7 @@ import numpy as np
 from polemos.report.page import Section, escape, figure_html, format_number, note_html, table_html
 from polemos.report.plots import figure_to_png, new_figure
 from polemos.report.run import RunContents
-from polemos.series.summary import ACF_TRANSFORMS, SeriesSummary, mean_autocorrelation, transform_values
+from polemos.series.summary import ACF_TRANSFORMS, SeriesSummary, acf_max_lag, mean_autocorrelation, transform_values
 
 REAL_COLOUR = "#555555"  # real statistics: dark grey
 GENERATED_COLOUR = "#2f6fb3"  # generated sequences: blue
@@ -25,6 +30,18 @@ TRANSFORM_STYLES = {"x": "-", "abs": "--", "squared": ":"}
 SEQUENCES = 64  # sequences drawn for the plots
 PATHS_SHOWN = 12  # paths drawn per feature
 MAX_FEATURES = 4  # features plotted at most
+CONTEXTS_SHOWN = 4  # real contexts drawn with their continuations (columns of the scenario figure)
+CONTINUATIONS_SHOWN = 12  # generated continuations drawn per context
+
+TRAINING_LABELS = {  # TrainingSummary field -> label on the page
+    "steps": "steps",
+    "seconds": "seconds",
+    "windows": "training windows",
+    "final_d_loss": "D loss at the end",
+    "final_g_loss": "G loss at the end",
+    "selected_step": "kept generator of step",
+}
+HIDDEN_TRAINING_FIELDS = ("notes", "selection")  # notes are in the metadata; the selection has its own table
 
 
 def is_series_config(config: dict[str, Any]) -> bool:
@@ -112,20 +129,24 @@ def paths_png(samples: np.ndarray, summary: SeriesSummary, names: list[str]) -> 
 
 
 def acf_png(samples: np.ndarray, summary: SeriesSummary, names: list[str]) -> bytes:
-    """Per feature: real vs generated mean autocorrelations of x, |x|, x² (left) and marginal histograms (right)."""
+    """Per feature: real vs generated mean autocorrelations of x, |x|, x² (left) and marginal histograms (right).
+
+    The lags stop at :func:`acf_max_lag` of the shorter of the real windows and the generated sequences.
+    """
     from matplotlib.ticker import MaxNLocator
 
     features = min(samples.shape[2], len(summary.columns), MAX_FEATURES)
     figure = new_figure(10.4, 2.8 * features)
     axes_grid = figure.subplots(features, 2, squeeze=False)
-    lags = np.arange(summary.max_lag + 1)
+    max_lag = min(summary.max_lag, acf_max_lag(samples.shape[1]))  # a context model's continuations are shorter
+    lags = np.arange(max_lag + 1)
     for feature in range(features):
         name = names[feature] if feature < len(names) else f"feature {feature}"
         acf_axes, histogram_axes = axes_grid[feature]
         for transform in ACF_TRANSFORMS:
             label, style = TRANSFORM_LABELS[transform], TRANSFORM_STYLES[transform]
-            real = summary.acf[transform][feature]
-            generated = mean_autocorrelation(transform_values(samples[:, :, feature], transform), summary.max_lag)
+            real = summary.acf[transform][feature][: max_lag + 1]
+            generated = mean_autocorrelation(transform_values(samples[:, :, feature], transform), max_lag)
             acf_axes.plot(lags, real, style, color=REAL_COLOUR, marker="o", markersize=2.5, label=f"real {label}")
             acf_axes.plot(lags, generated, style, color=GENERATED_COLOUR, marker="o", markersize=2.5,
                           label=f"generated {label}")  # fmt: skip
@@ -155,44 +176,184 @@ def acf_png(samples: np.ndarray, summary: SeriesSummary, names: list[str]) -> by
     return figure_to_png(figure)
 
 
-def summary_parts(samples: np.ndarray, summary: SeriesSummary, names: list[str]) -> list[str]:
+def unit_text(meta: dict[str, Any], names: list[str]) -> str:
+    """What the plotted numbers are: "log returns of AAA, BBB" (returns models) or "values of AAA, BBB"."""
+    kind = "log returns" if meta.get("returns") else "values"
+    return f"{kind} of {', '.join(names)}" if names else kind
+
+
+def acf_caption(meta: dict[str, Any], max_lag: int, generated: str) -> str:
+    """Caption of the autocorrelation and marginal figure; the volatility-clustering hint for returns only."""
+    caption = (
+        f"Real vs generated mean autocorrelation of x, |x| and x² up to lag {max_lag} (grey: real training "
+        f"windows, blue: {generated})."
+    )
+    if meta.get("returns"):  # clustering is a fact of returns; levels' |x| and x² follow the level itself
+        caption += " Slowly decaying |x| and x² autocorrelations are volatility clustering."
+    return caption + " Right: marginal distribution of all steps on the real histogram's bins."
+
+
+def summary_parts(samples: np.ndarray, summary: SeriesSummary, names: list[str], meta: dict[str, Any]) -> list[str]:
     """Real vs generated paths and autocorrelations, each in a ``div`` with an id."""
     paths_caption = (
         f"Real vs generated sequences: {summary.paths.shape[0]} real training windows (evenly spaced over the "
         f"{summary.windows:,} windows, from <code>real_summary.json</code>) and as many generated sequences "
-        "(seed 0), in data units, on the same y range."
+        f"(seed 0), in {escape(unit_text(meta, names))}, on the same y range."
     )
-    acf_caption = (
-        f"Real vs generated mean autocorrelation of x, |x| and x² up to lag {summary.max_lag} (grey: real "
-        f"training windows, blue: {SEQUENCES} generated sequences, seed 0). Slowly decaying |x| and x² "
-        "autocorrelations are volatility clustering. Right: marginal distribution of all steps on the real "
-        "histogram's bins."
-    )
+    generated = f"{SEQUENCES} generated sequences, seed 0"
+    caption = escape(acf_caption(meta, summary.max_lag, generated))
     paths = figure_html(paths_png(samples, summary, names), paths_caption, "real and generated paths")
-    acf = figure_html(acf_png(samples, summary, names), acf_caption, "real and generated autocorrelations")
+    acf = figure_html(acf_png(samples, summary, names), caption, "real and generated autocorrelations")
     return [f'<div id="series-real-vs-generated">{paths}</div>', f'<div id="series-autocorrelations">{acf}</div>']
 
 
+def real_contexts(summary: SeriesSummary | None, context_length: int) -> np.ndarray | None:
+    """The kept real windows ``(K, T', F)`` whose first ``context_length`` steps can be continued (finite, with at
+    least one real step after them), or None when ``real_summary.json`` keeps none."""
+    if summary is None or summary.paths.ndim != 3 or summary.paths.shape[1] <= context_length:
+        return None
+    windows = summary.paths[np.isfinite(summary.paths[:, :context_length]).all(axis=(1, 2))]
+    return windows if len(windows) else None
+
+
+def scenarios_png(windows: np.ndarray, continuations: np.ndarray, context_length: int, names: list[str]) -> bytes:
+    """Per feature (rows) and real context (columns): the context, the real continuation and generated ones.
+
+    ``continuations`` is ``(K, M, H, F)``: ``M`` generated continuations of each of the ``K`` contexts.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    contexts = min(len(windows), CONTEXTS_SHOWN)
+    features = min(windows.shape[2], MAX_FEATURES)
+    figure = new_figure(3.2 * contexts, 2.6 * features)
+    axes_grid = figure.subplots(features, contexts, squeeze=False, sharex=True)
+    real_steps = np.arange(windows.shape[1])
+    generated_steps = context_length + np.arange(continuations.shape[2])
+    for feature in range(features):
+        name = names[feature] if feature < len(names) else f"feature {feature}"
+        for column in range(contexts):
+            axes = axes_grid[feature][column]
+            for path_index, path in enumerate(continuations[column, :CONTINUATIONS_SHOWN, :, feature]):
+                axes.plot(generated_steps, path, color=GENERATED_COLOUR, linewidth=0.8, alpha=0.45,
+                          label="generated" if path_index == 0 else None)  # fmt: skip
+            window = windows[column, :, feature]
+            axes.plot(real_steps[:context_length], window[:context_length], color="black", linewidth=1.4,
+                      label="context")  # fmt: skip
+            axes.plot(real_steps[context_length:], window[context_length:], color=REAL_COLOUR, linewidth=1.6,
+                      label="real continuation")  # fmt: skip
+            axes.axvline(context_length - 0.5, color="#888888", linewidth=0.8, linestyle=":")
+            axes.set_title(f"{name}: context {column + 1}", fontsize=9)
+            axes.set_xlabel("step", fontsize=8)
+            axes.tick_params(labelsize=7)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if feature == 0 and column == 0:
+                axes.legend(fontsize=6)
+    return figure_to_png(figure)
+
+
+def scenario_parts(gan: Any, summary: SeriesSummary | None, names: list[str], model_dir: Path) -> list[str]:
+    """Context models: generated continuations of real contexts beside the real continuations, and their
+    autocorrelations and marginals against the real windows; a note when the folder keeps no real window."""
+    meta = gan.meta
+    context_length = int(meta["context_length"])
+    windows = real_contexts(summary, context_length)
+    if summary is None or windows is None:
+        reason = (
+            "this folder has no real_summary.json"
+            if summary is None
+            else f"the real windows kept in real_summary.json are not longer than the {context_length}-step context"
+        )
+        return [
+            note_html(
+                f"This model continues a context of {context_length} steps; scenario plots need contexts and "
+                f"{reason}. Draw scenarios with `polemos series sample {model_dir} --out scenarios.csv "
+                "--context FILE.csv`, FILE.csv's last rows being the steps to continue."
+            )
+        ]
+    per_context = max(1, SEQUENCES // len(windows))
+    contexts = np.repeat(windows[:, :context_length], per_context, axis=0)
+    generated = np.asarray(gan.sample(len(contexts), context=contexts, seed=0), dtype=np.float64)
+    continuations = generated.reshape(len(windows), per_context, *generated.shape[1:])
+    unit = escape(unit_text(meta, names))
+    scenario_caption = (
+        f"Scenarios: the first {context_length} steps of {min(len(windows), CONTEXTS_SHOWN)} real training windows "
+        f"(black, from <code>real_summary.json</code>) as contexts, their real continuation (grey) and "
+        f"{min(per_context, CONTINUATIONS_SHOWN)} generated continuations each (blue, seed 0), in {unit}."
+    )
+    generated_text = f"{len(contexts)} generated continuations of {generated.shape[1]} steps of the real contexts"
+    caption = escape(acf_caption(meta, min(summary.max_lag, acf_max_lag(generated.shape[1])), generated_text))
+    scenarios = figure_html(
+        scenarios_png(windows, continuations, context_length, names), scenario_caption, "real and generated scenarios"
+    )
+    acf = figure_html(acf_png(generated, summary, names), caption, "real and generated autocorrelations")
+    return [f'<div id="series-scenarios">{scenarios}</div>', f'<div id="series-autocorrelations">{acf}</div>']
+
+
+def step_text(step: Any) -> str:
+    """A step with thousands separators (other values as :func:`format_number` shows them)."""
+    return f"{step:,}" if isinstance(step, int) and not isinstance(step, bool) else format_number(step)
+
+
+def training_parts(summary: dict[str, Any]) -> list[str]:
+    """The fit summary as readable (label, value) rows without empty values, and the generator selection
+    history as a step / score table with the kept step marked."""
+    rows = []
+    selection = [entry for entry in summary.get("selection") or [] if isinstance(entry, list | tuple)]
+    selection = [entry for entry in selection if len(entry) >= 2]  # [step, score] of each check
+    for key, value in summary.items():
+        if key in HIDDEN_TRAINING_FIELDS or value is None or value in ([], {}, ""):
+            continue
+        if key == "selected_step" and selection:
+            continue  # marked in the selection table
+        if key == "seconds" and isinstance(value, int | float):
+            text = f"{value:.1f}"
+        else:
+            text = step_text(value)
+        rows.append([escape(TRAINING_LABELS.get(key, key.replace("_", " "))), escape(text)])
+    parts = [table_html(("training", "value"), rows)] if rows else []
+    if selection:
+        kept = summary.get("selected_step")
+        selection_rows = [
+            [
+                escape(step_text(step) + (" (kept)" if step == kept else "")),
+                # five digits: neighbouring checks often differ in the fourth
+                escape(f"{score:.5g}" if isinstance(score, int | float) else "—"),
+            ]
+            for step, score, *_ in selection
+        ]
+        table = table_html(("step", "selection score (lower is better)"), selection_rows, "selection")
+        opened = " open" if len(selection) <= 20 else ""  # a long history stays folded
+        parts.append(
+            f"<details{opened}><summary>Generator selection: {len(selection)} checks, kept the generator of "
+            f"step {escape(step_text(kept))}</summary>{table}</details>"
+        )
+    return parts
+
+
 def series_sections(run: RunContents) -> list[Section]:
-    """Training summary, generated paths and autocorrelations of a saved SeriesGAN."""
+    """Training summary, generated paths (or scenarios of a context model) and autocorrelations of a saved
+    SeriesGAN."""
     parts = []
-    summary = run.config.get("summary") or {}
-    if summary:
-        rows = [[escape(key), escape(format_number(value))] for key, value in summary.items() if key != "notes"]
-        parts.append(table_html(("training", "value"), rows))
+    training = run.config.get("summary") or {}
+    if isinstance(training, dict) and training:
+        parts.extend(training_parts(training))
     try:
         from polemos.series.model import SeriesGAN
 
         gan = SeriesGAN.load(run.run_dir)
+        summary = getattr(gan, "real_summary", None)
+        names = [str(name) for name in (gan.meta.get("columns") or (summary.columns if summary else ()))]
+        if gan.meta.get("context_length"):  # only continuations of a context can be drawn
+            parts.extend(scenario_parts(gan, summary, names, run.run_dir))
+            return [Section("series", "Series", "".join(parts))]
         samples = np.asarray(gan.sample(SEQUENCES, seed=0), dtype=np.float64)
     except Exception as error:  # another version's model: the summary still shows
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         parts.append(note_html(f"The model could not be loaded to draw samples ({reason})."))
         return [Section("series", "Series", "".join(parts))]
-    names = [str(name) for name in (run.config.get("meta", {}).get("columns") or [])]
-    summary = getattr(gan, "real_summary", None)
+    meta = gan.meta
     if summary is not None:
-        parts.extend(summary_parts(samples, summary, names or list(summary.columns)))
+        parts.extend(summary_parts(samples, summary, names, meta))
         return [Section("series", "Series", "".join(parts))]
     parts.append(
         note_html(
@@ -203,8 +364,8 @@ def series_sections(run: RunContents) -> list[Section]:
     parts.append(
         figure_html(
             series_png(samples, names),
-            f"{SEQUENCES} generated sequences (seed 0), in data units. The run folder does not hold the real "
-            "series: compare with it using <code>polemos series eval</code>.",
+            f"{SEQUENCES} generated sequences (seed 0), in {escape(unit_text(meta, names))}. The run folder does "
+            "not hold the real series: compare with it using <code>polemos series eval</code>.",
             "generated paths and autocorrelations",
         )
     )
