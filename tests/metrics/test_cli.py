@@ -37,6 +37,7 @@ def test_eval_json_prints_one_object_keyed_by_metric(app, digits_run, tmp_path) 
     protocol = payload["protocol"]
     assert (protocol["extractor"], protocol["n_generated"], protocol["n_reference"]) == ("pixels", 50, 1797)
     assert protocol["reference_split"] == "train:digits" and protocol["step"] == 3
+    assert protocol["settings"] == {"kid": {"subsets": 100, "subset_size": 50}}  # KID clipped to the 50 samples
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [row["metric"] for row in lines if row.get("kind") == "eval"] == ["fid", "kid"]
 

@@ -45,7 +45,8 @@ def test_pixel_features_match_hand_built_features(run_copy) -> None:
     )
     by_name = {record.metric: record for record in records}
     assert by_name["fid"].value == pytest.approx(fid_from_features(real, fake), rel=1e-5)
-    assert set(by_name["kid"].extra) == {"kid_std"} and by_name["kid"].extra["kid_std"] > 0
+    assert set(by_name["kid"].extra) == {"kid_std", "subsets", "subset_size"} and by_name["kid"].extra["kid_std"] > 0
+    assert by_name["kid"].extra["subset_size"] == 70  # clipped to the 70 generated samples, and recorded
     record = by_name["fid"]
     assert (record.n_generated, record.n_reference, record.seed, record.step) == (70, 1797, 3, 3)
     assert record.extractor_id == "pixels" and record.reference_split == "train:digits"

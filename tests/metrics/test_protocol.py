@@ -45,7 +45,9 @@ def test_evaluate_records_every_value_with_its_protocol() -> None:
     assert by_name["fid"].value == fid_from_features(real, fake)
     kid_mean, kid_std = kid_from_features(real, fake, seed=3)
     assert by_name["kid"].value == kid_mean
-    assert by_name["kid"].extra == {"kid_std": kid_std}
+    # the settings behind each value are recorded with it: KID's subsets, PRDC's k, 1-NN's set size
+    assert by_name["kid"].extra == {"kid_std": kid_std, "subsets": 100.0, "subset_size": 300.0}
+    assert by_name["density"].extra == {"k": 5.0} and by_name["1nn"].extra == {"samples_per_set": 300.0}
     assert by_name["density"].value == prdc(real, fake, k=5)["density"]
     assert by_name["precision"].wall_time == by_name["coverage"].wall_time  # computed together
     for record in records:

@@ -66,10 +66,15 @@ def eval_command(
     }
     if json_output:
         payload: dict[str, Any] = {}
+        settings: dict[str, dict[str, Any]] = {}
         for record in records:
             payload[record.metric] = _json_value(record.value)
             for name, value in record.extra.items():
-                payload[name] = _json_value(value)
+                if name == f"{record.metric}_std":
+                    payload[name] = _json_value(value)
+                else:  # the metric's own settings (KID's subset size...): part of the protocol
+                    settings.setdefault(record.metric, {})[name] = _json_value(value)
+        protocol["settings"] = settings
         payload["better"] = {record.metric: BETTER.get(record.metric) for record in records}
         payload["protocol"] = protocol
         print(json.dumps(payload))
@@ -81,14 +86,16 @@ def eval_command(
     table.add_column("better", no_wrap=True)
     table.add_column("protocol (extractor hash, N generated vs N reference, reference, seed, step, seconds)")
     for record in records:
-        spread = next(iter(record.extra.values()), None)
+        spread = record.extra.get(f"{record.metric}_std")
+        settings = ", ".join(f"{key} {value:g}" for key, value in record.extra.items() if key != f"{record.metric}_std")
         table.add_row(
             record.metric,
             f"{record.value:.4g}",
             "" if spread is None else f"{spread:.2g}",
             BETTER.get(record.metric, ""),
             f"{record.extractor_id} {record.extractor_hash[:12]}, {record.n_generated} vs {record.n_reference} "
-            f"({record.reference_split}), seed {record.seed}, step {record.step}, {record.wall_time:.1f} s",
+            f"({record.reference_split}), seed {record.seed}, step {record.step}, {record.wall_time:.1f} s"
+            + (f"; {settings}" if settings else ""),
         )
     Console().print(table)
     Console(stderr=True).print(f"appended {len(records)} records to {Path(run) / 'metrics.jsonl'}")

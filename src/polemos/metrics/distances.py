@@ -435,6 +435,8 @@ class MetricSpec:
         needs: What the inputs are: ``"features"`` (an extractor's (N, D) output).
         description: One line for the CLI.
         min_samples: The fewest samples in each set for which the value means something.
+        settings: ``settings(n_real, n_fake)``: the metric's own settings for those set sizes (KID's subset size,
+            PRDC's k), recorded beside its values so that two values can be seen to be comparable.
     """
 
     name: str
@@ -442,6 +444,7 @@ class MetricSpec:
     needs: str
     description: str
     min_samples: int = 2
+    settings: Callable[[int, int], dict[str, float]] | None = None
 
 
 METRICS: Registry[MetricSpec] = Registry("metric")
@@ -484,6 +487,8 @@ for _spec in (
         "Kernel distance, unbiased MMD^2, cubic kernel, 100 subsets of up to 1,000 (lower is better; in the"
         " extractor's feature units: compare values of one extractor only)",
         min_samples=KID_MIN_SAMPLES,
+        # kid_from_features' defaults: 100 subset pairs of 1,000 points, fewer when a set is smaller
+        settings=lambda n_real, n_fake: {"subsets": 100, "subset_size": min(1000, n_real, n_fake)},
     ),
     MetricSpec(
         "prdc",
@@ -491,12 +496,14 @@ for _spec in (
         "features",
         "Precision, recall, density, coverage with k = 5 (Naeem et al.; higher is better, density ~1 for one law)",
         min_samples=PRDC_K + 1,
+        settings=lambda n_real, n_fake: {"k": PRDC_K},
     ),
     MetricSpec(
         "1nn",
         _one_nn_metric,
         "features",
         "Leave-one-out 1-NN real/fake accuracy on equal-size sets (the larger subsampled; 0.5 is ideal)",
+        settings=lambda n_real, n_fake: {"samples_per_set": min(n_real, n_fake)},
     ),
 ):
     METRICS.add(_spec.name, _spec, _spec.description)

@@ -98,6 +98,8 @@ def evaluate(
             if name.endswith("_std") and name[: -len("_std")] in values:
                 continue
             extra = {other: float(values[other]) for other in values if other == f"{name}_std"}
+            if spec.settings is not None:  # the settings behind the value (KID's subset size, PRDC's k)
+                extra |= {key: float(value) for key, value in spec.settings(real.shape[0], fake.shape[0]).items()}
             records.append(
                 MetricRecord(
                     metric=name,
