@@ -200,6 +200,18 @@ def test_a_run_without_its_checkpoint_is_not_overwritten(capsys, tiny_run, tmp_p
     assert (run_copy / "generator.safetensors").read_bytes() == before
 
 
+def test_a_run_that_stopped_before_its_first_step_can_be_started_again(capsys, tiny_run, tmp_path) -> None:
+    # a crash at step 1 (a plugin's bug) left only the step-0 state, and the next try was refused as a run
+    run_copy = shutil.copytree(tiny_run, tmp_path / "run")
+    metadata = json.loads((run_copy / "model.json").read_text())
+    (run_copy / "model.json").write_text(json.dumps({**metadata, "step": 0}))
+    (run_copy / "metrics.jsonl").unlink()
+    code, _, err = run_main(capsys, "train", "--out", str(run_copy), "--steps", "2", "train.progress=false")
+    assert code == 0, err
+    assert err.startswith(f"note: {run_copy} holds a run that stopped before its first step; starting it again")
+    assert json.loads((run_copy / "model.json").read_text())["step"] == 2
+
+
 def test_dry_run_on_an_existing_run_prints_the_config_and_says_a_run_would_stop(capsys, tiny_run) -> None:
     before = (tiny_run / "generator.safetensors").read_bytes()
     code, out, err = run_main(capsys, "train", "--dry-run", "--out", str(tiny_run))

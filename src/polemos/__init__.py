@@ -30,7 +30,9 @@ def load(run_dir: str | _Path) -> _Any:
         PolemosError: If the folder holds no model polemos can read.
     """
     from polemos.checks import saved_model_kind
+    from polemos.plugins import load_plugins
 
+    load_plugins()  # a run trained with a plugin's model needs it registered to rebuild the generator
     folder = _Path(run_dir)
     kind = saved_model_kind(folder)
     if kind == "tabular model":

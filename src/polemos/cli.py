@@ -74,12 +74,19 @@ def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
     """Refuses an ``--out`` that is a file, holds a run, is (inside) the image folder or cannot be written."""
     if out.exists() and not out.is_dir():
         raise PolemosError(f"--out {str(out)!r} is an existing file, not a folder; choose a new --out folder")
-    if (out / "checkpoints" / "last.pt").exists():
+    if _stopped_before_its_first_step(out):
+        # only the starting state of a run that failed at once (a bug in a plugin, say): nothing trained is lost
+        console.print(
+            f"note: {escape(str(out))} holds a run that stopped before its first step; starting it again",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif (out / "checkpoints" / "last.pt").exists():
         raise PolemosError(
             f"{str(out)!r} already holds a training run; continue it with --resume {out} or choose a new --out folder"
         )
     found = [name for name in _RUN_FILES if (out / name).exists()]
-    if found:
+    if found and not _stopped_before_its_first_step(out):
         raise PolemosError(
             f"{str(out)!r} already holds a run ({', '.join(found)}); choose a new --out folder "
             "(its files would be overwritten)"
@@ -106,6 +113,13 @@ def _check_run_data(run_dir: Path, source: str, purpose: str) -> None:
             f"this run's training data {source!r} (data.source in {str(run_dir / 'config.json')!r}) is missing; "
             f"restore it at that path to {purpose}"
         )
+
+
+def _stopped_before_its_first_step(out: Path) -> bool:
+    """Whether ``out`` holds only the step-0 state a run writes before training (and no logged statistics)."""
+    metrics = out / "metrics.jsonl"
+    logged = metrics.exists() and metrics.stat().st_size > 0
+    return (out / "checkpoints" / "last.pt").exists() and _run_step(out) == 0 and not logged
 
 
 def _run_step(run_dir: Path) -> int | None:
@@ -519,6 +533,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     _mount_sub_apps(args)
     try:
+        from polemos.plugins import load_plugins
+
+        load_plugins()  # registries gain the plugins' entries before names are checked
         # standalone_mode=False: parser errors come back as exceptions, printed below as one line
         code = app(args=args, prog_name="polemos", standalone_mode=False)
     except PolemosError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
@@ -36,8 +37,13 @@ class Registry(Generic[T]):
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = obj
-        doc = description or (getattr(obj, "__doc__", None) or "").strip().split("\n")[0]
-        self._descriptions[name] = doc
+        own = getattr(obj, "description", None)  # a spec's own description field, if it has one
+        if not description and isinstance(own, str):
+            description = own
+        elif not description and (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
+            # a function's or class's docstring; an instance's would be its class's, describing every entry alike
+            description = (getattr(obj, "__doc__", None) or "").strip().split("\n")[0]
+        self._descriptions[name] = description
 
     def get(self, name: str) -> T:
         """Returns the entry for ``name`` or raises a one-line error listing the valid names."""
