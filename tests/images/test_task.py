@@ -121,6 +121,10 @@ def test_spectral_norm_default_is_on_for_images(override, expected) -> None:
     task = build_image_task(config, progress=False)
     assert _has_spectral_norm(task.discriminator) is expected
     assert task.metadata["spectral_norm"] is expected
+    from polemos.train.loop import with_task_defaults
+
+    # what the run folder's config.json records: the choice that ran (it said null for the images' default)
+    assert with_task_defaults(config, task).model.spectral_norm is expected
 
 
 def test_minibatch_std_discriminator_trains_and_a_group_of_1_is_refused(tmp_path) -> None:

@@ -244,6 +244,7 @@ def test_unset_schedule_comes_from_the_modality_and_is_recorded(tmp_path) -> Non
     trainer.fit()
     saved = RunConfig.model_validate(json.loads((tmp_path / "run" / "config.json").read_text()))
     assert (saved.game.lr_schedule, saved.game.lr_final) == ("cosine", 0.1)  # the run folder shows what ran
+    assert config.model.spectral_norm is None and saved.model.spectral_norm is False  # the points' choice, not null
     factor = 0.1 + 0.9 * 0.5 * (1 + torch.cos(torch.tensor(3 * torch.pi / 4)).item())  # last of 4 steps
     assert trainer.optimizer_generator.param_groups[0]["lr"] == pytest.approx(config.game.lr_generator * factor)
     # an explicit setting wins over the modality's

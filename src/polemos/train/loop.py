@@ -109,13 +109,17 @@ def make_fabric(config: RunConfig) -> Fabric:
 
 
 def with_task_defaults(config: RunConfig, task: GanTask) -> RunConfig:
-    """``config`` with the game settings it leaves unset (None) taken from the task's modality defaults."""
+    """``config`` with the settings it leaves unset (None) taken from the task's modality defaults: the learning-rate
+    schedule, and the spectral norm the modality chose (recorded in the task's metadata)."""
     game = config.game
     defaults = {"lr_schedule": task.lr_schedule, "lr_final": task.lr_final}
     unset = {name: value for name, value in defaults.items() if getattr(game, name) is None}
-    if not unset:
-        return config
-    return config.model_copy(update={"game": game.model_copy(update=unset)})
+    updates: dict[str, Any] = {"game": game.model_copy(update=unset)} if unset else {}
+    # the modality's choice of spectral norm (images: on), so config.json says what ran, not null
+    spectral_norm = task.metadata.get("spectral_norm")
+    if config.model.spectral_norm is None and isinstance(spectral_norm, bool):
+        updates["model"] = config.model.model_copy(update={"spectral_norm": spectral_norm})
+    return config.model_copy(update=updates) if updates else config
 
 
 class Trainer:
