@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 from polemos.errors import PolemosError
 
 T = TypeVar("T")
+
+
+def check_callable(function: Any, what: str, *arguments: str, keywords: Sequence[str] = ()) -> None:
+    """Raises when ``function`` cannot be called with the named positional ``arguments`` and ``keywords``.
+
+    Registered entries are called by the training loop long after they are added; a plugin's wrong signature
+    then fails at step 1 with a traceback. This check makes it one line when the plugin is imported.
+    """
+    if not callable(function):
+        raise PolemosError(f"{what} is not callable; give a function or class")
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to check
+        return
+    try:
+        signature.bind(*arguments, **dict.fromkeys(keywords))
+    except TypeError:
+        shown = ", ".join([*arguments, *(f"{name}=..." for name in keywords)])
+        raise PolemosError(f"{what} must accept ({shown}); its signature is {signature}") from None
+
+
+def check_entry(kind: str, name: str, entry: Any, expected: type, own_name: str | None) -> None:
+    """Raises unless ``entry`` is an ``expected`` instance registered under its own ``name``."""
+    if not isinstance(entry, expected):
+        raise PolemosError(f"{kind} {name!r} must be a {expected.__name__}, got {type(entry).__name__}")
+    if own_name is not None and own_name != name:
+        raise PolemosError(f"{kind} registered as {name!r} is named {own_name!r}; register it under its own name")
 
 
 class Registry(Generic[T]):
@@ -18,8 +45,9 @@ class Registry(Generic[T]):
         kind: What the registry holds, used in error messages (e.g. ``"loss"``).
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, check: Callable[[str, T], None] | None = None) -> None:
         self.kind = kind
+        self._check = check  # raises PolemosError on an entry that would fail only once training runs
         self._entries: dict[str, T] = {}
         self._descriptions: dict[str, str] = {}
 
@@ -36,6 +64,8 @@ class Registry(Generic[T]):
         """Registers ``obj`` under ``name``; a name may be registered once."""
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
+        if self._check is not None:
+            self._check(name, obj)
         self._entries[name] = obj
         own = getattr(obj, "description", None)  # a spec's own description field, if it has one
         if not description and isinstance(own, str):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 from torch import Tensor
 
-from polemos.registry import Registry
+from polemos.registry import Registry, check_callable, check_entry
 
 __all__ = [
     "LOSSES",
@@ -351,7 +351,14 @@ class AdversarialLoss:
     paper: str
 
 
-LOSSES: Registry[AdversarialLoss] = Registry("loss")
+def _check_loss(name: str, loss: AdversarialLoss) -> None:
+    """A registered loss is a matched pair under its own name, each side callable as the loop calls it."""
+    check_entry("loss", name, loss, AdversarialLoss, getattr(loss, "name", None))
+    check_callable(loss.discriminator, f"loss {name!r}: discriminator", "d_real_logits", "d_fake_logits")
+    check_callable(loss.generator, f"loss {name!r}: generator", "d_fake_logits", "d_real_logits")
+
+
+LOSSES: Registry[AdversarialLoss] = Registry("loss", _check_loss)
 
 for _loss, _description in (
     (

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from polemos.registry import Registry
+from polemos.registry import Registry, check_callable, check_entry
 
 __all__ = [
     "PENALTIES",
@@ -214,7 +214,13 @@ def _r2_compute(discriminator_fn: Callable[[Tensor], Tensor], real: Tensor, fake
     return r2_penalty(fake_inputs, discriminator_fn(fake_inputs))
 
 
-PENALTIES: Registry[Penalty] = Registry("penalty")
+def _check_penalty(name: str, penalty: Penalty) -> None:
+    """A registered penalty is a :class:`Penalty` under its own name whose compute takes (critic, real, fake)."""
+    check_entry("penalty", name, penalty, Penalty, getattr(penalty, "name", None))
+    check_callable(penalty.compute, f"penalty {name!r}: compute", "discriminator_fn", "real", "fake")
+
+
+PENALTIES: Registry[Penalty] = Registry("penalty", _check_penalty)
 
 for _penalty, _description in (
     (Penalty("none", _no_penalty, ""), "no gradient penalty"),

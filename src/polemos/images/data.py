@@ -38,7 +38,7 @@ from PIL import Image, ImageOps
 
 from polemos.errors import PolemosError
 from polemos.progress import progress_bar
-from polemos.registry import Registry
+from polemos.registry import Registry, check_callable
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,11 @@ class NativeImages:
     source: str
 
 
-IMAGE_DATASETS: Registry[Callable[[Path | None], NativeImages]] = Registry("image dataset")
+IMAGE_DATASETS: Registry[Callable[[Path | None], NativeImages]] = Registry(
+    "image dataset",
+    # a loader is called with the data.root folder (or None): root -> NativeImages
+    lambda name, loader: check_callable(loader, f"image dataset {name!r}: the loader", "root"),
+)
 
 
 @IMAGE_DATASETS.register("digits", "scikit-learn handwritten digits: 1,797 greyscale 8x8 images, 10 classes")

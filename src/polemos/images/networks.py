@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrizations
 
 from polemos.errors import PolemosError
-from polemos.registry import Registry
+from polemos.registry import Registry, check_callable, check_entry
 
 __all__ = [
     "IMAGE_MODELS",
@@ -608,7 +608,22 @@ class ImageModelSpec:
     description: str
 
 
-IMAGE_MODELS: Registry[ImageModelSpec] = Registry("image model")
+def _check_model(name: str, spec: ImageModelSpec) -> None:
+    """A registered model family builds as :func:`build_image_models` builds it (keyword arguments)."""
+    check_entry("image model", name, spec, ImageModelSpec, getattr(spec, "name", None))
+    check_callable(
+        spec.generator,
+        f"image model {name!r}: generator",
+        keywords=("latent_dim", "resolution", "channels", "width", "num_classes"),
+    )
+    check_callable(
+        spec.discriminator,
+        f"image model {name!r}: discriminator",
+        keywords=("resolution", "channels", "width", "num_classes", "spectral_norm", "minibatch_std"),
+    )
+
+
+IMAGE_MODELS: Registry[ImageModelSpec] = Registry("image model", _check_model)
 
 for _spec in (
     ImageModelSpec(
