@@ -74,7 +74,8 @@ def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
     """Refuses an ``--out`` that is a file, holds a run, is (inside) the image folder or cannot be written."""
     if out.exists() and not out.is_dir():
         raise PolemosError(f"--out {str(out)!r} is an existing file, not a folder; choose a new --out folder")
-    if _stopped_before_its_first_step(out):
+    restart = _stopped_before_its_first_step(out)
+    if restart:
         # only the starting state of a run that failed at once (a bug in a plugin, say): nothing trained is lost
         console.print(
             f"note: {escape(str(out))} holds a run that stopped before its first step; starting it again",
@@ -86,7 +87,7 @@ def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
             f"{str(out)!r} already holds a training run; continue it with --resume {out} or choose a new --out folder"
         )
     found = [name for name in _RUN_FILES if (out / name).exists()]
-    if found and not _stopped_before_its_first_step(out):
+    if found and not restart:
         raise PolemosError(
             f"{str(out)!r} already holds a run ({', '.join(found)}); choose a new --out folder "
             "(its files would be overwritten)"
