@@ -216,9 +216,48 @@ def test_dry_run_on_an_existing_run_prints_the_config_and_says_a_run_would_stop(
     before = (tiny_run / "generator.safetensors").read_bytes()
     code, out, err = run_main(capsys, "train", "--dry-run", "--out", str(tiny_run))
     assert code == 0 and json.loads(out)["train"]["out"] == str(tiny_run)
-    assert err.startswith("note: a real run would stop here:") and "already holds a training run" in err
-    assert len(err.strip().splitlines()) == 1
+    checked, note = err.strip().splitlines()
+    assert checked.startswith("checked: one training step ran")
+    assert note.startswith("note: a real run would stop here:") and "already holds a training run" in note
     assert (tiny_run / "generator.safetensors").read_bytes() == before
+
+
+def test_dry_run_checks_one_step_and_prints_what_the_modality_decides(capsys, tmp_path) -> None:
+    out = tmp_path / "run"
+    code, stdout, err = run_main(capsys, "train", "--dry-run", "--out", str(out), "model.latent_dim=8")
+    assert code == 0 and err.startswith("checked: one training step ran"), err
+    config = json.loads(stdout)
+    assert config["model"]["spectral_norm"] is True and config["game"]["lr_schedule"] == "constant"  # not null
+    assert config["train"]["out"] == str(out) and not out.exists()  # the step ran in a scratch folder
+
+
+def test_dry_run_finds_what_only_the_first_step_would(capsys, tmp_path, monkeypatch) -> None:
+    from polemos.game.losses import LOSSES, AdversarialLoss
+
+    monkeypatch.setattr(LOSSES, "_entries", dict(LOSSES._entries))
+    per_sample = AdversarialLoss("per-sample", lambda r, f: -r + f, lambda f, r=None: -f, False, "https://example.org")
+    LOSSES.add("per-sample", per_sample)
+    out = tmp_path / "run"
+    for args, fragment in (
+        (["--loss", "per-sample"], "loss 'per-sample' (discriminator side) returned shape (16,), not a scalar"),
+        (["model.pack=3"], "train.batch_size 16 is not divisible by model.pack 3"),
+    ):
+        code, stdout, err = run_main(capsys, "train", "--dry-run", "--out", str(out), "--batch-size", "16", *args)
+        assert_one_line((code, stdout, err), fragment)
+        assert json.loads(stdout)["train"]["batch_size"] == 16  # the config is still printed beside the error
+        assert not out.exists()
+
+
+def test_dry_run_turns_any_failure_of_the_first_step_into_one_line(capsys, monkeypatch) -> None:
+    from polemos.train.loop import Trainer
+
+    def broken_step(self) -> None:
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (16x3 and 4x8)\nmore detail")
+
+    monkeypatch.setattr(Trainer, "train_step", broken_step)
+    result = run_main(capsys, "train", "--dry-run", "--batch-size", "16")
+    assert_one_line(result, "a real run would fail at its first step: RuntimeError: mat1 and mat2 shapes cannot")
+    assert "without --dry-run for the traceback" in result[2]
 
 
 def test_resume_refuses_another_out_and_has_nothing_to_do_at_its_step(capsys, tiny_run, tmp_path) -> None:

@@ -226,7 +226,9 @@ def train(
     resume: Annotated[Path | None, typer.Option(help="continue the run in this folder")] = None,
     devices: Annotated[str | None, typer.Option(help="processes/GPUs per node, or auto")] = None,
     precision: Annotated[str | None, typer.Option(help="32-true, bf16-mixed or 16-mixed")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the resolved config and exit")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print the resolved config, check one training step in memory, and exit")
+    ] = False,
 ) -> None:
     """Train a GAN; the run folder gets config, checkpoints, metrics and sample grids."""
     flags: dict[str, Any] = {
@@ -258,12 +260,7 @@ def train(
 
         check_source(run_config.data.source)  # a dry run fails on a bad dataset as a real run would
     if dry_run:
-        print(run_config.to_json())
-        if resume is None:
-            try:
-                _check_new_run_folder(Path(run_config.train.out), run_config.data.source)
-            except PolemosError as problem:  # the config is still worth printing; say what a real run would do
-                print(f"note: a real run would stop here: {problem}", file=sys.stderr)
+        _dry_run(run_config, resume)
         return
     done: int | None = None
     if resume is None:
@@ -287,6 +284,59 @@ def train(
         highlight=False,
         soft_wrap=True,  # one line in logs, whatever the terminal width: paths stay whole for copy and grep
     )
+
+
+def _dry_run(config: RunConfig, resume: Path | None) -> None:
+    """Prints the config as the run folder would record it, after one training step run as a check.
+
+    The step runs in memory on one process (a scratch folder, deleted): the data, models, loss and penalty meet as in
+    a real run, so a mismatch (a plugin's per-sample loss, a batch size the packing cannot split, labels asked of
+    unlabelled data) is found before a run folder exists.
+    """
+    try:
+        config, seconds = _first_step(config)
+    except Exception as problem:
+        print(config.to_json())  # the config is still worth seeing beside the error
+        if isinstance(problem, PolemosError):
+            raise
+        first_line = (str(problem).splitlines() or [""])[0]
+        raise PolemosError(
+            f"a real run would fail at its first step: {type(problem).__name__}: {first_line} "
+            "(run it without --dry-run for the traceback)"
+        ) from None
+    print(config.to_json())
+    print(f"checked: one training step ran ({seconds:.1f} s, in memory)", file=sys.stderr)
+    if resume is None:
+        try:
+            _check_new_run_folder(Path(config.train.out), config.data.source)
+        except PolemosError as problem:  # say what a real run would do
+            print(f"note: a real run would stop here: {problem}", file=sys.stderr)
+
+
+def _first_step(config: RunConfig) -> tuple[RunConfig, float]:
+    """Runs one training step of ``config`` on one process in a scratch folder.
+
+    Returns:
+        The config with the settings the modality decides filled in (as config.json records them), and the
+        seconds the step took.
+    """
+    import tempfile
+    import time
+
+    from polemos.images.task import build_image_task
+    from polemos.train.loop import Trainer, make_fabric
+
+    with tempfile.TemporaryDirectory(prefix="polemos-dry-run-") as scratch:
+        train = config.train.model_copy(update={"out": scratch, "devices": 1, "num_nodes": 1, "progress": False})
+        trial = config.model_copy(update={"train": train})
+        fabric = make_fabric(trial)
+        fabric.launch()
+        fabric.seed_everything(trial.train.seed, verbose=False)
+        trainer = Trainer(trial, build_image_task(trial, progress=False), fabric=fabric)
+        start = time.perf_counter()
+        trainer.train_step()
+        seconds = time.perf_counter() - start
+    return trainer.config.model_copy(update={"train": config.train}), seconds
 
 
 def _time_limit_note(result: TrainResult, run_config: RunConfig) -> str:

@@ -220,7 +220,8 @@ class Trainer:
                 report(name, torch.stack(gradients).norm())
         optimizer.step()
 
-    def _train_step(self) -> None:
+    def train_step(self) -> None:
+        """Runs one training step: every phase due at the current step, then the EMA update (as :meth:`fit` does)."""
         self._measure_gradients = (self.step + 1) % self.config.train.log_every == 0
         if self.config.game.lr_schedule != "constant":
             self._apply_lr_scale()
@@ -366,7 +367,7 @@ class Trainer:
         try:
             with collector, progress:
                 while self.step < train.steps and not self._stop_reason:
-                    self._train_step()
+                    self.train_step()
                     self._after_step(collector, sinks, progress)
         finally:
             for sink in sinks:
