@@ -82,8 +82,16 @@ def test_training_values_are_readable_and_the_selection_is_a_table(returns_run: 
     page = write_report(returns_run).read_text(encoding="utf-8")
     series = section_body(page, "series")
     labels = re.findall(r"<tr><td>([^<]*)</td><td>[^<]*</td></tr>", series)
-    assert labels == ["steps", "seconds", "training windows", "D loss at the end", "G loss at the end"]
-    assert re.search(r"<td>seconds</td><td>\d+\.\d</td>", series)  # one decimal
+    assert labels == [
+        "steps",
+        "training seconds",
+        "training windows",
+        "D loss at the end",
+        "G loss at the end",
+        "whole fit seconds",
+    ]
+    assert re.search(r"<td>training seconds</td><td>\d+\.\d</td>", series)  # one decimal
+    assert re.search(r"<td>whole fit seconds</td><td>\d+\.\d</td>", series)
     # an unselected fit has no selected step nor selection history: no rows for them
     assert "None" not in series and "[]" not in series and "selection" not in series and "_" not in "".join(labels)
     # a fit with select_every: step / score table, the kept step marked (as saved: lists in config.json)

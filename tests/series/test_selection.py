@@ -251,3 +251,37 @@ def test_select_correlation_needs_selection_and_two_series(options, columns) -> 
     with pytest.raises(PolemosError, match="select_correlation weighs the cross-correlation") as error:
         gan.fit(returns, window=16, returns=True, returns_input="log-returns", steps=2)
     assert "\n" not in str(error.value)
+
+
+def test_time_budget_covers_the_whole_fit_with_its_last_check_and_calibration(prices, monkeypatch) -> None:
+    import types
+
+    import polemos.series.model as model
+
+    # a fake clock: 10 ms per reading, 1 s per selection check or calibration draw (deterministic, machine-free)
+    clock = {"now": 0.0}
+
+    def perf_counter() -> float:
+        clock["now"] += 0.01
+        return clock["now"]
+
+    def slow(function):
+        def wrapper(*args, **kwargs):
+            clock["now"] += 1.0
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(model, "time", types.SimpleNamespace(perf_counter=perf_counter))
+    monkeypatch.setattr(_FactsSelector, "check", slow(_FactsSelector.check))
+    monkeypatch.setattr(model, "_scale_calibration", slow(_scale_calibration))
+    options = {"select_every": 5, "calibrate_scale": True, **TINY, **SELECT}
+    gan = SeriesGAN(seed=0, **options).fit(prices(), window=16, returns=True, steps=10_000, time_budget=6.0)
+    summary = gan.summary
+    assert summary is not None and summary.fit_seconds is not None
+    assert 5.0 < summary.fit_seconds <= 6.0  # used, not overrun: the last check and the calibration were reserved
+    assert summary.selection[-1][0] == summary.steps and 5 < summary.steps < 10_000
+    # a budget smaller than the data preparation still trains one step (a model, not an error)
+    clock["now"] = 0.0
+    gan = SeriesGAN(seed=0, **options).fit(prices(), window=16, returns=True, steps=10_000, time_budget=0.01)
+    assert gan.summary is not None and gan.summary.steps == 1

@@ -35,7 +35,8 @@ CONTINUATIONS_SHOWN = 12  # generated continuations drawn per context
 
 TRAINING_LABELS = {  # TrainingSummary field -> label on the page
     "steps": "steps",
-    "seconds": "seconds",
+    "seconds": "training seconds",
+    "fit_seconds": "whole fit seconds",
     "windows": "training windows",
     "final_d_loss": "D loss at the end",
     "final_g_loss": "G loss at the end",
@@ -305,7 +306,7 @@ def training_parts(summary: dict[str, Any]) -> list[str]:
             continue
         if key == "selected_step" and selection:
             continue  # marked in the selection table
-        if key == "seconds" and isinstance(value, int | float):
+        if key in ("seconds", "fit_seconds") and isinstance(value, int | float):
             text = f"{value:.1f}"
         else:
             text = step_text(value)

@@ -7,10 +7,27 @@ Public API: :class:`SeriesGAN` (fit / sample / save / load), :class:`SeriesGANCo
 
 from __future__ import annotations
 
-from polemos.series.data import ReturnsTransform, returns_to_prices, sine_windows, timegan_windows
-from polemos.series.metrics import discriminative_score, predictive_score, stylized_facts
-from polemos.series.model import SeriesGAN, SeriesGANConfig, TrainingSummary
+import importlib
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time, __getattr__ imports on first use
+    from polemos.series.data import ReturnsTransform, returns_to_prices, sine_windows, timegan_windows
+    from polemos.series.metrics import discriminative_score, predictive_score, stylized_facts
+    from polemos.series.model import SeriesGAN, SeriesGANConfig, TrainingSummary
+
+# name -> module; imported on first use, so that `polemos series --help` starts without loading torch
+_EXPORTS = {
+    "ReturnsTransform": "polemos.series.data",
+    "returns_to_prices": "polemos.series.data",
+    "sine_windows": "polemos.series.data",
+    "timegan_windows": "polemos.series.data",
+    "discriminative_score": "polemos.series.metrics",
+    "predictive_score": "polemos.series.metrics",
+    "stylized_facts": "polemos.series.metrics",
+    "SeriesGAN": "polemos.series.model",
+    "SeriesGANConfig": "polemos.series.model",
+    "TrainingSummary": "polemos.series.model",
+}
 __all__ = [
     "ReturnsTransform",
     "SeriesGAN",
@@ -23,3 +40,13 @@ __all__ = [
     "stylized_facts",
     "timegan_windows",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'polemos.series' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -50,7 +50,7 @@ _NO_STEP_LIMIT = 10**9
 
 
 def _training_budget(time_budget: float | None, budget: float | None, quick: bool, quick_default: float) -> float:
-    """Training seconds per seed: ``time_budget`` (scripts) or ``budget`` (``polemos bench --budget``) or a default."""
+    """Seconds of each seed's fit: ``time_budget`` (scripts) or ``budget`` (``polemos bench --budget``) or a default."""
     chosen = time_budget if time_budget is not None else budget
     if chosen is not None:
         if not chosen > 0:
@@ -123,7 +123,7 @@ def run_stocks(
     seeds: int = 3,  # models trained (one per seed), one scoring run each
     quick: bool = False,  # reduced protocol: 60 s training, 500/1000 scoring iterations
     data_path: str | Path | None = None,  # stock_data.csv; default ../shared/data/stocks/stock_data.csv
-    time_budget: float | None = None,  # training seconds per seed (default 600, quick 60)
+    time_budget: float | None = None,  # seconds of each seed's whole fit (default 600, quick 60)
     budget: float | None = None,  # the same, as passed by `polemos bench stocks --budget S`
     discriminative_iterations: int | None = None,  # default 2000 (quick 500)
     predictive_iterations: int | None = None,  # default 5000 (quick 1000)
@@ -298,7 +298,7 @@ def run_sp500_facts(
     paths: int | None = None,  # generated paths (default 500)
     steps: int | None = None,  # steps per path (default 4000)
     window: int = 64,  # GAN training window, in days
-    time_budget: float | None = None,  # training seconds per seed (default: no limit, quick 60)
+    time_budget: float | None = None,  # seconds of each seed's whole fit (default: no limit, quick 60)
     budget: float | None = None,  # the same, as passed by `polemos bench sp500-facts --budget S`
     threads: int = 2,  # torch CPU threads
     train_end: str | None = None,  # out of sample: fit on closes up to this date, score on the later returns
@@ -522,7 +522,7 @@ def run_ff_panel(
     steps: int | None = None,  # months per path (default: the real series' length, 1,109)
     window: int = 24,  # GAN training window, in months
     max_lag: int = 24,  # ACF / leverage lags 1..max_lag, in months
-    time_budget: float | None = None,  # training seconds per seed (default: no limit, quick 5)
+    time_budget: float | None = None,  # seconds of each seed's whole fit (default: no limit, quick 5)
     budget: float | None = None,  # the same, as passed by `polemos bench ff-panel --budget S`
     threads: int = 2,  # torch CPU threads
     train_steps: int | None = None,  # training steps per seed (default 6,000 without a time budget)
@@ -733,7 +733,7 @@ def run_scenarios(
     scenarios: int | None = None,  # K scenarios per origin (default 200, quick 50)
     origin_stride: int | None = None,  # days between forecast origins (default H: disjoint targets; quick 4 H)
     train_fraction: float = 0.8,  # leading share of the returns used for training; origins lie after it
-    time_budget: float | None = None,  # training seconds per seed (default: no limit, quick 5)
+    time_budget: float | None = None,  # seconds of each seed's whole fit (default: no limit, quick 5)
     budget: float | None = None,  # the same, as passed by `polemos bench scenarios --budget S`
     threads: int = 2,  # torch CPU threads
     train_steps: int | None = None,  # training steps per seed (default 20,000 without a time budget)
@@ -891,7 +891,7 @@ def script_main(name: str, argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=f"Runs the {name!r} benchmark and prints its JSON record.")
     parser.add_argument("--seeds", type=int, default=3, help="models trained, one per seed")
     parser.add_argument("--quick", action="store_true", help="reduced protocol (smoke run, not comparable)")
-    parser.add_argument("--time-budget", type=float, default=None, help="training seconds per seed")
+    parser.add_argument("--time-budget", type=float, default=None, help="seconds per seed for the whole fit")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON record here")
     parser.add_argument(

@@ -291,7 +291,8 @@ class TrainingSummary:
 
     Attributes:
         steps: Discriminator/generator step pairs taken.
-        seconds: Wall-clock training time.
+        seconds: Wall-clock time from the first training step to the end of the fit (selection checks and
+            calibration included).
         windows: Training windows.
         final_d_loss: Discriminator loss of the last step.
         final_g_loss: Generator loss of the last step.
@@ -308,6 +309,7 @@ class TrainingSummary:
     notes: tuple[str, ...] = field(default=())
     selected_step: int | None = None
     selection: tuple[tuple[int, float], ...] = field(default=())
+    fit_seconds: float | None = None  # the whole fit: preparing the data, training and calibration
 
 
 @dataclass
@@ -597,7 +599,7 @@ class SeriesGAN:
         labels: Sequence[int] | np.ndarray | None = None,  # one class per sequence (window sets only)
         context_length: int = 0,  # leading steps given as context; the generator learns to continue them
         steps: int = 5000,  # maximum discriminator/generator step pairs
-        time_budget: float | None = None,  # stop after this many seconds of training
+        time_budget: float | None = None,  # wall-clock seconds for the whole fit
         nan_policy: str = "drop-windows",  # see polemos.series.data.validate_table
         time_column: str | None = None,  # time-stamp column of a DataFrame; None auto-detects
         verbose: bool = False,  # print the losses every 10% of the steps
@@ -620,8 +622,10 @@ class SeriesGAN:
             context_length: Leading steps of each window given as context; the generator learns to continue
                 them (scenarios: ``sample(context=...)``).
             steps: Most discriminator/generator step pairs.
-            time_budget: Seconds of training (preprocessing excluded); whichever of ``steps`` and this comes
-                first ends training.
+            time_budget: Wall-clock seconds for the whole fit (preparing the data, training, the last selection
+                check and calibration included, as in :meth:`TabularGAN.fit`): training stops early enough to
+                finish within it, after at least one step. Whichever of ``steps`` and this comes first ends
+                training.
             nan_policy: ``"drop-windows"`` (windows holding a gap are dropped), ``"ffill"``, ``"interpolate"``
                 or ``"raise"`` (see :func:`polemos.series.data.validate_table`).
             time_column: The time-stamp column of a DataFrame; None detects it.
@@ -634,6 +638,7 @@ class SeriesGAN:
         Raises:
             PolemosError: On bad input (see :mod:`polemos.series.data`) or inconsistent options.
         """
+        fit_start = time.perf_counter()
         config = self.config
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
@@ -845,17 +850,23 @@ class SeriesGAN:
             return torch.cat([fake[chosen], fake[tilted:]])
 
         start = time.perf_counter()
+        deadline = math.inf if time_budget is None else fit_start + time_budget  # at least one step is trained
+        # measured as training goes: what one step and one selection check take; after the loop come the last check
+        # and, per calibration, a draw of the same paths as a check
+        step_seconds = check_seconds = 0.0
+        after_training = 1 + int(config.calibrate_scale) + int(config.calibrate_covariance)
         d_loss_value = g_loss_value = math.nan
         step = 0
         samples_seen = 0
         # the bar counts towards `steps`; a time budget may end training before it fills
         with progress_bar(steps, "training", progress) as advance:
             for step in range(1, steps + 1):  # noqa: B007 (step is reported after the loop)
+                step_start = time.perf_counter()
                 if config.lr_schedule != "constant":
-                    # progress: the fraction of the steps or of the time budget used, whichever is larger
+                    # progress: the fraction of the steps or of the training time available, whichever is larger
                     done = (step - 1) / steps
                     if time_budget is not None:
-                        done = max(done, (time.perf_counter() - start) / max(time_budget, 1e-9))
+                        done = max(done, (step_start - start) / max(deadline - start, 1e-9))
                     factor = lr_schedule_factor(config.lr_schedule, done, config.lr_final)
                     for optimizer, base_lr in (
                         (g_optimizer, config.generator_lr),
@@ -921,9 +932,16 @@ class SeriesGAN:
                     )
                 if verbose and step % max(1, steps // 10) == 0:
                     print(f"step {step}: d_loss {d_loss_value:.4f} g_loss {g_loss_value:.4f}", flush=True)
-                out_of_time = time_budget is not None and time.perf_counter() - start > time_budget
+                now = time.perf_counter()
+                step_seconds = now - step_start
+                # stop if another step would leave no time for what follows training
+                out_of_time = now + step_seconds + after_training * check_seconds > deadline
                 if selector is not None and (step % config.select_every == 0 or out_of_time or step == steps):
                     selector.check(step, averaged(), self._to_data_space)
+                    check_seconds = max(check_seconds, time.perf_counter() - now)
+                    # just checked: continue only if one more step still leaves time for a last check and calibration
+                    later = time.perf_counter() + step_seconds + after_training * check_seconds
+                    out_of_time = out_of_time or later > deadline
                     # early stopping: select_patience steps since the best check without a better one
                     out_of_patience = 0 < config.select_patience <= step - (selector.best_step or 0)
                 else:
@@ -969,6 +987,7 @@ class SeriesGAN:
             notes=prepared.notes,
             selected_step=selector.best_step if selector is not None else None,
             selection=tuple(selector.history) if selector is not None else (),
+            fit_seconds=time.perf_counter() - fit_start,
         )
         return self
 

@@ -1,8 +1,43 @@
 """polemos.tabular: synthetic tables with a conditional GAN (``TabularGAN``) and their evaluation."""
 
-from polemos.tabular.evaluate import evaluate
-from polemos.tabular.layout import ColumnSpan
-from polemos.tabular.synthesizer import FitReport, TabularConfig, TabularGAN
-from polemos.tabular.transformer import Bounds, TableTransformer
+from __future__ import annotations
 
-__all__ = ["Bounds", "ColumnSpan", "FitReport", "TableTransformer", "TabularConfig", "TabularGAN", "evaluate"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# bound now: importing the submodule of the same name would otherwise shadow the function (numpy and pandas only)
+from polemos.tabular.evaluate import evaluate
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time, __getattr__ imports on first use
+    from polemos.tabular.layout import ColumnSpan
+    from polemos.tabular.synthesizer import FitReport, TabularConfig, TabularGAN
+    from polemos.tabular.transformer import Bounds, TableTransformer
+
+# name -> module; imported on first use, so that `polemos tabular --help` starts without loading torch
+_EXPORTS = {
+    "ColumnSpan": "polemos.tabular.layout",
+    "FitReport": "polemos.tabular.synthesizer",
+    "TabularConfig": "polemos.tabular.synthesizer",
+    "TabularGAN": "polemos.tabular.synthesizer",
+    "Bounds": "polemos.tabular.transformer",
+    "TableTransformer": "polemos.tabular.transformer",
+}
+__all__ = [
+    "Bounds",
+    "ColumnSpan",
+    "FitReport",
+    "TableTransformer",
+    "TabularConfig",
+    "TabularGAN",
+    "evaluate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'polemos.tabular' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
