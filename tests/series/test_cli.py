@@ -418,6 +418,10 @@ def test_sample_context_errors_name_the_cli_flags(tmp_path, saved_models) -> Non
     frame.to_csv(gappy, index=False)
     result = runner.invoke(app, ["sample", context_model, "--out", out, "--context", str(gappy), "--n", "2"])
     assert result.exit_code == 0, result.output
+    short = tmp_path / "short.csv"
+    frame.tail(4).to_csv(short, index=False)  # 4 prices: 3 returns, the model continues 4
+    message = _error(["sample", context_model, "--out", out, "--context", str(short), "--overwrite"])
+    assert "has 4 price rows; the model continues 4 returns, which take 5 prices: give the last 5 rows" in message
 
 
 def test_price_scenarios_start_from_the_context_files_last_price(tmp_path, saved_models) -> None:

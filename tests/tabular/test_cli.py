@@ -244,3 +244,24 @@ def test_fit_and_sample_keep_the_decimals_of_the_table(tmp_path: Path) -> None:
     for name in ("generator.safetensors", "model.json"):
         assert (model_dir / name).stat().st_mode & 0o777 == 0o666 & ~umask, name  # safetensors alone: 0600
     assert written["gain"].str.split(".").str[1].str.len().max() <= 2
+
+
+def test_fit_options_set_config_fields_and_bad_ones_fail_before_reading_the_table(
+    tmp_path: Path, data_csv: Path
+) -> None:
+    model_dir = tmp_path / "model"
+    tiny = ["-o", "generator_hidden=[16]", "-o", "discriminator_hidden=[16]", "-o", "batch_size=20"]
+    arguments = ["fit", str(data_csv), "--out", str(model_dir), "--epochs", "1", "--quiet", *tiny]
+    result = runner.invoke(app, [*arguments, "-o", "calibrate=false", "-o", "noise_dim=8"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((model_dir / "model.json").read_text())["config"]
+    assert saved["calibrate"] is False and saved["noise_dim"] == 8 and saved["generator_hidden"] == [16]
+    missing = str(tmp_path / "missing.csv")  # the table would fail later: the options are checked first
+    for option, fragment in (
+        ("noise_dim=abc", "option noise_dim must be an integer"),
+        ("nosie_dim=8", "unknown TabularGAN option(s) ['nosie_dim']"),
+        ("seed=3", "-o seed=... is set by --seed; use --seed instead"),
+        ("calibrate", "--option KEY=VALUE"),
+    ):
+        assert fragment in str(_error(["fit", missing, "--out", str(tmp_path / "m"), "-o", option]))
+    assert not (tmp_path / "m").exists()

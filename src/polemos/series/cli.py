@@ -176,7 +176,13 @@ def fit(
     ] = None,
     context_length: Annotated[int, typer.Option(help="Leading steps given as context (scenarios).")] = 0,
     steps: Annotated[int, typer.Option(help="Maximum training steps.")] = 5000,
-    time_budget: Annotated[float | None, typer.Option(help="Stop training after S seconds.")] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Wall-clock seconds for the whole fit (preparing the data and calibration included); training "
+            "stops early enough to finish within it."
+        ),
+    ] = None,
     nan_policy: Annotated[str, typer.Option(help="drop-windows | ffill | interpolate | raise")] = "drop-windows",
     time_column: Annotated[str | None, typer.Option(help="Time-stamp column (default: auto-detect).")] = None,
     loss: Annotated[str | None, typer.Option(help="Adversarial loss name (default: SeriesGANConfig's).")] = None,
@@ -201,6 +207,8 @@ def fit(
 
     check_seed(seed)
     options = dict(parse_key_value(text, "--option KEY=VALUE", "hidden=32") for text in option or [])
+    if "seed" in options:
+        raise PolemosError("-o seed=... is set by --seed; use --seed instead")
     options.update({name: value for name, value in (("loss", loss), ("penalty", penalty)) if value})
     gan = SeriesGAN(seed=seed, **options)  # bad -o values fail here, before any work
     if steps < 1:
@@ -236,7 +244,8 @@ def fit(
     if replacing:
         typer.echo(f"note: replaced the series model that was in {out} (--overwrite)", err=True)
     typer.echo(
-        f"trained {summary.steps} steps in {summary.seconds:.1f} s on {summary.windows} windows "
+        f"trained {summary.steps} steps in {summary.seconds:.1f} s (whole fit {summary.fit_seconds:.1f} s) on "
+        f"{summary.windows} windows "
         f"of {window} x {len(table.columns)}; saved to {out}"
     )
     if summary.selected_step is not None and summary.selection:
@@ -299,7 +308,12 @@ def sample(
         values = log_returns(table.values) if from_prices else table.values
         context_length = gan.meta["context_length"]
         if len(values) < context_length:
-            raise PolemosError(f"the context file has {len(values)} usable rows; the model needs {context_length}")
+            if from_prices:  # the model continues L log returns, and L returns need L + 1 prices
+                raise PolemosError(
+                    f"the context file has {len(table.values)} price rows; the model continues {context_length} "
+                    f"returns, which take {context_length + 1} prices: give the last {context_length + 1} rows"
+                )
+            raise PolemosError(f"the context file has {len(values)} rows; the model needs the last {context_length}")
         context_values = values[-context_length:]
         used = context_length + 1 if from_prices else context_length  # L returns need L + 1 prices
         missing = int(np.isnan(table.values[-used:]).sum())

@@ -135,12 +135,21 @@ def fit(
             "by a classifier head trained on the real rows (better train-on-synthetic scores).",
         ),
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-o",
+            help="Any TabularConfig field as KEY=VALUE, VALUE in YAML (e.g. -o batch_size=1000 -o calibrate=false).",
+        ),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a tabular model already in --out (never another kind).")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Fit a TabularGAN on DATA and save it to --out."""
+    from polemos.config import parse_key_value
     from polemos.tabular.synthesizer import TabularGAN
 
     check_seed(seed)
@@ -148,8 +157,13 @@ def fit(
     if epochs is not None and epochs <= 0:
         raise PolemosError(f"--epochs must be positive, got {epochs}; give a number >= 1")
     discrete_columns = [name.strip() for name in discrete.split(",") if name.strip()] if discrete else None
-    options = {name: value for name, value in (("loss", loss), ("penalty", penalty), ("target", target)) if value}
-    model = TabularGAN(seed=seed, verbose=not quiet, **options)
+    options = dict(parse_key_value(text, "--option KEY=VALUE", "batch_size=1000") for text in option or [])
+    for name in ("seed", "verbose"):
+        if name in options:
+            flag = "--seed" if name == "seed" else "--quiet"
+            raise PolemosError(f"-o {name}=... is set by {flag}; use {flag} instead")
+    options.update({name: value for name, value in (("loss", loss), ("penalty", penalty), ("target", target)) if value})
+    model = TabularGAN(seed=seed, verbose=not quiet, **options)  # bad -o values fail here, before any work
     # a bad --out fails now rather than after training
     replacing = check_model_folder(out, "tabular model", overwrite)
     frame = read_table(data)
