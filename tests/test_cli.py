@@ -434,3 +434,27 @@ def test_demo_defaults_to_a_new_folder_each_time(monkeypatch, tmp_path) -> None:
         and folders[0].startswith("runs/demo-")
         and len(folders[0]) == len("runs/demo-20261203-180000")
     )
+
+
+def test_sigterm_stops_training_like_ctrl_c_and_keeps_the_checkpoint(tmp_path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    settings = ["train.progress=false", "model.latent_dim=8", "train.checkpoint_every=1000000"]  # kept: step 0
+    command = [*POLEMOS, "train", "--steps", "1000000", "--out", str(out), *settings]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "model.json").exists() and time.monotonic() < deadline:  # the first checkpoint is written
+        time.sleep(0.2)
+    time.sleep(1.0)  # into training
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr[-2000:]
+    last_line = (stdout + stderr).strip().splitlines()[-1]
+    assert last_line.startswith("stopped by SIGTERM; the checkpoint of step 0 ") and "Traceback" not in stderr
+    assert f"is kept (continue with polemos train --resume {out})" in last_line
+    assert not list(out.rglob(".*.tmp")) and (out / "checkpoints" / "last.pt").is_file()
+    (out / "checkpoints" / ".last.pt.abc.tmp").write_bytes(b"half")  # as a SIGKILL mid-write would leave
+    result = run("train", "--resume", str(out), "--steps", "2")
+    assert result.returncode == 0 and not list(out.rglob(".*.tmp")), result.stderr[-2000:]

@@ -62,3 +62,16 @@ def test_models_say_what_they_are_in_a_notebook(tmp_path) -> None:
     # a TabularConfig is accepted in the first place, as SeriesGAN takes its config (it was read as constraints)
     table = TabularGAN(TabularConfig(seed=3, target="kind"), verbose=False)
     assert repr(table) == "TabularGAN(not fitted, target='kind', seed=3)" and table.bounds == {}
+
+
+def test_load_builds_on_the_cpu_whatever_the_default_device(tmp_path, tiny_digits_trainer) -> None:
+    import torch
+
+    run = tiny_digits_trainer(tmp_path / "run", 2, 16, ["model.latent_dim=8"])
+    torch.set_default_device("meta")  # a caller's setting: modules built under it hold no data
+    try:
+        generator = polemos.load(run)
+    finally:
+        torch.set_default_device("cpu")
+    images = generator.sample(4, seed=0)
+    assert images.device.type == "cpu" and images.shape == (4, 1, 8, 8) and torch.isfinite(images).all()

@@ -14,7 +14,7 @@ def load(run_dir: str | _Path) -> _Any:
 
     Example:
         >>> import polemos
-        >>> generator = polemos.load("runs/demo")
+        >>> generator = polemos.load("runs/digits")
         >>> images = generator.sample(16)  # floats in [-1, 1], shape (16, C, R, R)
 
     Args:
@@ -29,11 +29,18 @@ def load(run_dir: str | _Path) -> _Any:
     Raises:
         PolemosError: If the folder holds no model polemos can read.
     """
-    from polemos.checks import saved_model_kind
+    import torch
+
     from polemos.plugins import load_plugins
 
     load_plugins()  # a run trained with a plugin's model needs it registered to rebuild the generator
-    folder = _Path(run_dir)
+    with torch.device("cpu"):  # built on the CPU whatever the caller's default device (set_default_device)
+        return _load(_Path(run_dir))
+
+
+def _load(folder: _Path) -> _Any:
+    from polemos.checks import saved_model_kind
+
     kind = saved_model_kind(folder)
     if kind == "tabular model":
         from polemos.tabular import TabularGAN

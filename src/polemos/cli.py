@@ -10,7 +10,9 @@ import difflib
 import importlib
 import inspect
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -569,19 +571,46 @@ def _usage_error_line(error: Any) -> str:
     return " ".join(f"{message.rstrip('.')}{help_hint}".split())
 
 
-def _interrupted_line(args: list[str]) -> str:
-    """What a Ctrl-C leaves behind: only ``train`` and ``demo`` keep checkpoints that can be resumed."""
+def _interrupted_line(args: list[str], how: str = "interrupted") -> str:
+    """What a Ctrl-C or SIGTERM leaves behind: only ``train`` and ``demo`` keep checkpoints that can be resumed."""
     command = next((arg for arg in args if not arg.startswith("-")), "")
     if command not in ("train", "demo"):
-        return "interrupted"
+        return how
     out = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("--out", "--resume")), None)
     run = escape(out) if out is not None else "RUN"
-    return f"interrupted; the last checkpoint is kept (continue with polemos train --resume {run})"
+    step = _run_step(Path(out)) if out is not None else None
+    kept = "the last checkpoint" if step is None else f"the checkpoint of step {step}"
+    return f"{how}; {kept} is kept (continue with polemos train --resume {run})"
+
+
+_TERMINATED = False  # set when SIGTERM arrived: a scheduler's stop or a preemption, not a Ctrl-C
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    """Turns SIGTERM into the Ctrl-C path: the step in progress unwinds, temporary files are removed, and the
+    last checkpoint stays as it was (the default action ended the process wherever it was)."""
+    global _TERMINATED
+    _TERMINATED = True
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``polemos`` command: one-line errors with exit code 2 for user mistakes."""
     args = sys.argv[1:] if argv is None else list(argv)
+    if threading.current_thread() is not threading.main_thread():  # signal handlers can only be set there
+        _main(args)
+        return
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        _main(args)
+    finally:  # main() called from Python (tests, notebooks) leaves the caller's handler as it was
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: list[str]) -> None:
+    """Runs the command of ``args``; exits with its code (2 for user mistakes, 130 / 143 when stopped)."""
+    global _TERMINATED
+    _TERMINATED = False
     _mount_sub_apps(args)
     try:
         from polemos.plugins import load_plugins
@@ -602,7 +631,10 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         code = 130
     if code == 130:  # typer turns Ctrl-C into exit code 130
-        console.print(_interrupted_line(args), highlight=False, soft_wrap=True)
+        if _TERMINATED:
+            code = 143  # 128 + SIGTERM, as the default action would have exited
+        how = "stopped by SIGTERM" if _TERMINATED else "interrupted"
+        console.print(_interrupted_line(args, how), highlight=False, soft_wrap=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 

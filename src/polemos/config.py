@@ -106,7 +106,7 @@ class TrainConfig(_Section):
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
     devices: int | Literal["auto"] = "auto"  # processes (GPUs) per node
     num_nodes: int = Field(1, ge=1)
-    strategy: Literal["auto", "ddp", "ddp_spawn", "single_device"] = "auto"
+    strategy: Literal["auto", "ddp", "single_device"] = "auto"  # not ddp_spawn: it needs the loop as a function
     precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
     num_threads: int | None = Field(None, ge=1)  # torch intra-op threads per process; None: cores / processes
     loggers: list[Literal["jsonl", "csv", "tensorboard", "wandb"]] = ["jsonl", "csv", "tensorboard", "wandb"]
@@ -141,10 +141,11 @@ class EvalConfig(_Section):
     """Evaluation during training (off by default: it can dominate short CPU runs)."""
 
     every: int | None = Field(None, ge=1)  # G steps between evaluations; None: off
-    metric: str = "kid"  # a registered metric (see `polemos list`); its first value ranks checkpoints
+    metric: str = "kid"  # a registered metric (see `polemos list`); ranks checkpoints: fid, kid (lower), prdc
+    # (by coverage, higher), 1nn (nearest 0.5) — polemos.metrics.better.RANKED_BY
     n: int = Field(1000, ge=10)  # generated and reference samples per evaluation
     extractor: str = "auto"  # "auto" (a domain classifier trained on the data), "pixels", or a file path
-    keep_best: bool = True  # keep checkpoints/best.pt at the best value so far (lower is better)
+    keep_best: bool = True  # keep checkpoints/best.pt at the best evaluation so far (ranked as above)
     early_stop_patience: int | None = Field(None, ge=1)  # stop after this many evaluations without improvement
 
 

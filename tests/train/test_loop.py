@@ -272,3 +272,65 @@ def test_training_time_carries_on_across_a_resume(tmp_path, monkeypatch) -> None
     assert times == sorted(times) and times[3] > times[2]
     state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
     assert state["seconds_trained"] >= times[-1]
+
+
+def test_resume_drops_the_rows_a_stopped_session_logged_after_its_checkpoint(tmp_path) -> None:
+    run = tmp_path / "run"
+    make_trainer(make_config(run, steps=6)).fit()  # rows at 2, 4, 6; last.pt at 6
+    # as if the session had gone on to step 8 and been killed before its next checkpoint
+    with (run / "metrics.jsonl").open("a") as file:
+        file.write(json.dumps({"step": 8, "Loss/D/adversarial": 9.9}) + "\n" + '{"step": 10, "Loss/D/adv')
+    with (run / "metrics.csv").open("a") as file:
+        file.write("8" + "," * (len((run / "metrics.csv").read_text().splitlines()[0].split(",")) - 1) + "\n")
+    (run / "events.jsonl").write_text(json.dumps({"step": 8, "kind": "collapse", "message": "x"}) + "\n")
+    make_trainer(make_config(run, steps=10)).fit(resume=True)
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 8, 10]
+    assert 9.9 not in [json.loads(line).get("Loss/D/adversarial") for line in (run / "metrics.jsonl").open()]
+    csv_steps = [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()[1:]]
+    assert csv_steps == ["2", "4", "6", "8", "10"]
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    assert all(event["message"] != "x" for event in events)  # the resumed session's own alarms only
+
+
+def test_resume_on_another_number_of_processes_is_refused_before_anything_is_written(tmp_path) -> None:
+    from polemos.errors import PolemosError
+
+    run = tmp_path / "run"
+    trainer = make_trainer(make_config(run, steps=2))
+    trainer.fit()
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    state["world_size"] = 2
+    with pytest.raises(PolemosError, match=r"trained on 2 process\(es\) and would resume on 1; .* --devices 2"):
+        make_trainer(make_config(run, steps=4)).load_state_dict(state)
+
+
+def test_each_rank_keeps_its_own_data_position(tmp_path) -> None:
+    trainer = make_trainer(make_config(tmp_path / "run", steps=2))
+    state = trainer.state_dict()
+    assert state["sampler_per_rank"].tolist() == [[state["sampler"]["epoch"], state["sampler"]["cursor"]]]
+    state["sampler_per_rank"] = torch.tensor([[3, 5]])
+    trainer.load_state_dict(state)
+    assert trainer.sampler.state_dict() == {"epoch": 3, "cursor": 5}
+
+
+@pytest.mark.parametrize(
+    ("metric", "records", "kept_at"),
+    [
+        # prdc writes precision/recall/density/coverage records, none named "prdc": ranked by coverage, higher
+        ("prdc", [{"precision": 0.9, "coverage": 0.2}, {"precision": 0.1, "coverage": 0.7}, {"coverage": 0.5}], 4),
+        # the 1-NN accuracy is best at 0.5, not at its lowest
+        ("1nn", [{"1nn": 0.9}, {"1nn": 0.3}, {"1nn": 0.55}], 6),
+    ],
+)
+def test_checkpoints_are_ranked_the_way_each_metric_is_better(tmp_path, metric, records, kept_at) -> None:
+    batches = iter(records)
+
+    def fake_evaluate(generator, step):
+        return [{"metric": name, "value": value, "extractor_id": "test"} for name, value in next(batches).items()]
+
+    config = make_config(tmp_path / "run", "eval.every=2", f"eval.metric={metric}", steps=6)
+    trainer = make_trainer(config)
+    trainer.task.evaluate = fake_evaluate
+    trainer.fit()
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")["step"] == kept_at

@@ -27,6 +27,7 @@ from polemos.game.objective import GameObjective, PhaseBatch
 from polemos.game.penalties import get_penalty
 from polemos.game.phases import Phase, PhaseKind, build_schedule, due
 from polemos.game.schedules import lr_schedule_factor
+from polemos.metrics.better import ranking_loss
 from polemos.stats import StatsCollector, report
 from polemos.train import checkpoint as ckpt
 from polemos.train.health import EventLog, HealthEvent, HealthMonitor, all_finite, mean_pairwise_distance
@@ -242,6 +243,12 @@ class Trainer:
         if self.fabric.world_size > 1:  # every process's RNG, so each resumes its own stream
             torch_states = self.fabric.all_gather(rng["torch"].to(self.fabric.device)).cpu()
         rng["torch_per_rank"] = torch_states
+        # every process's data position: with a dataset that does not split evenly, the ranks' shares differ in
+        # length and their cursors drift apart after the first pass
+        position = self.sampler.state_dict()
+        positions = torch.tensor([[position["epoch"], position["cursor"]]], dtype=torch.int64)
+        if self.fabric.world_size > 1:
+            positions = self.fabric.all_gather(positions[0].to(self.fabric.device)).cpu().reshape(-1, 2)
         augment_state = getattr(self.task.augment, "state_dict", lambda: {})()
         return {
             "step": self.step,
@@ -251,7 +258,8 @@ class Trainer:
             "optimizer_generator": self.optimizer_generator.state_dict(),
             "optimizer_discriminator": self.optimizer_discriminator.state_dict(),
             "augment": augment_state,
-            "sampler": self.sampler.state_dict(),
+            "sampler": position,
+            "sampler_per_rank": positions,
             "rng": rng,
             "world_size": self.fabric.world_size,
             "lr_scale": self.lr_scale,
@@ -261,7 +269,18 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restores a state written by :meth:`state_dict`."""
+        """Restores a state written by :meth:`state_dict`.
+
+        Raises:
+            PolemosError: When the state was written by another number of processes (the batch, the data shards
+                and the random streams would not continue as they were).
+        """
+        saved_world_size = int(state.get("world_size", 1))
+        if saved_world_size != self.fabric.world_size:
+            raise PolemosError(
+                f"this run trained on {saved_world_size} process(es) and would resume on {self.fabric.world_size}; "
+                f"exact resume needs the same: pass --devices {saved_world_size} (train.devices x train.num_nodes)"
+            )
         self.task.generator.load_state_dict(state["generator"])
         self.task.discriminator.load_state_dict(state["discriminator"])
         if self.ema is not None and state.get("generator_ema") is not None:
@@ -270,14 +289,19 @@ class Trainer:
         self.optimizer_discriminator.load_state_dict(state["optimizer_discriminator"])
         if hasattr(self.task.augment, "load_state_dict"):
             self.task.augment.load_state_dict(state.get("augment", {}))
-        self.sampler.load_state_dict(state["sampler"])
+        positions = state.get("sampler_per_rank")
+        if positions is not None and len(positions) == self.fabric.world_size:
+            epoch, cursor = (int(value) for value in positions[self.fabric.global_rank])
+            self.sampler.load_state_dict({"epoch": epoch, "cursor": cursor})
+        else:  # checkpoints written before the positions of all ranks were kept
+            self.sampler.load_state_dict(state["sampler"])
         self.step = int(state["step"])
         self.lr_scale = float(state.get("lr_scale", 1.0))
         self.best_value = state.get("best_value")
         self._apply_lr_scale()
         rng = dict(state["rng"])
         per_rank = rng.get("torch_per_rank")
-        if per_rank is not None and per_rank.ndim == 2 and state.get("world_size") == self.fabric.world_size:
+        if per_rank is not None and per_rank.ndim == 2:
             rng["torch"] = per_rank[self.fabric.global_rank].clone()
         ckpt.restore_rng_state(rng)
 
@@ -309,6 +333,10 @@ class Trainer:
         """Loads ``checkpoints/last.pt`` of the run folder; its training time carries on in ``Time/seconds``."""
         state = ckpt.load_checkpoint(self.run_dir / "checkpoints" / ckpt.LAST)
         self.load_state_dict(state)
+        if self.fabric.global_rank == 0:  # half-written files of a session that was killed (SIGKILL, power)
+            for folder in (self.run_dir, self.run_dir / "checkpoints", self.run_dir / "samples"):
+                for stale in folder.glob(".*.tmp"):
+                    stale.unlink(missing_ok=True)
         # not in load_state_dict: a rollback within this session must not count the time before it twice
         self._seconds_before = float(state.get("seconds_trained", 0.0))
 
@@ -354,7 +382,8 @@ class Trainer:
             atomic_write(self.run_dir / "config.json", lambda path: path.write_text(self.config.to_json()))
         if not resume:
             self.save()  # the first "last good" state, for rollbacks
-        sinks = open_sinks(self.run_dir, train.loggers, self.config.to_dict()) if is_main else []
+        resume_step = self.step if resume else None
+        sinks = open_sinks(self.run_dir, train.loggers, self.config.to_dict(), resume_step) if is_main else []
         collector = StatsCollector(
             (lambda tensor: fabric.all_reduce(tensor, reduce_op="mean")) if fabric.world_size > 1 else None
         )
@@ -499,14 +528,15 @@ class Trainer:
         network = self.ema.module if self.ema is not None else self.task.generator
         records = self.task.evaluate(network, self.step)
         evaluation = self.config.eval
-        value = None
+        values: dict[str, float] = {}
         for record in records:
             for sink in sinks:
                 sink.write(self.step, {"kind": "eval", **record})
-            if value is None and record.get("metric") == evaluation.metric:
-                value = float(record["value"])
-        if value is None:
+            values.setdefault(str(record.get("metric")), float(record["value"]))
+        ranked = ranking_loss(evaluation.metric, values)
+        if ranked is None:
             return
+        value, ranked_name = ranked
         if self.best_value is None or value < self.best_value:
             self.best_value, self.evals_since_best = value, 0
             if evaluation.keep_best:
@@ -525,7 +555,7 @@ class Trainer:
                                 self.step,
                                 "early_stop",
                                 f"{evaluation.metric} did not improve for {patience} evaluations "
-                                f"(best {self.best_value:.5g})",
+                                f"(best {ranked_name} {self.best_value:.5g})",
                             )
                         ]
                     )

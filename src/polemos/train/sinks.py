@@ -43,6 +43,55 @@ def end_partial_line(path: str | os.PathLike) -> None:
         return
 
 
+def _row_step(line: str) -> int | None:
+    """The step of a JSON line, or None when the line is not a whole record."""
+    try:
+        record = json.loads(line)
+        return int(record["step"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def drop_rows_after(run_dir: Path, step: int) -> None:
+    """Removes the rows of steps after ``step`` from the run's metrics and events files.
+
+    A resumed run continues from its last checkpoint; rows logged after it by the session that stopped (an
+    interrupt, a crash) would otherwise stand beside the resumed session's rows for the same steps.
+    """
+    from polemos.files import atomic_write
+
+    for name in ("metrics.jsonl", "events.jsonl"):
+        path = run_dir / name
+        if not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if (row_step := _row_step(line)) is not None and row_step <= step]
+        if len(kept) != len(lines):
+            atomic_write(path, lambda target, kept=kept: target.write_text("".join(f"{line}\n" for line in kept)))
+    path = run_dir / "metrics.csv"
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8") as file:
+            reader = csv.DictReader(file)
+            columns, rows = list(reader.fieldnames or []), list(reader)
+
+        def kept_row(row: dict[str, str]) -> bool:
+            try:
+                return float(row.get("step") or "nan") <= step
+            except ValueError:
+                return False
+
+        kept_rows = [row for row in rows if kept_row(row)]
+        if columns and len(kept_rows) != len(rows):
+
+            def write(target: Path) -> None:
+                with target.open("w", newline="", encoding="utf-8") as file:
+                    writer = csv.DictWriter(file, fieldnames=columns)
+                    writer.writeheader()
+                    writer.writerows(kept_rows)
+
+            atomic_write(path, write)
+
+
 class JsonlSink:
     """Appends one JSON object per row to ``RUN/metrics.jsonl`` (always on); flushed at every row."""
 
@@ -107,10 +156,11 @@ class CsvSink:
 class TensorBoardSink:
     """Scalars to ``RUN/tensorboard`` (only when the tensorboard package is installed)."""
 
-    def __init__(self, log_dir: str | os.PathLike) -> None:
+    def __init__(self, log_dir: str | os.PathLike, purge_step: int | None = None) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
-        self._writer = SummaryWriter(log_dir=str(log_dir))
+        # purge_step: events from this step on, left by a session that stopped, are hidden (a resumed run)
+        self._writer = SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
 
     def write(self, step: int, row: dict[str, Any]) -> None:
         for key, value in row.items():
@@ -151,8 +201,19 @@ def available_sinks() -> list[str]:
     return names
 
 
-def open_sinks(run_dir: Path, wanted: Iterable[str], config: dict[str, Any]) -> list[Sink]:
-    """Opens the wanted sinks that are installed; JSONL is always on."""
+def open_sinks(
+    run_dir: Path, wanted: Iterable[str], config: dict[str, Any], resume_step: int | None = None
+) -> list[Sink]:
+    """Opens the wanted sinks that are installed; JSONL is always on.
+
+    Args:
+        run_dir: The run folder.
+        wanted: Sink names (``train.loggers``).
+        config: The run's config, for W&B.
+        resume_step: The step a resumed run continues from: rows after it are dropped first.
+    """
+    if resume_step is not None:
+        drop_rows_after(run_dir, resume_step)
     installed = set(available_sinks())
     names = ["jsonl"] + [name for name in wanted if name != "jsonl" and name in installed]
     sinks: list[Sink] = []
@@ -162,7 +223,8 @@ def open_sinks(run_dir: Path, wanted: Iterable[str], config: dict[str, Any]) -> 
         elif name == "csv":
             sinks.append(CsvSink(run_dir / "metrics.csv"))
         elif name == "tensorboard":
-            sinks.append(TensorBoardSink(run_dir / "tensorboard"))
+            purge_step = None if resume_step is None else resume_step + 1
+            sinks.append(TensorBoardSink(run_dir / "tensorboard", purge_step))
         elif name == "wandb":
             sinks.append(WandbSink(run_dir, config))
     return sinks
