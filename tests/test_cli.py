@@ -183,6 +183,16 @@ def test_out_that_is_a_file_or_inside_the_data_folder_is_refused(capsys, tmp_pat
     assert sorted(path.name for path in images.iterdir()) == ["0.png", "1.png"]
 
 
+def test_out_holding_files_a_run_writes_is_refused(capsys, tmp_path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "report.html").write_text("<p>my own report</p>")
+    (folder / "notes.txt").write_text("kept")  # other files are fine: only names a run writes are refused
+    result = run_main(capsys, "train", "--steps", "1", "--out", str(folder))
+    assert_one_line(result, "already holds report.html, which a run writes; choose a new or empty --out folder")
+    assert (folder / "report.html").read_text() == "<p>my own report</p>" and len(list(folder.iterdir())) == 2
+
+
 def test_out_under_a_file_is_one_line_before_training(capsys, tmp_path) -> None:
     precious = tmp_path / "precious.txt"
     precious.write_text("precious")
@@ -329,14 +339,21 @@ def test_printed_errors_keep_square_brackets(capsys, monkeypatch, tmp_path) -> N
     ("args", "expected"),
     [
         (
-            ("train", "--data", "digits", "--out", "runs/x"),
-            "interrupted; the last checkpoint is kept (continue with polemos train --resume runs/x)",
+            ("train", "--data", "digits", "--out", "RUN"),
+            "interrupted; the checkpoint of step 3 is kept (continue with polemos train --resume RUN)",
+        ),
+        (
+            ("train", "--data", "digits", "--out", "runs/never-written"),
+            "interrupted before the first checkpoint was written: nothing to resume",
         ),
         (("series", "fit", "prices.csv", "--out", "runs/y"), "interrupted"),
     ],
 )
-def test_ctrl_c_says_what_is_kept_only_where_a_checkpoint_is(capsys, monkeypatch, args, expected) -> None:
+def test_ctrl_c_says_what_is_kept_only_where_a_checkpoint_is(capsys, monkeypatch, tiny_run, args, expected) -> None:
     import polemos.cli as cli
+
+    args = tuple(str(tiny_run) if arg == "RUN" else arg for arg in args)
+    expected = expected.replace("RUN", str(tiny_run))
 
     def interrupted(**_: object) -> None:
         raise KeyboardInterrupt
@@ -458,3 +475,41 @@ def test_sigterm_stops_training_like_ctrl_c_and_keeps_the_checkpoint(tmp_path) -
     (out / "checkpoints" / ".last.pt.abc.tmp").write_bytes(b"half")  # as a SIGKILL mid-write would leave
     result = run("train", "--resume", str(out), "--steps", "2")
     assert result.returncode == 0 and not list(out.rglob(".*.tmp")), result.stderr[-2000:]
+
+
+def test_a_relative_data_path_is_recorded_absolute(capsys, tmp_path, monkeypatch) -> None:
+    np.save(tmp_path / "images.npy", np.zeros((20, 1, 8, 8), dtype=np.uint8))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(capsys, "train", "--data", "images.npy", "--dry-run", "--batch-size", "8")
+    assert code == 0, err
+    assert json.loads(out)["data"]["source"] == str(tmp_path.resolve() / "images.npy")  # --resume from anywhere
+
+
+def test_resume_with_more_steps_on_a_decaying_schedule_says_it_is_not_one_run(capsys, tiny_run, tmp_path) -> None:
+    run_copy = shutil.copytree(tiny_run, tmp_path / "run")
+    config = json.loads((run_copy / "config.json").read_text())
+    config["game"]["lr_schedule"] = "cosine"  # as a run trained with a decaying rate records it
+    (run_copy / "config.json").write_text(json.dumps(config))
+    code, out, err = run_main(capsys, "train", "--resume", str(run_copy), "--steps", "5", "train.progress=false")
+    assert code == 0, err
+    assert "note: game.lr_schedule=cosine spans train.steps; resuming with 5 steps instead of 3" in out + err
+
+
+def test_a_read_only_run_folder_is_one_line_for_resume_report_and_eval(capsys, tiny_run, tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    run_copy = shutil.copytree(tiny_run, tmp_path / "run")
+    write_bytes = Path.write_bytes
+
+    def read_only(self, data):  # as on a read-only mount (root ignores chmod): the write probe fails
+        if self.name.startswith(".polemos-write-check"):
+            raise OSError(30, "Read-only file system")
+        return write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", read_only)
+    for args in (
+        ("train", "--resume", str(run_copy), "--steps", "6"),
+        ("report", str(run_copy)),
+        ("eval", str(run_copy), "--extractor", "pixels", "--n", "20"),
+    ):
+        assert_one_line(run_main(capsys, *args), "(Read-only file system); choose a writable location")

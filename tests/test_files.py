@@ -45,3 +45,34 @@ def test_saved_grids_weights_and_models_are_readable_by_others(tmp_path, umask_0
     folder = gan.save(tmp_path / "series")
     for path in (grid, folder / "generator.safetensors", folder / "config.json"):
         assert mode(path) == 0o644, path
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (OSError(28, "No space left on device"), "No space left on device"),
+        (RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 1024 vs 960"), "unexpected pos"),
+        (OSError(30, "Read-only file system"), "Read-only file system"),
+    ],
+)
+def test_a_failed_write_is_one_line_and_keeps_the_old_file(tmp_path, error, reason) -> None:
+    from polemos.errors import PolemosError
+
+    target = atomic_write(tmp_path / "last.pt", lambda temporary: temporary.write_text("good state"))
+
+    def fail(temporary: Path) -> None:
+        temporary.write_text("half")
+        raise error
+
+    with pytest.raises(PolemosError, match=f"cannot write .*last.pt' \\(.*{reason}.*\\); free disk space") as caught:
+        atomic_write(target, fail)
+    assert "\n" not in str(caught.value)
+    assert target.read_text() == "good state" and [path.name for path in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_a_writer_bug_is_not_disguised_as_a_disk_problem(tmp_path) -> None:
+    def buggy(temporary: Path) -> None:
+        raise TypeError("unsupported type")
+
+    with pytest.raises(TypeError):
+        atomic_write(tmp_path / "x", buggy)

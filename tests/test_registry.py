@@ -84,3 +84,13 @@ def test_entries_that_would_fail_at_the_first_step_are_refused_when_registered(
     with pytest.raises(PolemosError, match=message):
         registry.add(name, entry)
     assert name not in registry
+
+
+def test_unknown_names_suggest_a_close_one_or_the_plugin_variable() -> None:
+    from polemos.errors import PolemosError
+    from polemos.game.losses import LOSSES
+
+    with pytest.raises(PolemosError, match=r"unknown loss 'hinj'; valid choices: .*; did you mean hinge\?$"):
+        LOSSES.get("hinj")
+    with pytest.raises(PolemosError, match=r"unknown loss 'my-lab-loss'; .*name its module in POLEMOS_PLUGINS$"):
+        LOSSES.get("my-lab-loss")

@@ -24,6 +24,7 @@ from rich.table import Table
 from polemos.checks import check_writable_folder
 from polemos.config import PRESETS, RunConfig, parse_key_value, resolve_config
 from polemos.errors import PolemosError
+from polemos.train import is_main_process
 
 if TYPE_CHECKING:
     from polemos.train.loop import TrainResult
@@ -70,6 +71,9 @@ def _mount_sub_apps(argv: list[str]) -> None:
 
 # Files of a run folder that a new run would overwrite or append to.
 _RUN_FILES = ("generator.safetensors", "model.json", "config.json", "metrics.jsonl")
+# Other names a run writes into its folder: a folder that holds any of them (a user's own report.html or
+# metrics.csv) would have them replaced or merged
+_RUN_OUTPUTS = ("metrics.csv", "events.jsonl", "report.html", "samples", "checkpoints", "tensorboard", "wandb")
 
 
 def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
@@ -93,6 +97,12 @@ def _check_new_run_folder(out: Path, data_source: str | None = None) -> None:
         raise PolemosError(
             f"{str(out)!r} already holds a run ({', '.join(found)}); choose a new --out folder "
             "(its files would be overwritten)"
+        )
+    others = [name for name in _RUN_OUTPUTS if (out / name).exists()]
+    if others and not restart:
+        raise PolemosError(
+            f"--out {str(out)!r} already holds {', '.join(others)}, which a run writes; choose a new or empty "
+            "--out folder"
         )
     if data_source is not None:
         from polemos.images.data import is_named_source
@@ -177,6 +187,16 @@ def _resume_config(run_dir: Path, flags: dict[str, Any], overrides: list[str]) -
             raise PolemosError(
                 f"--resume {str(run_dir)!r}: train.{key} differs from the run's; exact resume needs the same value"
             )
+    saved_steps = saved.get("train", {}).get("steps")
+    schedule = config.game.lr_schedule
+    if schedule not in (None, "constant") and saved_steps != config.train.steps and is_main_process():
+        # the learning rate follows step / train.steps: more steps lift it back up from where the run had taken it
+        console.print(
+            f"note: game.lr_schedule={schedule} spans train.steps; resuming with {config.train.steps} steps instead "
+            f"of {saved_steps} continues on a longer schedule, not as one {config.train.steps}-step run would",
+            highlight=False,
+            soft_wrap=True,
+        )
     return config
 
 
@@ -257,10 +277,14 @@ def train(
     _validate_names(run_config)
     if resume is not None:
         _check_run_data(resume, run_config.data.source, "resume")
+        check_writable_folder(resume, "--resume")  # checkpoints and logs are written into it
     else:
         from polemos.images.data import check_source
 
-        check_source(run_config.data.source)  # a dry run fails on a bad dataset as a real run would
+        path = check_source(run_config.data.source)  # a dry run fails on a bad dataset as a real run would
+        if path is not None:  # recorded absolute: --resume works from any working directory
+            data = run_config.data.model_copy(update={"source": str(path.resolve())})
+            run_config = run_config.model_copy(update={"data": data})
     if dry_run:
         _dry_run(run_config, resume)
         return
@@ -278,6 +302,8 @@ def train(
             )
             return
     result = run_training(run_config, resume=resume is not None)
+    if not is_main_process():
+        return  # the line below, once per run
     # after --resume, this session's steps (the run's step count is the checkpoint's plus these)
     steps_run = f"steps {done + 1}-{result.step}" if done and result.step > done else f"{result.step} steps"
     console.print(
@@ -577,6 +603,8 @@ def _interrupted_line(args: list[str], how: str = "interrupted") -> str:
     if command not in ("train", "demo"):
         return how
     out = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("--out", "--resume")), None)
+    if out is not None and not (Path(out) / "checkpoints" / "last.pt").exists():
+        return f"{how} before the first checkpoint was written: nothing to resume"
     run = escape(out) if out is not None else "RUN"
     step = _run_step(Path(out)) if out is not None else None
     kept = "the last checkpoint" if step is None else f"the checkpoint of step {step}"
@@ -634,7 +662,8 @@ def _main(args: list[str]) -> None:
         if _TERMINATED:
             code = 143  # 128 + SIGTERM, as the default action would have exited
         how = "stopped by SIGTERM" if _TERMINATED else "interrupted"
-        console.print(_interrupted_line(args, how), highlight=False, soft_wrap=True)
+        if is_main_process():  # every process of a run gets the signal: one line
+            console.print(_interrupted_line(args, how), highlight=False, soft_wrap=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -272,7 +272,10 @@ def _format_validation_error(error: ValidationError) -> str:
             problems.append(unknown_key_message(location))
         else:
             shown = item.get("input")
-            problems.append(f"{location or 'config'}: {message} (got {shown!r})")
+            if isinstance(shown, dict):  # a check across keys: its message names them; the input is the whole config
+                problems.append(f"{location or 'config'}: {message}")
+            else:
+                problems.append(f"{location or 'config'}: {message} (got {shown!r})")
     return "invalid config: " + "; ".join(problems) + "; fix the flag, override or config file"
 
 

@@ -33,8 +33,11 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
         ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise _write_failure(path, error) from None
     os.close(handle)
     try:
         write(Path(temporary))
@@ -42,7 +45,29 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
             os.fsync(file.fileno())
         usual_permissions(temporary)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if _is_storage_error(error):
+            raise _write_failure(path, error) from None
         raise
     return path
+
+
+def _is_storage_error(error: BaseException) -> bool:
+    """An error of the file system, not of the writer's logic: OSError, or what torch and safetensors raise when
+    the disk fills mid-write (a RuntimeError "file write failed" / "unexpected pos", SafetensorError)."""
+    if isinstance(error, OSError) or type(error).__name__ == "SafetensorError":
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and ("write failed" in text or "unexpected pos" in text)
+
+
+def _write_failure(path: Path, error: BaseException) -> Exception:
+    """One line for a file that could not be written; the file that was there is untouched."""
+    from polemos.errors import PolemosError
+
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else (str(error).splitlines() or [""])[0]
+    return PolemosError(
+        f"cannot write {str(path)!r} ({reason.strip() or type(error).__name__}); free disk space or choose a "
+        "writable folder (what was written before is kept)"
+    )

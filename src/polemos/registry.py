@@ -80,7 +80,14 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            raise PolemosError(f"unknown {self.kind} {name!r}; valid choices: {', '.join(self.names())}") from None
+            import difflib
+
+            close = difflib.get_close_matches(str(name), self.names(), n=1)
+            # a name like no built-in one may be a plugin's: saved runs and models keep the names they used
+            plugin = "; if it is a plugin's, name its module in POLEMOS_PLUGINS"
+            hint = f"; did you mean {close[0]}?" if close else plugin
+            valid = ", ".join(self.names())
+            raise PolemosError(f"unknown {self.kind} {name!r}; valid choices: {valid}{hint}") from None
 
     def names(self) -> list[str]:
         """The registered names, sorted."""

@@ -161,3 +161,20 @@ def test_eval_with_a_corrupt_extractor_file_says_how_to_recreate_it(app, digits_
     assert isinstance(result.exception, PolemosError)
     message = str(result.exception)
     assert "is corrupt" in message and "polemos extractor train" in message and "Inception" not in message
+
+
+def test_extractor_train_never_replaces_other_safetensors_weights(app, tmp_path, monkeypatch) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from polemos.metrics import extractors
+
+    monkeypatch.setattr(extractors, "train_domain_classifier", lambda *args, **kwargs: None)
+    weights = tmp_path / "run" / "generator.safetensors"  # a run's generator: safetensors, but no extractor
+    weights.parent.mkdir()
+    save_file({"w": torch.zeros(2)}, str(weights), metadata={"format": "polemos-generator-1"})
+    saved = weights.read_bytes()
+    args = ["extractor", "train", "--data", "digits", "--out", str(weights), "--epochs", "1", "--overwrite"]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, PolemosError) and "is not a polemos extractor" in str(result.exception)
+    assert weights.read_bytes() == saved

@@ -333,3 +333,15 @@ def test_configuration_dump_rounds_floats(tmp_path: Path, run_factory) -> None:
     assert "<details><summary>Resolved config (config.json)</summary>" in configuration  # still collapsed
     assert "&quot;lr_generator&quot;: 0.0002," in configuration
     assert "73.8271," in configuration and "73.82711" not in configuration and "1e-300" in configuration
+
+
+def test_header_says_a_run_was_stopped_by_its_time_limit(tmp_path: Path, tiny_digits_trainer) -> None:
+    run = tiny_digits_trainer(tmp_path / "run", 100_000, 16, ["model.latent_dim=8", "train.max_time=0.5"])
+    assert json.loads((run / "model.json").read_text())["stopped_by"] == "time"
+    page = write_report(run).read_text(encoding="utf-8")
+    assert "<dd>stopped by its time limit (train.max_time = 0.5 s)</dd>" in page
+    # an export without the record (still training, or interrupted) says so
+    model = json.loads((run / "model.json").read_text())
+    del model["stopped_by"]
+    (run / "model.json").write_text(json.dumps(model))
+    assert "<dd>in progress, or interrupted before its last step</dd>" in write_report(run).read_text(encoding="utf-8")

@@ -155,6 +155,20 @@ def test_fp16_on_cpu_becomes_bf16_with_one_note(tmp_path, caplog) -> None:
     assert [record.getMessage() for record in caplog.records] == [
         "note: fp16 mixed precision is not available on CPU; using bf16-mixed"
     ]
+    make_trainer(config).fit()
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["precision"] == "bf16-mixed"
+
+
+def test_only_the_first_process_speaks(monkeypatch) -> None:
+    from polemos.train import is_main_process
+
+    for name in ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert is_main_process()
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert not is_main_process()
+    monkeypatch.setenv("RANK", "0")  # the global rank, where set, decides
+    assert is_main_process()
 
 
 def test_more_cpu_processes_than_cores_get_one_note(tmp_path, caplog, monkeypatch) -> None:
@@ -334,3 +348,16 @@ def test_checkpoints_are_ranked_the_way_each_metric_is_better(tmp_path, metric, 
     trainer.task.evaluate = fake_evaluate
     trainer.fit()
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")["step"] == kept_at
+
+
+def test_resume_into_networks_of_another_shape_is_one_line(tmp_path) -> None:
+    from polemos.errors import PolemosError
+
+    run = tmp_path / "run"
+    make_trainer(make_config(run, steps=2)).fit()
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    torch.manual_seed(0)  # networks built for data of another width, as after the image folder changed
+    task = build_points_task(sample_mixture("ring-8", 256, seed=0), latent_dim=2, width=32, depth=2)
+    trainer = Trainer(make_config(run, steps=4), task, fabric=Fabric(accelerator="cpu", devices=1))
+    with pytest.raises(PolemosError, match=r"do not fit the ones built for this data \(size mismatch for .*resume on"):
+        trainer.load_state_dict(state)

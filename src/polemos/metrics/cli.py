@@ -110,7 +110,7 @@ def check_extractor_out(out: Path, overwrite: bool = False) -> None:
         PolemosError: Naming the problem and the fix.
     """
     from polemos.checks import check_writable_folder
-    from polemos.metrics.extractors import is_safetensors_file
+    from polemos.metrics.extractors import is_extractor_file
 
     if out.is_dir():
         raise PolemosError(f"--out {str(out)!r} is a folder; pass a file path ending in .safetensors")
@@ -119,9 +119,9 @@ def check_extractor_out(out: Path, overwrite: bool = False) -> None:
             f"--out {str(out)!r} does not end in .safetensors; pass a path ending in .safetensors "
             "(the extractor is saved in that format)"
         )
-    if out.exists() and not is_safetensors_file(out):
+    if out.exists() and not is_extractor_file(out):  # a run's generator.safetensors, say: never replaced
         raise PolemosError(
-            f"--out {str(out)!r} already exists and is not a safetensors extractor; pass a new path ending in "
+            f"--out {str(out)!r} already exists and is not a polemos extractor; pass a new path ending in "
             ".safetensors (or delete that file first)"
         )
     if out.exists() and not overwrite:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from polemos.checks import check_not_tabular_or_series, check_seed
+from polemos.checks import check_not_tabular_or_series, check_seed, check_writable_folder
 from polemos.errors import PolemosError
 
 if TYPE_CHECKING:
@@ -294,6 +294,7 @@ def evaluate_run(
     if n_reference is not None and n_reference < 2:
         raise PolemosError(f"n_reference is {n_reference}; pass at least 2 reference images or None for all")
     config, model = _check_run_folder(run_dir)
+    check_writable_folder(run_dir, "the run folder")  # metrics.jsonl, cache/ and extractor/ are written there
     data_config = config.get("data", {})
     training_source = str(data_config.get("source") or model.get("data_source") or "")
     if not training_source:

@@ -633,6 +633,21 @@ def is_safetensors_file(path: str | Path) -> bool:
         return False
 
 
+def is_extractor_file(path: str | Path) -> bool:
+    """Whether ``path`` holds a domain classifier saved by polemos (its safetensors metadata says so), as opposed
+    to another safetensors file such as a run's ``generator.safetensors``."""
+    if not is_safetensors_file(path):
+        return False
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            text = (handle.metadata() or {}).get("polemos", "")
+        return json.loads(text).get("format") == DOMAIN_CLASSIFIER_FORMAT if text else False
+    except (OSError, ValueError, AttributeError, RuntimeError):  # a damaged header, or metadata of another shape
+        return False
+
+
 def load_extractor(path: str | Path) -> FeatureExtractor:
     """Loads a file-based extractor, detecting the format from the file's content.
 

@@ -13,8 +13,11 @@ def report_command(
     open_browser: Annotated[bool, typer.Option("--open", help="open the report in the default web browser")] = False,
 ) -> None:
     """Write RUN/report.html: one self-contained page with samples, curves, alarms and evaluations."""
+    from polemos.checks import check_writable_folder
     from polemos.report import write_report
 
+    if run.is_dir():  # write_report says what a missing or wrong folder is
+        check_writable_folder(run, "the run folder")  # report.html is written there
     path = write_report(run)
     print(path)
     if open_browser:

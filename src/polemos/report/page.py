@@ -149,6 +149,19 @@ def series_mode(run: RunContents) -> str | None:
     return mode
 
 
+def _stopped_status(run: RunContents) -> str:
+    """Why a trainer run ended before its last step, as its last export (model.json) records it."""
+    stopped_by = run.model.get("stopped_by") if isinstance(run.model, dict) else None
+    if stopped_by == "early_stop":
+        return "stopped early (eval.metric stopped improving)"
+    if stopped_by == "time":
+        train = run.config.get("train") if isinstance(run.config.get("train"), dict) else {}
+        limit = train.get("max_time")
+        setting = f" (train.max_time = {limit:g} s)" if isinstance(limit, int | float) else ""
+        return f"stopped by its time limit{setting}"
+    return "in progress, or interrupted before its last step"
+
+
 def header_html(run: RunContents, generated_at: str) -> str:
     """Run name and a one-line summary: modality, steps, wall time, status."""
     last_step, target = run.last_step, run.target_steps
@@ -162,7 +175,7 @@ def header_html(run: RunContents, generated_at: str) -> str:
     elif target is not None and last_step >= target:
         status = "finished"
     else:
-        status = "in progress (or stopped early)"
+        status = _stopped_status(run)
     facts = [("modality", run.modality)]
     mode = series_mode(run)
     if mode is not None:

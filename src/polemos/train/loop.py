@@ -30,6 +30,7 @@ from polemos.game.schedules import lr_schedule_factor
 from polemos.metrics.better import ranking_loss
 from polemos.stats import StatsCollector, report
 from polemos.train import checkpoint as ckpt
+from polemos.train import is_main_process
 from polemos.train.health import EventLog, HealthEvent, HealthMonitor, all_finite, mean_pairwise_distance
 from polemos.train.progress import TrainingProgress
 from polemos.train.sampler import InfiniteSampler
@@ -80,10 +81,12 @@ def make_fabric(config: RunConfig) -> Fabric:
     precision = train.precision
     if precision == "16-mixed" and _runs_on_cpu(train.accelerator):
         # Lightning would switch too, with a multi-line warning; one note says what runs
-        logger.warning("note: fp16 mixed precision is not available on CPU; using bf16-mixed")
+        if is_main_process():
+            logger.warning("note: fp16 mixed precision is not available on CPU; using bf16-mixed")
         precision = "bf16-mixed"
     cores = os.cpu_count() or 1
-    if isinstance(train.devices, int) and train.devices > cores and _runs_on_cpu(train.accelerator):
+    many = isinstance(train.devices, int) and train.devices > cores
+    if many and _runs_on_cpu(train.accelerator) and is_main_process():
         # each process also runs its own threads: more processes than cores only wait for each other
         logger.warning(
             f"note: train.devices={train.devices} starts {train.devices} CPU processes on {cores} cores; they "
@@ -134,6 +137,9 @@ class Trainer:
 
     def __init__(self, config: RunConfig, task: GanTask, fabric: Fabric | None = None) -> None:
         config = with_task_defaults(config, task)
+        if config.train.precision == "16-mixed" and _runs_on_cpu(config.train.accelerator):
+            # make_fabric runs bf16 there: config.json records what ran
+            config = config.model_copy(update={"train": config.train.model_copy(update={"precision": "bf16-mixed"})})
         self.config = config
         self.task = task
         if fabric is None:
@@ -281,8 +287,16 @@ class Trainer:
                 f"this run trained on {saved_world_size} process(es) and would resume on {self.fabric.world_size}; "
                 f"exact resume needs the same: pass --devices {saved_world_size} (train.devices x train.num_nodes)"
             )
-        self.task.generator.load_state_dict(state["generator"])
-        self.task.discriminator.load_state_dict(state["discriminator"])
+        try:
+            self.task.generator.load_state_dict(state["generator"])
+            self.task.discriminator.load_state_dict(state["discriminator"])
+        except RuntimeError as error:  # "size mismatch for ...": the networks were built for other data
+            mismatches = [line.strip().rstrip(".") for line in str(error).splitlines() if "size mismatch" in line]
+            detail = f" ({mismatches[0]})" if mismatches else ""
+            raise PolemosError(
+                f"the checkpoint's networks do not fit the ones built for this data{detail}; did the images at "
+                "data.source change size or channels since the run started? resume on the same data, or start a new run"
+            ) from None
         if self.ema is not None and state.get("generator_ema") is not None:
             self.ema.load_state_dict(state["generator_ema"])
         self.optimizer_generator.load_state_dict(state["optimizer_generator"])
@@ -327,6 +341,8 @@ class Trainer:
             "ema": self.ema is not None,
             "config": self.config.to_dict(),
             **self.task.metadata,
+            # why the run ended before train.steps ("time" or "early_stop"), for the report; absent while it runs
+            **({"stopped_by": self._stop_reason} if getattr(self, "_stop_reason", "") else {}),
         }
 
     def resume(self) -> None:
