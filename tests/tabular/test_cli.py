@@ -265,3 +265,127 @@ def test_fit_options_set_config_fields_and_bad_ones_fail_before_reading_the_tabl
     ):
         assert fragment in str(_error(["fit", missing, "--out", str(tmp_path / "m"), "-o", option]))
     assert not (tmp_path / "m").exists()
+
+
+def _people(rows: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, rows),
+            "income": rng.normal(50_000, 10_000, rows).round(2),
+            "sex": rng.choice(["M", "F"], rows),
+            "city": rng.choice(["a", "b", "c"], rows),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("separator", "decimal", "note"),
+    [
+        (";", ".", "is semicolon-separated, not comma-separated; read its 4 columns with semicolons as the separator"),
+        (";", ",", "read its 4 columns with semicolons as the separator and decimal commas"),
+        ("\t", ".", "is tab-separated, not comma-separated; read its 4 columns with tabs as the separator"),
+    ],
+)
+def test_read_table_detects_another_separator_with_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], separator: str, decimal: str, note: str
+) -> None:
+    # a semicolon file was fitted silently as one column named 'age;income;sex;city'
+    from polemos.tabular.cli import read_table
+
+    people = _people()
+    path = tmp_path / "people.csv"
+    people.to_csv(path, index=False, sep=separator, decimal=decimal)
+    frame = read_table(path)
+    assert list(frame.columns) == list(people.columns)
+    assert np.allclose(frame["income"], people["income"])  # numbers, also with decimal commas
+    assert note in capsys.readouterr().err
+    people.to_csv(path, index=False)
+    read_table(path)
+    assert capsys.readouterr().err == ""  # comma-separated files read as before, without a note
+
+
+def test_fit_and_eval_read_semicolon_files(tmp_path: Path) -> None:
+    people, semi, model_dir = _people(), tmp_path / "semi.csv", tmp_path / "model"
+    people.to_csv(semi, index=False, sep=";")
+    result = runner.invoke(app, ["fit", str(semi), "--out", str(model_dir), "--epochs", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "note: " + str(semi) + " is semicolon-separated" in result.output
+    assert TabularGAN.load(model_dir).transformer.columns == ["age", "income", "sex", "city"]
+    good = tmp_path / "good.csv"
+    people.to_csv(good, index=False)
+    # eval said "the synthetic table lacks column(s) ['age', 'income', 'sex', 'city']"
+    result = runner.invoke(app, ["eval", str(good), str(semi)])
+    assert result.exit_code == 0, result.output
+    assert "column shapes       1.0000" in result.output
+
+
+def test_fit_refuses_infinite_values_and_keeps_the_model_it_would_replace(tmp_path: Path, tiny_model: Path) -> None:
+    # --time-budget ended in an IndexError; --epochs saved a model sampling empty numbers, even over a good one
+    people = _people()
+    people["income"] = people["income"].astype(float)
+    people.loc[2, "income"] = np.inf
+    table, out = tmp_path / "inf.csv", tmp_path / "model"
+    people.to_csv(table, index=False)
+    out.mkdir()
+    for file in tiny_model.iterdir():
+        (out / file.name).write_bytes(file.read_bytes())
+    weights = (out / "generator.safetensors").read_bytes()
+    for budget in (["--time-budget", "8"], ["--epochs", "1"]):
+        message = str(_error(["fit", str(table), "--out", str(out), *budget, "--quiet", "--overwrite"]))
+        assert "column 'income' has 1 infinite value (the first, inf, in data row 3); replace them" in message
+    assert (out / "generator.safetensors").read_bytes() == weights
+    good = tmp_path / "good.csv"
+    _people().to_csv(good, index=False)
+    for real, synthetic, role in ((good, table, "synthetic"), (table, good, "real")):
+        message = str(_error(["eval", str(real), str(synthetic), "--json"]))
+        assert f"column 'income' of the {role} table has 1 infinite value" in message
+
+
+def test_fit_notes_identifier_columns_in_one_line(tmp_path: Path) -> None:
+    # synthetic rows copied real IDs (300 of 300) without a word
+    people = _people()
+    people.insert(0, "id", [f"ID{i:06d}" for i in range(len(people))])
+    table = tmp_path / "id.csv"
+    people.to_csv(table, index=False)
+    result = runner.invoke(app, ["fit", str(table), "--out", str(tmp_path / "m"), "--epochs", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "distinct values" in line]
+    assert notes == [
+        "note: column 'id' has 120 distinct values in 120 rows (an identifier, free text or time stamps as text?): "
+        "synthetic rows copy its real values; drop it before fitting, or list it in --discrete (discrete_columns) to "
+        "keep it deliberately"
+    ]
+    assert "Warning" not in result.output  # no Python warning block besides the note
+    arguments = ["fit", str(table), "--out", str(tmp_path / "m2"), "--epochs", "1", "--quiet", "--discrete", "id"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0 and "distinct values" not in result.output, result.output
+
+
+def test_sample_refuses_more_rows_than_this_machine_holds(tmp_path: Path, tiny_model: Path) -> None:
+    # it ran silently, its memory growing, until killed
+    out = tmp_path / "big.csv"
+    message = str(_error(["sample", str(tiny_model), "--n", "10000000000", "--out", str(out)]))
+    assert message.startswith("10,000,000,000 rows of 7 columns need about")
+    assert "more than this machine's" in message and "a smaller --n" in message
+    assert not out.exists()
+
+
+def test_eval_json_is_strict_when_a_score_is_nan(
+    tmp_path: Path, data_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --json printed a bare NaN, which strict JSON parsers reject
+    scores = {"quality": float("nan"), "privacy": {"exact_copy_share": 0.0}, "curve": [1.0, float("inf")]}
+    # the module by its import name: polemos.tabular binds the name `evaluate` to the function
+    monkeypatch.setattr(sys.modules["polemos.tabular.evaluate"], "evaluate", lambda *arguments: scores)
+    result = runner.invoke(app, ["eval", str(data_csv), str(data_csv), "--json"])
+    assert result.exit_code == 0, result.output
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    assert json.loads(result.output, parse_constant=refuse) == {
+        "quality": None,
+        "privacy": {"exact_copy_share": 0.0},
+        "curve": [1.0, None],
+    }

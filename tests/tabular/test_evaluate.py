@@ -134,3 +134,20 @@ def test_evaluate_checks_the_holdout_columns() -> None:
     real = _small_table()
     with pytest.raises(PolemosError, match=r"the holdout table lacks column\(s\) \['label'\]"):
         evaluate(real, real, holdout=real.drop(columns=["label"]), use_sdmetrics=False)
+
+
+@pytest.mark.parametrize("role", ["real", "synthetic", "holdout"])
+def test_evaluate_refuses_infinite_values_in_any_table(role: str) -> None:
+    # inf in the real table gave quality nan (exit code 0), in the synthetic one a scikit-learn ValueError
+    rng = np.random.default_rng(0)
+    tables = {
+        name: pd.DataFrame({"v": rng.normal(size=40), "c": rng.choice(["a", "b"], 40)})
+        for name in ("real", "synthetic", "holdout")
+    }
+    tables[role].loc[5, "v"] = -np.inf
+    with pytest.raises(PolemosError) as caught:
+        evaluate(tables["real"], tables["synthetic"], holdout=tables["holdout"], use_sdmetrics=False)
+    assert f"column 'v' of the {role} table has 1 infinite value (the first, -inf, in data row 6)" in str(caught.value)
+    if role != "holdout":  # the score functions check their tables too
+        with pytest.raises(PolemosError, match=f"of the {role} table has 1 infinite value"):
+            column_shapes(tables["real"], tables["synthetic"])

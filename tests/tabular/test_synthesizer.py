@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -185,6 +186,61 @@ def test_fit_rejects_bad_arguments(mixed_frame: pd.DataFrame) -> None:
         model.fit(mixed_frame, epochs=0)
     with pytest.raises(PolemosError, match="not fitted"):
         model.sample(5)
+
+
+@pytest.mark.parametrize(
+    ("frame", "epochs", "message"),
+    [
+        # these failed deep inside (OverflowError, KeyError: '0', TypeError) or trained a model sampling empty cells
+        (
+            pd.DataFrame({"a": [1.0, np.inf] * 20, "b": list("xy") * 20}),
+            1,
+            "column 'a' has 20 infinite values (the first, inf, in data row 2); replace them with finite numbers",
+        ),
+        (pd.DataFrame(np.random.default_rng(0).random((40, 2))), 1, "column names must be text; got 0, 1"),
+        (
+            pd.DataFrame(np.zeros((40, 2)), columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])),
+            1,
+            "multi-level column names",
+        ),
+        (pd.DataFrame({"a": [[1], [2]] * 20, "b": list("xy") * 20}), 1, "column 'a' holds list values"),
+        (pd.DataFrame(np.zeros((40, 2)), columns=["a", "a"]), 1, "duplicate column name(s) 'a'"),
+        (pd.DataFrame({"a": np.arange(40.0), "b": list("xy") * 20}), "3", "epochs must be a whole number"),
+    ],
+)
+def test_fit_refuses_unusable_tables_in_one_line_before_any_work(
+    frame: pd.DataFrame, epochs: object, message: str
+) -> None:
+    model = TabularGAN(verbose=False, **TINY)
+    with pytest.raises(PolemosError) as caught:
+        model.fit(frame, epochs=epochs)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert model.transformer is None  # refused up front: nothing was fitted
+
+
+def test_identifier_like_columns_are_noted_without_changing_the_model() -> None:
+    # a distinct value per row modelled as a category: every synthetic id was a real one, without a word
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": [f"ID{i:04d}" for i in range(100)], "x": rng.normal(size=100)})
+    frame["c"] = rng.choice(["a", "b"], 100)
+    with pytest.warns(synthesizer_module.IdentifierColumnWarning, match="column 'id' has 100 distinct values in 100"):
+        model = TabularGAN(verbose=False, calibrate=False, **TINY).fit(frame, epochs=1)
+    assert len(model.notes) == 1 and "drop it before fitting, or list it in --discrete" in model.notes[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", synthesizer_module.IdentifierColumnWarning)
+        declared = TabularGAN(verbose=False, calibrate=False, **TINY).fit(frame, discrete_columns=["id", "c"], epochs=1)
+    assert declared.notes == ()  # listed as discrete: kept deliberately
+    assert model.sample(20, seed=0).equals(declared.sample(20, seed=0))  # the note changes nothing generated
+
+
+def test_sample_refuses_more_rows_than_memory_holds(fitted: TabularGAN, monkeypatch: pytest.MonkeyPatch) -> None:
+    # tabular sample --n 10000000000 ran silently while its memory grew
+    monkeypatch.setattr("polemos.checks._physical_memory", lambda: 2**20)  # a 1 MiB machine
+    with pytest.raises(PolemosError) as caught:
+        fitted.sample(100_000, seed=0)
+    assert "100,000 rows of 8 columns need about" in str(caught.value)
+    assert "more than this machine's 0 GiB; sample fewer rows (a smaller --n" in str(caught.value)
+    assert len(fitted.sample(10, seed=0)) == 10
 
 
 def test_other_games_train(mixed_frame: pd.DataFrame) -> None:

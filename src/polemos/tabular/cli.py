@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,10 +20,26 @@ _CSV = (".csv", ".txt", ".tsv")
 _PARQUET = (".parquet", ".pq")
 # written tables: a .txt name would hide that the file is CSV
 _WRITTEN = (".csv", ".tsv", *_PARQUET)
+# the separators a CSV file may use instead of the expected one, and their names in messages
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 def read_table(path: Path) -> Any:
-    """Reads a CSV or Parquet file into a data frame, with one-line errors for the usual problems."""
+    """Reads a CSV or Parquet file into a data frame, with one-line errors for the usual problems.
+
+    A CSV file whose only column name holds a semicolon or a tab (a comma if the name ends in ``.tsv``) uses that
+    separator: it is read again with it, with a note on stderr (and, for semicolons, with decimal commas when
+    that makes more columns numbers, as spreadsheets write them in many languages).
+
+    Args:
+        path: A ``.csv``, ``.txt``, ``.tsv``, ``.parquet`` or ``.pq`` file.
+
+    Returns:
+        The table as a data frame.
+
+    Raises:
+        PolemosError: For a missing file, a folder, another format, unreadable text or malformed CSV or Parquet.
+    """
     import pandas as pd
 
     path = Path(path)
@@ -40,8 +58,54 @@ def read_table(path: Path) -> Any:
             raise PolemosError(f"{path} is not a valid Parquet file ({first_line}); fix or re-export it") from None
     if suffix not in _CSV:
         raise PolemosError(f"{path} is neither CSV nor Parquet; use a .csv or .parquet file")
+    expected = "\t" if suffix == ".tsv" else ","
+    separator = _header_separator(path, expected)
+    if separator == expected:
+        return _read_csv(path, expected)
+    name = _SEPARATORS[separator]
     try:
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        frame = _read_csv(path, separator)
+    except PolemosError as error:
+        raise PolemosError(f"{error} (read as {name}-separated, as its header is)") from None
+    decimals = ""
+    if separator == ";":
+        with_decimal_commas = _read_csv(path, separator, decimal=",")
+        if _numeric_columns(with_decimal_commas) > _numeric_columns(frame):
+            frame, decimals = with_decimal_commas, " and decimal commas"
+    typer.echo(
+        f"note: {path} is {name}-separated, not {_SEPARATORS[expected]}-separated; read its {frame.shape[1]} "
+        f"columns with {name}s as the separator{decimals}",
+        err=True,
+    )
+    return frame
+
+
+def _header_separator(path: Path, expected: str) -> str:
+    """The separator of a CSV file: ``expected`` unless its header lacks it and holds a semicolon, tab or comma.
+
+    Read as ``expected``, such a file is one column named after the whole header (``age;income;sex``), fitted as
+    a category whose values are whole rows; the header decides, as the rows may hold decimal commas.
+    """
+    with path.open(encoding="utf-8", errors="replace") as file:  # undecodable text fails later, with its message
+        header = file.readline()
+    if expected in header:
+        return expected
+    return next((separator for separator in _SEPARATORS if separator in header), expected)
+
+
+def _numeric_columns(frame: Any) -> int:
+    """How many columns of ``frame`` pandas read as numbers."""
+    from pandas.api import types as ptypes
+
+    return sum(ptypes.is_numeric_dtype(dtype) for dtype in frame.dtypes)
+
+
+def _read_csv(path: Path, separator: str, decimal: str = ".") -> Any:
+    """``pd.read_csv`` with one-line errors for text that is not UTF-8, empty files and malformed rows."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, sep=separator, decimal=decimal)
     except UnicodeDecodeError as error:
         raise PolemosError(
             f"cannot read {path} as CSV: it is not UTF-8 text ({error}); re-save it as UTF-8 comma-separated CSV"
@@ -72,6 +136,17 @@ def write_table(frame: Any, path: Path) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _finite_or_none(value: Any) -> Any:
+    """``value`` with every NaN or infinite float inside it (dicts and lists included) replaced by ``None``."""
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def parse_where(clauses: list[str]) -> dict[str, Any]:
@@ -150,7 +225,7 @@ def fit(
 ) -> None:
     """Fit a TabularGAN on DATA and save it to --out."""
     from polemos.config import parse_key_value
-    from polemos.tabular.synthesizer import TabularGAN
+    from polemos.tabular.synthesizer import IdentifierColumnWarning, TabularGAN
 
     check_seed(seed)
     check_time_budget(time_budget)
@@ -167,11 +242,16 @@ def fit(
     # a bad --out fails now rather than after training
     replacing = check_model_folder(out, "tabular model", overwrite)
     frame = read_table(data)
-    model.fit(frame, discrete_columns=discrete_columns, time_budget=time_budget, epochs=epochs)
+    with warnings.catch_warnings():
+        # printed below as one-line notes; Python's warning format spans two lines and names a source file
+        warnings.simplefilter("ignore", IdentifierColumnWarning)
+        model.fit(frame, discrete_columns=discrete_columns, time_budget=time_budget, epochs=epochs)
     model.data_source = str(data)
     model.save(out)
     report = model.report
     assert report is not None
+    for note in model.notes:
+        typer.echo(f"note: {note}", err=True)
     if replacing:
         typer.echo(f"note: replaced the tabular model that was in {out} (--overwrite)", err=True)
     typer.echo(
@@ -235,7 +315,8 @@ def evaluate_command(
             raise PolemosError(f"--discrete column {name!r} does not exist; valid: {', '.join(real_frame.columns)}")
     result = evaluate(real_frame, synthetic_frame, target, holdout_frame, discrete_columns)
     if as_json:
-        typer.echo(json.dumps(result, indent=1, default=str))
+        # strict JSON: a score that could not be computed (NaN) is null, not a bare NaN other parsers reject
+        typer.echo(json.dumps(_finite_or_none(result), indent=1, default=str, allow_nan=False))
         return
     typer.echo(f"quality             {result['quality']:.4f}")
     typer.echo(f"column shapes       {result['column_shapes']:.4f}")

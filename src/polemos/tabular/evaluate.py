@@ -25,6 +25,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from polemos.errors import PolemosError
+from polemos.tabular.validation import check_finite
 
 __all__ = [
     "column_pair_trends",
@@ -66,6 +67,9 @@ def _check_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> None:
         )
     if len(real) == 0 or len(synthetic) == 0:
         raise PolemosError("cannot evaluate an empty table; give tables with rows")
+    # inf made the scores NaN (real table) or failed inside scikit-learn (synthetic table)
+    check_finite(real, "real")
+    check_finite(synthetic, "synthetic", real.columns)
 
 
 def _check_numbers(real: pd.DataFrame, other: pd.DataFrame, role: str, kinds: dict[str, str]) -> None:
@@ -392,6 +396,10 @@ def evaluate(
         discrete_columns: Columns to treat as categorical (text, categorical and boolean columns always are).
         use_sdmetrics: Add the SDMetrics QualityReport when sdmetrics is installed.
         seed: Seed of the classifier and subsampling.
+
+    Raises:
+        PolemosError: For missing columns, empty tables, text or infinite values in numeric columns, or a target
+            that is numeric or has a class per row.
     """
     _check_columns(real, synthetic)
     kinds = _kinds(real, discrete_columns)
@@ -403,6 +411,7 @@ def evaluate(
                 f"the holdout table lacks column(s) {missing[:5]}; give held-out rows of the same table as REAL"
             )
         _check_numbers(real, holdout, "holdout", kinds)
+        check_finite(holdout, "holdout", real.columns)
     if target is not None and target in real.columns and kinds[target] == "numeric":
         raise PolemosError(
             f"target column {target!r} is numeric; ML efficacy trains a classifier, so choose a categorical "

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,7 +35,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from polemos.checks import MAX_SEED, check_options, check_seed, check_time_budget, read_model_json, saved_model_kind
+from polemos.checks import (
+    MAX_SEED,
+    check_memory,
+    check_options,
+    check_seed,
+    check_time_budget,
+    read_model_json,
+    saved_model_kind,
+)
 from polemos.errors import PolemosError
 from polemos.files import usual_permissions
 from polemos.game.ema import EMA
@@ -46,8 +55,15 @@ from polemos.tabular.networks import Discriminator, Generator, OutputActivation,
 from polemos.tabular.sampler import CondBatch, ConditionalSampler, one_hot_conditions, sample_data_conditions
 from polemos.tabular.summary import SUMMARY_FILE, TableSummary, summarize_table
 from polemos.tabular.transformer import Bounds, ColumnModel, TableTransformer
+from polemos.tabular.validation import (
+    check_cells,
+    check_column_names,
+    check_finite,
+    identifier_columns,
+    identifier_note,
+)
 
-__all__ = ["MIN_ROWS", "FitReport", "TabularConfig", "TabularGAN"]
+__all__ = ["MIN_ROWS", "FitReport", "IdentifierColumnWarning", "TabularConfig", "TabularGAN"]
 
 FORMAT_VERSION = 1
 _WEIGHTS_FILE = "generator.safetensors"
@@ -125,6 +141,10 @@ class TabularConfig:
             raise PolemosError(f"option betas must be two numbers in [0, 1), got {list(self.betas)}; e.g. (0.5, 0.9)")
         if not 0.0 <= self.discriminator_dropout < 1.0:
             raise PolemosError(f"discriminator_dropout {self.discriminator_dropout} must lie in [0, 1); e.g. 0.0")
+
+
+class IdentifierColumnWarning(UserWarning):
+    """A categorical column looks like an identifier: synthetic rows will copy its real values (privacy)."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +252,8 @@ class TabularGAN:
         self.slot_frequencies: np.ndarray = np.zeros((0, 1))
         self.report: FitReport | None = None
         self.history: list[dict[str, float]] = []
+        # one-line notes of the last fit about the data (e.g. identifier-like columns), also issued as warnings
+        self.notes: tuple[str, ...] = ()
         self.real_summary: TableSummary | None = None  # row-free statistics of the training table (for reports)
         self.data_source: str | None = None  # where the training table came from, if known (saved, for reports)
 
@@ -270,14 +292,26 @@ class TabularGAN:
 
         Raises:
             PolemosError: For bad input (empty table, all-missing column, unknown column name, mixed-type
-                column) or bad settings.
+                column, column names that are not unique text, cells holding lists or dicts, infinite numbers)
+                or bad settings.
+
+        Warns:
+            IdentifierColumnWarning: When a column modelled as categorical has a distinct value in (nearly)
+                every row (see :func:`polemos.tabular.validation.identifier_columns`); the note is also kept in
+                ``notes``.
         """
         start = time.perf_counter()
         if not isinstance(data, pd.DataFrame):
             raise PolemosError(f"fit expects a pandas DataFrame, got {type(data).__name__}; load the table first")
         check_time_budget(time_budget, "time_budget (--time-budget)")
+        if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer))):
+            raise PolemosError(f"epochs must be a whole number of passes, got {epochs!r}; e.g. epochs=300")
         if epochs is not None and epochs <= 0:
             raise PolemosError(f"epochs must be positive, got {epochs}; give a number >= 1")
+        # before any work: these tables failed deep inside (KeyError, OverflowError) or trained a broken model
+        check_column_names(data)
+        check_cells(data)
+        check_finite(data)
         if epochs is None and time_budget is None:
             epochs = 300
         config = self.config
@@ -304,6 +338,13 @@ class TabularGAN:
                     f"the table has {len(data)} row{'' if len(data) == 1 else 's'}; a TabularGAN needs at least "
                     f"{MIN_ROWS} rows to learn from"
                 )
+            declared = set(discrete_columns or ())
+            # columns listed as discrete were chosen deliberately; the auto-detected ones may leak identifiers
+            categorical = [model.name for model in transformer.models if model.kind == "categorical"]
+            identifiers = identifier_columns(data, [name for name in categorical if name not in declared])
+            self.notes = (identifier_note(identifiers),) if identifiers else ()
+            for note in self.notes:
+                warnings.warn(note, IdentifierColumnWarning, stacklevel=2)
             self._advance(progress, prep_task)
             encoded = transformer.transform(data, seed=config.seed)
             self._advance(progress, prep_task)
@@ -687,6 +728,13 @@ class TabularGAN:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (MAX_SEED + 1))  # a fresh seed check_seed accepts
         check_seed(seed, "seed (--seed)")
+        # the encoded rows (float32) and the decoded frame are held at once: refuse sizes this machine cannot hold
+        check_memory(
+            n * (transformer.width // 2 + 1 + len(transformer.columns)),
+            f"{n:,} rows of {len(transformer.columns)} columns",
+            "sample fewer rows (a smaller --n or n), in several draws with different seeds if you need more",
+            copies=2.0,
+        )
         parsed = [self._parse_condition(column, value) for column, value in (conditions or {}).items()]
         with torch.random.fork_rng(), torch.no_grad():
             torch.manual_seed(seed)
