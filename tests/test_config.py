@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from polemos.config import PRESETS, GameConfig, RunConfig, parse_override, resolve_config, valid_keys
@@ -129,6 +131,12 @@ def test_parse_key_value_reads_yaml_values_and_names_the_form() -> None:
         parse_key_value("=3")
 
 
+def test_yaml_merge_keys_may_be_overridden_in_a_config_file(tmp_path) -> None:
+    file = tmp_path / "run.yaml"
+    file.write_text("game: &shared\n  loss: hinge\n  n_critic: 5\n  <<: {n_critic: 3}\n")
+    assert resolve_config(config_file=file).game.n_critic == 5
+
+
 def test_a_preset_override_is_refused_instead_of_naming_a_recipe_that_did_not_run() -> None:
     with pytest.raises(PolemosError, match="chosen with --preset NAME"):
         resolve_config(overrides=["preset=wgan-gp"])
@@ -140,12 +148,16 @@ def test_a_preset_override_is_refused_instead_of_naming_a_recipe_that_did_not_ru
         (b"\xff\xfe\x00binary", "is not UTF-8 text"),
         (b"preset: [1]\n", "preset must be a name, got [1]"),
         (b"game:\n  n_critic: [5\n", "is not valid YAML/JSON"),
+        # a second section or key replaced the first without a word (YAML keeps the last)
+        (b"train:\n  steps: 10\ngame:\n  loss: hinge\ntrain:\n  batch_size: 8\n", "gives 'train' twice (line 5)"),
+        (b"game:\n  loss: hinge\n  loss: wasserstein\n", "gives 'loss' twice (line 3); only the last would count"),
+        (b'{"game": {"loss": "hinge"}, "game": {}}', "gives 'game' twice (line 1)"),
     ],
 )
 def test_bad_config_files_are_one_line_errors(tmp_path, content, fragment) -> None:
     file = tmp_path / "run.yaml"
     file.write_bytes(content)
-    with pytest.raises(PolemosError, match=fragment.replace("[", r"\[").replace("]", r"\]")) as error:
+    with pytest.raises(PolemosError, match=re.escape(fragment)) as error:
         resolve_config(config_file=file)
     assert "\n" not in str(error.value)
     with pytest.raises(PolemosError, match="is a folder"):

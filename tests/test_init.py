@@ -75,3 +75,24 @@ def test_load_builds_on_the_cpu_whatever_the_default_device(tmp_path, tiny_digit
         torch.set_default_device("cpu")
     images = generator.sample(4, seed=0)
     assert images.device.type == "cpu" and images.shape == (4, 1, 8, 8) and torch.isfinite(images).all()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"resolution": "8px"}, r"model.json's 'resolution' is '8px', not a whole number; restore"),
+        ({"latent_dim": None}, r"model.json's 'latent_dim' is missing; restore"),
+        ({"architecture": 3}, r"model.json's 'architecture' is 3, not a model name"),
+        ({"class_names": "a,b"}, r"model.json's 'class_names' is 'a,b', not a list"),
+    ],
+)
+def test_a_hand_edited_model_json_is_one_line(tmp_path, tiny_digits_trainer, edit, message) -> None:
+    import json
+
+    run = tiny_digits_trainer(tmp_path / "run", 2, 16, ["model.latent_dim=8"])
+    metadata = json.loads((run / "model.json").read_text())
+    metadata.update(edit)
+    (run / "model.json").write_text(json.dumps({key: value for key, value in metadata.items() if value is not None}))
+    # a ValueError or KeyError traceback before
+    with pytest.raises(PolemosError, match=message):
+        polemos.load(run)

@@ -351,15 +351,49 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return [part for part in key.split(".") if part], value
 
 
+class _DuplicateKeyError(Exception):
+    """A mapping of a config file names a key twice (YAML keeps the last silently)."""
+
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(key, line)
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping: a second ``train:`` section
+    would otherwise replace the first whole, and its settings would be lost without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults`: merged keys may be overridden
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise _DuplicateKeyError(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Reads a YAML or JSON config file into a dict."""
+    """Reads a YAML or JSON config file into a dict.
+
+    Raises:
+        PolemosError: For a missing file, a folder, text that is not UTF-8, invalid syntax, a key given twice in
+            one mapping, or content that is not a mapping.
+    """
     file = Path(path)
     if file.is_dir():
         raise PolemosError(f"config file {str(file)!r} is a folder; pass a .yaml or .json file")
     if not file.is_file():
         raise PolemosError(f"config file {str(file)!r} does not exist; pass an existing .yaml or .json file")
     try:
-        content = yaml.safe_load(file.read_text(encoding="utf-8"))
+        content = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except _DuplicateKeyError as duplicate:
+        raise PolemosError(
+            f"config file {str(file)!r} gives {duplicate.key!r} twice (line {duplicate.line}); only the last would "
+            "count: merge them into one"
+        ) from None
     except UnicodeDecodeError:
         raise PolemosError(f"config file {str(file)!r} is not UTF-8 text; pass a .yaml or .json file") from None
     except yaml.YAMLError as error:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -147,12 +150,24 @@ def test_stacked_kl_parts_split_marginal_imbalance_from_dependence() -> None:
     assert parts["digit_share"][0][0] == 1.0 and parts["digit_share"][1] == pytest.approx([0.1] * 10)
 
 
-def test_mnist_benchmarks_skip_without_data(monkeypatch, tmp_path, capsys) -> None:
+def test_mnist_benchmarks_skip_without_data(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv(bench.SHARED_DATA_ENV, str(tmp_path))
     for run in (bench.run_stacked_mnist, bench.run_mnist_quality):
         result = run(seeds=1, quick=True)
         assert "skipped" in result and str(tmp_path) in result["skipped"]
-    assert "skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_the_cli_fails_when_a_benchmark_could_not_run(tmp_path, json_flag) -> None:
+    environment = {**os.environ, bench.SHARED_DATA_ENV: str(tmp_path)}
+    command = [sys.executable, "-m", "polemos", "bench", "mnist-quality", "--quick", *json_flag]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
+    # it exited 0 after a "skipped" line: a script took it for a result
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    if json_flag:
+        assert str(tmp_path) in json.loads(result.stdout)["skipped"]
+    else:
+        assert result.stderr.strip().startswith("error: mnist-quality did not run: MNIST not found at ")
 
 
 def test_shared_mnist_dir_honours_the_environment(monkeypatch, tmp_path) -> None:

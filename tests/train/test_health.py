@@ -151,3 +151,29 @@ def test_mean_pairwise_distance() -> None:
     points = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
     assert mean_pairwise_distance(points) == pytest.approx(5.0)
     assert mean_pairwise_distance(torch.ones(4, 3)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_resume_keeps_the_rollbacks_used_and_the_alarms_already_raised(tmp_path) -> None:
+    out = tmp_path / "run"
+    first = make_trainer(out, "health.max_rollbacks=2", steps=8)
+    inject_nan(first, at_steps={5})
+    first.fit()
+    assert first.health.rollbacks == 1
+    first.health.active.add("d_overfit")  # as if D were overfitting at the last checkpoint
+    first.save()
+    resumed = make_trainer(out, "health.max_rollbacks=2", steps=12)
+    resumed.resume()
+    # max_rollbacks bounds the run, not each session (a restart used to grant a fresh allowance)
+    assert resumed.health.rollbacks == 1 and resumed.health.active == first.health.active
+    assert "d_overfit" in resumed.health.active
+    # the alarm on at the checkpoint is not raised a second time
+    raised = resumed.health.check_row(9, {"Logits/D/sign_real": 0.99, "Health/diversity": 0.0}, True)
+    assert raised == []
+
+
+def test_a_rollback_still_counts_itself_when_it_restores_an_earlier_state(tmp_path) -> None:
+    trainer = make_trainer(tmp_path / "run", "health.max_rollbacks=2")
+    inject_nan(trainer, at_steps={5, 9})
+    trainer.fit()
+    assert trainer.health.rollbacks == 2  # each restore kept the count, not the checkpoint's
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["health"]["rollbacks"] == 2

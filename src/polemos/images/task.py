@@ -175,15 +175,36 @@ class ImageSampler:
         return save_image_grid(self.sample(count, labels=labels, seed=seed), path)
 
 
+def _whole_number(metadata: dict[str, Any], key: str, default: int | None = None) -> int:
+    """``metadata[key]`` as an int; a missing or non-integer value (a hand-edited model.json) is one line."""
+    value = metadata.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        found = "is missing" if value is None else f"is {value!r}, not a whole number"
+        raise PolemosError(f"model.json's {key!r} {found}; restore the run's model.json (training writes it)")
+    return value
+
+
 def image_sampler_from_export(weights: dict[str, Tensor], metadata: dict[str, Any]) -> ImageSampler:
-    """Rebuilds the generator of an image run from its portable export."""
+    """Rebuilds the generator of an image run from its portable export.
+
+    Raises:
+        PolemosError: When model.json lacks a field, holds a value of the wrong type, or does not match the weights.
+    """
+    if not isinstance(metadata, dict):
+        raise PolemosError("model.json does not hold a JSON object; restore the run's model.json (training writes it)")
+    architecture = metadata.get("architecture")
+    if not isinstance(architecture, str):
+        raise PolemosError(f"model.json's 'architecture' is {architecture!r}, not a model name; restore model.json")
+    class_names = metadata.get("class_names", [])
+    if not isinstance(class_names, list):
+        raise PolemosError(f"model.json's 'class_names' is {class_names!r}, not a list; restore model.json")
     generator, _ = build_image_models(
-        metadata["architecture"],
-        latent_dim=int(metadata["latent_dim"]),
-        resolution=int(metadata["resolution"]),
-        channels=int(metadata["channels"]),
-        width=int(metadata["width"]),
-        num_classes=int(metadata.get("num_classes", 0)),
+        architecture,
+        latent_dim=_whole_number(metadata, "latent_dim"),
+        resolution=_whole_number(metadata, "resolution"),
+        channels=_whole_number(metadata, "channels"),
+        width=_whole_number(metadata, "width"),
+        num_classes=_whole_number(metadata, "num_classes", 0),
         spectral_norm=False,
     )
     try:

@@ -353,7 +353,7 @@ def shared_mnist_dir() -> Path:
 
 
 def _mnist_or_skip(name: str) -> tuple[Path | None, dict[str, Any] | None]:
-    """The MNIST images file, or a ``{"skipped": reason}`` result (printed) when it is absent."""
+    """The MNIST images file, or a ``{"skipped": reason}`` result when it is absent (``polemos bench`` exits 1)."""
     path = shared_mnist_dir() / MNIST_IMAGES_FILE
     if path.is_file():
         return path, None
@@ -361,7 +361,6 @@ def _mnist_or_skip(name: str) -> tuple[Path | None, dict[str, Any] | None]:
         f"MNIST not found at {path}; set {SHARED_DATA_ENV} to a folder holding mnist/{MNIST_IMAGES_FILE} "
         "and its labels file"
     )
-    print(f"{name}: skipped: {reason}")
     return None, {"benchmark": name, "skipped": reason}
 
 

@@ -269,6 +269,8 @@ class Trainer:
             "rng": rng,
             "world_size": self.fabric.world_size,
             "lr_scale": self.lr_scale,
+            # alarms already raised (not raised again after a resume) and rollbacks used (max_rollbacks holds per run)
+            "health": {"active": sorted(self.health.active), "rollbacks": self.health.rollbacks},
             "best_value": self.best_value,
             "seconds_trained": self._seconds_trained(),
             "config": self.config.to_json(),
@@ -311,6 +313,10 @@ class Trainer:
             self.sampler.load_state_dict(state["sampler"])
         self.step = int(state["step"])
         self.lr_scale = float(state.get("lr_scale", 1.0))
+        health = state.get("health", {})
+        self.health.active = set(health.get("active", ()))
+        # a rollback counts itself before it restores the last good state, which holds the earlier count
+        self.health.rollbacks = max(self.health.rollbacks, int(health.get("rollbacks", 0)))
         self.best_value = state.get("best_value")
         self._apply_lr_scale()
         rng = dict(state["rng"])
