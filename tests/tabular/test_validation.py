@@ -58,6 +58,26 @@ def test_infinite_numbers_are_named_with_count_and_first_row() -> None:
     check_finite(frame.assign(b=[1.0, np.nan, 2.0, 3.0]))  # NaN is missing, not an error
 
 
+def test_numbers_whose_squares_overflow_are_refused_before_they_empty_a_column() -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0, -1e300, 4.0], "b": [1e150, -1e150, np.nan, 0.0]})
+    # fitted, such a column generated only NaN
+    with pytest.raises(
+        PolemosError, match=r"column 'a' holds -1e\+300 \(data row 3\), beyond 1e\+150 in size.*rescale"
+    ):
+        check_finite(frame)
+    check_finite(frame, columns=["b"])  # up to 1e150 the statistics hold
+
+
+def test_a_fit_on_a_column_of_huge_numbers_is_one_line() -> None:
+    from polemos.tabular import TabularGAN
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "k": rng.choice(["a", "b"], 60)})
+    frame.loc[3, "x"] = 1e300
+    with pytest.raises(PolemosError, match="column 'x' holds 1e\\+300 \\(data row 4\\)"):
+        TabularGAN(verbose=False).fit(frame, epochs=1)
+
+
 def test_identifier_columns_need_distinct_values_in_nearly_every_row_of_enough_rows() -> None:
     n = IDENTIFIER_MIN_ROWS
     frame = pd.DataFrame(

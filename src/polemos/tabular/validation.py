@@ -3,7 +3,8 @@
 * Column names: text, unique, one level (``pd.DataFrame(ndarray)`` names columns 0, 1, ..., which fit, sample,
   conditions and the saved model could not agree on).
 * Cells: single values, not lists, dicts, sets, tuples or arrays.
-* Numbers: finite; ``inf`` broke the standardization of its column (empty generated values) and the scores.
+* Numbers: finite and at most :data:`MAX_MAGNITUDE` in size; ``inf`` or ``1e300`` broke the standardization of
+  its column (empty generated values) and the scores.
 * Identifier-like columns (a note, not an error): a text column with a distinct value in (nearly) every row is
   modelled as a category, so synthetic rows copy its real values.
 """
@@ -21,6 +22,7 @@ from polemos.errors import PolemosError
 __all__ = [
     "IDENTIFIER_DISTINCT_SHARE",
     "IDENTIFIER_MIN_ROWS",
+    "MAX_MAGNITUDE",
     "check_cells",
     "check_column_names",
     "check_finite",
@@ -33,6 +35,9 @@ IDENTIFIER_DISTINCT_SHARE = 0.9
 # ... and it has at least this many non-missing values (a few rows are distinct by chance)
 IDENTIFIER_MIN_ROWS = 50
 _CONTAINERS = (list, dict, set, frozenset, tuple, np.ndarray)
+# above this size a number's square overflows float64 (1.3e154) in the standardization and the scores: every
+# generated value of its column came out NaN
+MAX_MAGNITUDE = 1e150
 
 
 def _of(role: str | None) -> str:
@@ -97,7 +102,9 @@ def check_cells(frame: pd.DataFrame, role: str | None = None) -> None:
 
 
 def check_finite(frame: pd.DataFrame, role: str | None = None, columns: Iterable[object] | None = None) -> None:
-    """Fails with one line when a numeric column holds ``inf`` or ``-inf`` (NaN is fine: it counts as missing).
+    """Fails with one line when a numeric column holds ``inf``, ``-inf`` or a number beyond :data:`MAX_MAGNITUDE`.
+
+    NaN is fine: it counts as missing.
 
     Args:
         frame: The table (with unique column names).
@@ -105,7 +112,7 @@ def check_finite(frame: pd.DataFrame, role: str | None = None, columns: Iterable
         columns: The columns to check; ``None`` checks all.
 
     Raises:
-        PolemosError: Naming the column, how many infinite values it has and the first one's row.
+        PolemosError: Naming the column and the first infinite (with their count) or oversized value's row.
     """
     for name in frame.columns if columns is None else columns:
         series = frame[name]
@@ -121,6 +128,15 @@ def check_finite(frame: pd.DataFrame, role: str | None = None, columns: Iterable
                 f"column {name!r}{_of(role)} has {count} infinite value{plural} (the first, {values[position]}, in "
                 f"data row {position + 1}); replace them with finite numbers or leave those cells empty (NaN counts "
                 "as missing), or drop those rows"
+            )
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(values) > MAX_MAGNITUDE
+        if huge.any():
+            position = int(np.argmax(huge))
+            raise PolemosError(
+                f"column {name!r}{_of(role)} holds {values[position]:.3g} (data row {position + 1}), beyond "
+                f"{MAX_MAGNITUDE:.0e} in size, where the column's statistics overflow; rescale the column (e.g. "
+                "divide it by a power of ten) or drop such rows"
             )
 
 
