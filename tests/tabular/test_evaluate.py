@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -151,3 +153,19 @@ def test_evaluate_refuses_infinite_values_in_any_table(role: str) -> None:
     if role != "holdout":  # the score functions check their tables too
         with pytest.raises(PolemosError, match=f"of the {role} table has 1 infinite value"):
             column_shapes(tables["real"], tables["synthetic"])
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["x", "x", "y"], "the real table has duplicate column name(s) 'x'; rename the columns"),  # AttributeError
+        (pd.MultiIndex.from_tuples([("a", "b"), ("a", "c"), ("d", "e")]), "the real table has multi-level column"),
+    ],
+)
+def test_column_names_that_cannot_be_matched_are_one_line(columns, message) -> None:
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame(rng.normal(size=(50, 3)), columns=columns)
+    # multi-level names scored a quality of 1.0 for unrelated tables
+    with pytest.raises(PolemosError, match=re.escape(message)):
+        evaluate(real, pd.DataFrame(rng.normal(size=(50, 3)), columns=columns))
+    assert evaluate(pd.DataFrame(real.to_numpy()), pd.DataFrame(real.to_numpy()))["quality"] > 0.9  # 0, 1, 2 work

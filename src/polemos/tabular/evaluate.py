@@ -25,7 +25,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from polemos.errors import PolemosError
-from polemos.tabular.validation import check_finite
+from polemos.tabular.validation import check_column_names, check_finite
 
 __all__ = [
     "column_pair_trends",
@@ -60,6 +60,9 @@ def _kinds(real: pd.DataFrame, discrete_columns: Sequence[str] | None) -> dict[s
 
 
 def _check_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> None:
+    # a duplicated name failed with an AttributeError; multi-level names scored 1.0 for unrelated tables
+    check_column_names(real, "real", text=False)
+    check_column_names(synthetic, "synthetic", text=False)
     missing = [name for name in real.columns if name not in synthetic.columns]
     if missing:
         raise PolemosError(

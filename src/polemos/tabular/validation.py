@@ -50,21 +50,24 @@ def _shown(names: Sequence[object]) -> str:
     return ", ".join(repr(name) for name in names[:3]) + (", ..." if len(names) > 3 else "")
 
 
-def check_column_names(frame: pd.DataFrame) -> None:
-    """Fails with one line unless the column names are single-level, text and unique.
+def check_column_names(frame: pd.DataFrame, role: str | None = None, text: bool = True) -> None:
+    """Fails with one line unless the column names are single-level, unique and (with ``text``) text.
 
     Args:
         frame: The table.
+        role: Which table it is (``"synthetic"``), named in the message; ``None`` for the only one.
+        text: Require text names (a model saves them; scoring two tables only matches them).
 
     Raises:
         PolemosError: For multi-level, non-text or duplicate column names.
     """
+    table = f"the {role} table" if role else "the table"
     if isinstance(frame.columns, pd.MultiIndex):
         raise PolemosError(
-            f"the table has multi-level column names ({_shown(list(frame.columns))}); flatten them to text, e.g. "
+            f"{table} has multi-level column names ({_shown(list(frame.columns))}); flatten them to text, e.g. "
             "frame.columns = ['_'.join(map(str, name)) for name in frame.columns]"
         )
-    not_text = [name for name in frame.columns if not isinstance(name, str)]
+    not_text = [name for name in frame.columns if not isinstance(name, str)] if text else []
     if not_text:
         raise PolemosError(
             f"column names must be text; got {_shown(not_text)}: set frame.columns = [...] to text names "
@@ -73,7 +76,7 @@ def check_column_names(frame: pd.DataFrame) -> None:
     duplicated = list(dict.fromkeys(frame.columns[frame.columns.duplicated()]))
     if duplicated:
         raise PolemosError(
-            f"the table has duplicate column name(s) {_shown(duplicated)}; rename the columns so each is unique"
+            f"{table} has duplicate column name(s) {_shown(duplicated)}; rename the columns so each is unique"
         )
 
 
