@@ -7,8 +7,9 @@ Public API: :class:`SeriesGAN` (fit / sample / save / load), :class:`SeriesGANCo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from polemos.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time, __getattr__ imports on first use
     from polemos.series.data import ReturnsTransform, returns_to_prices, sine_windows, timegan_windows
@@ -42,11 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'polemos.series' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, globals())

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from polemos.lazy import lazy_attributes
 
 # bound now: importing the submodule of the same name would otherwise shadow the function (numpy and pandas only)
 from polemos.tabular.evaluate import evaluate
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time, __getattr__ imports on first use
     from polemos.tabular.layout import ColumnSpan
-    from polemos.tabular.synthesizer import FitReport, TabularConfig, TabularGAN
+    from polemos.tabular.synthesizer import FitReport, IdentifierColumnWarning, TabularConfig, TabularGAN
     from polemos.tabular.transformer import Bounds, TableTransformer
 
 # name -> module; imported on first use, so that `polemos tabular --help` starts without loading torch
 _EXPORTS = {
     "ColumnSpan": "polemos.tabular.layout",
     "FitReport": "polemos.tabular.synthesizer",
+    "IdentifierColumnWarning": "polemos.tabular.synthesizer",
     "TabularConfig": "polemos.tabular.synthesizer",
     "TabularGAN": "polemos.tabular.synthesizer",
     "Bounds": "polemos.tabular.transformer",
@@ -26,6 +28,7 @@ __all__ = [
     "Bounds",
     "ColumnSpan",
     "FitReport",
+    "IdentifierColumnWarning",
     "TableTransformer",
     "TabularConfig",
     "TabularGAN",
@@ -33,11 +36,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'polemos.tabular' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, globals())
