@@ -73,6 +73,45 @@ _SCORE_MEANINGS = {
 }
 # paths shorter than this get a note from `series eval --returns` (sample ACFs are biased by about -1/T)
 _SHORT_PATHS = 500
+# fewer real windows than this held out of the discriminative score's training get a note: its accuracy is coarse
+_FEW_TEST_WINDOWS = 10
+
+
+def _correlation_error(
+    real: np.ndarray,  # (T, F) series or (N, T, F) windows
+    synthetic: np.ndarray,  # (M, T', F)
+    names: list[str] | None,  # feature names, or None for numbers
+    notes: list[str],  # receives a note naming the constant features left out
+) -> float | None:
+    """:func:`~polemos.series.metrics.cross_correlation_error` over the features that vary in both sets.
+
+    A constant feature has no correlation (NumPy gives NaN, which is not even valid JSON); such features are left
+    out with a note, and with fewer than two varying features left the score is None.
+    """
+    from polemos.series import metrics
+
+    features = real.shape[-1]
+    real_flat, synthetic_flat = real.reshape(-1, features), synthetic.reshape(-1, features)
+
+    def varies(column: np.ndarray) -> bool:
+        finite = column[np.isfinite(column)]
+        return bool(finite.size) and bool(finite.max() > finite.min())
+
+    varying = [j for j in range(features) if varies(real_flat[:, j]) and varies(synthetic_flat[:, j])]
+    if len(varying) < features:
+        constant = [names[j] if names else str(j) for j in range(features) if j not in varying]
+        outcome = (
+            "so cross_correlation_error leaves them out"
+            if len(varying) >= 2
+            else "so cross_correlation_error is not computed; evaluate columns that vary (--columns)"
+        )
+        notes.append(
+            f"column(s) {', '.join(constant)} are constant in the real or synthetic data: their correlations are "
+            f"undefined, {outcome}"
+        )
+    if len(varying) < 2:
+        return None
+    return metrics.cross_correlation_error(real[..., varying], synthetic[..., varying])
 
 
 def _refuse_prices(values: np.ndarray, what: str, fix: str) -> None:
@@ -239,13 +278,14 @@ def fit(
     gan.save(out)
     summary = gan.summary
     assert summary is not None
-    for note in table.notes:
+    # the file's notes (sorting, gaps), then the fit's own (e.g. too few windows); the fit re-reads the gaps
+    for note in dict.fromkeys((*table.notes, *summary.notes)):
         typer.echo(f"note: {note}", err=True)
     if replacing:
         typer.echo(f"note: replaced the series model that was in {out} (--overwrite)", err=True)
     typer.echo(
         f"trained {summary.steps} steps in {summary.seconds:.1f} s (whole fit {summary.fit_seconds:.1f} s) on "
-        f"{summary.windows} windows "
+        f"{summary.windows} window{'' if summary.windows == 1 else 's'} "
         f"of {window} x {len(table.columns)}; saved to {out}"
     )
     if summary.selected_step is not None and summary.selection:
@@ -383,7 +423,11 @@ def evaluate(
         if real_series is None:
             raise PolemosError("--returns needs the real prices as a CSV series")
         if synthetic.shape[2] != real_series.shape[1]:
-            raise PolemosError(f"real has {real_series.shape[1]} features and synthetic {synthetic.shape[2]}")
+            real_count, synthetic_count = real_series.shape[1], synthetic.shape[2]
+            raise PolemosError(
+                f"the real data has {real_count} column{'' if real_count == 1 else 's'} and the samples "
+                f"{synthetic_count} feature{'' if synthetic_count == 1 else 's'}; pass the model's columns (--columns)"
+            )
         _refuse_prices(synthetic, str(synthetic_path), "sample the model without --prices")
         if synthetic.shape[1] < _SHORT_PATHS:
             # sample ACFs of short paths are biased low (about -1/T), so the scores rank noise near real data
@@ -397,6 +441,13 @@ def evaluate(
         for feature in range(real_series.shape[1]):
             real_feature = real_series[:, feature]
             real_feature = real_feature[np.isfinite(real_feature)]
+            if real_feature.size and real_feature.max() == real_feature.min():
+                # a flat price: its autocorrelations are undefined, so its distances would compare with nothing
+                record.setdefault("notes", []).append(
+                    f"the real returns of {table.columns[feature]} are constant (a flat price): their stylized facts "
+                    "are undefined, so the column is not scored; leave it out (--columns)"
+                )
+                continue
             paths = synthetic[:, :, feature]
             max_lag = int(min(250, paths.shape[1] - 2, len(real_feature) - 2))
             if max_lag < 1:  # the ACF and leverage scores need lag 1: three returns on each side
@@ -416,11 +467,20 @@ def evaluate(
                     plotting.plot_acf(real_feature, paths, plots / f"acf_{feature}.png", max_lag=max_lag, name=name),
                     plotting.plot_sample_paths(paths, plots / f"paths_{feature}.png", name=name),
                 ]
+        if not facts:
+            raise PolemosError(
+                "every real column's returns are constant (flat prices): there are no stylized facts to compare; "
+                "pass a series whose prices move"
+            )
         record["stylized_facts"] = facts
         if written:
             record["plots"] = [str(path) for path in written]
         if real_series.shape[1] > 1:
-            record["cross_correlation_error"] = metrics.cross_correlation_error(real_series, synthetic)
+            error = _correlation_error(real_series, synthetic, list(table.columns), record.setdefault("notes", []))
+            if error is not None:
+                record["cross_correlation_error"] = error
+        if not record.get("notes"):
+            record.pop("notes", None)
         return record
 
     length = synthetic.shape[1]
@@ -445,6 +505,26 @@ def evaluate(
         )
     if np.isnan(synthetic).any():
         raise PolemosError("the synthetic windows have NaN (variable-length); eval needs full-length windows")
+    for role, windows, fix in (
+        (
+            "real",
+            real_windows,
+            "pass a longer real series, or sample shorter sequences (polemos series sample --length)",
+        ),
+        ("synthetic", synthetic, "sample more sequences (polemos series sample --n)"),
+    ):
+        if len(windows) < 2:  # the discriminative score trains on 80 % of each set and tests on the rest
+            raise PolemosError(
+                f"the {role} data gives {len(windows)} window of {length} steps; the discriminative score holds out "
+                f"a fifth of each set and needs at least 2 windows; {fix}"
+            )
+    held_out = len(real_windows) - int(len(real_windows) * 0.8)  # as discriminative_score splits
+    if held_out < _FEW_TEST_WINDOWS:
+        record["notes"] = [
+            f"the real data gives only {len(real_windows)} windows of {length} steps, {held_out} held out to test the "
+            "discriminative classifier: its accuracy moves in coarse steps and both scores are noisy; pass a longer "
+            "real series for a firmer score"
+        ]
     # both sets are min-max scaled with the real data's range (TimeGAN evaluates in [0, 1])
     low = real_windows.min(axis=(0, 1))
     scale = real_windows.max(axis=(0, 1)) - low + 1e-7
@@ -452,8 +532,9 @@ def evaluate(
     outside = ((synthetic < low - scale) | (synthetic > low + 2 * scale)).mean()
     if outside > 0.5:  # scored all the same (a diverged model is out of range too), with a note
         record["notes"] = [
+            *record.get("notes", []),
             f"{outside:.0%} of the synthetic values lie far outside the real data's range, as if in other units "
-            "(log returns against prices?); for a model fitted with --returns pass --returns, or sample --prices"
+            "(log returns against prices?); for a model fitted with --returns pass --returns, or sample --prices",
         ]
     real_scaled, synthetic_scaled = (real_windows - low) / scale, (synthetic - low) / scale
     real_scaled = shuffle_windows(real_scaled, seed=0)
@@ -467,7 +548,12 @@ def evaluate(
     record["discriminative"] = vars(metrics.repeated(discriminative)) | {"iterations": discriminative_iterations}
     record["predictive"] = vars(metrics.repeated(predictive)) | {"iterations": predictive_iterations}
     if real_windows.shape[2] > 1:
-        record["cross_correlation_error"] = metrics.cross_correlation_error(real_windows, synthetic)
+        names = list(table.columns) if real_series is not None else None
+        error = _correlation_error(real_windows, synthetic, names, record.setdefault("notes", []))
+        if error is not None:
+            record["cross_correlation_error"] = error
+    if not record.get("notes"):
+        record.pop("notes", None)
     if plots is not None:
         from polemos.series import plots as plotting
 

@@ -337,8 +337,11 @@ class MinMaxScaler:
         return (values - self.minimum) / (self.maximum - self.minimum + self.eps)
 
     def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        """Maps scaled values back to data units."""
-        return scaled * (self.maximum - self.minimum + self.eps) + self.minimum
+        """Maps scaled values back to data units; a constant feature maps back to its one value exactly."""
+        # without the exception a constant feature came back as value + eps * scaled: off by up to 1e-7, which
+        # rescaled evaluation (and any test of equality) then read as noise
+        unscaled = scaled * (self.maximum - self.minimum + self.eps) + self.minimum
+        return np.where(self.maximum > self.minimum, unscaled, self.minimum)
 
 
 def make_windows(
@@ -354,13 +357,21 @@ def make_windows(
     Raises:
         PolemosError: If the series is shorter than ``window`` or no NaN-free window remains.
     """
-    if window < 1 or stride < 1:
-        raise PolemosError(f"window ({window}) and stride ({stride}) must be positive integers")
+    for name, value in (("window", window), ("stride", stride)):
+        # a float or bool would fail deep inside numpy's striding with a TypeError
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise PolemosError(
+                f"{name} must be a whole number of steps >= 1, got {value!r}; pass --{name} N ({name}=N)"
+            )
     length = values.shape[0]
     if length < window:
         raise PolemosError(
             f"the series has {length} step{'' if length == 1 else 's'}, shorter than the window of {window}; "
-            "use a shorter window or a longer series"
+            + (
+                f"use a window of at most {length} steps (--window {length}) or a longer series"
+                if length
+                else "pass a longer series"
+            )
         )
     windows = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)[::stride]
     windows = np.ascontiguousarray(np.moveaxis(windows, -1, 1))  # (N, F, window) -> (N, window, F)

@@ -79,11 +79,21 @@ def discriminative_score(
 
     Returns:
         A score in [0, 0.5]; 0 means the classifier cannot tell synthetic from real.
+
+    Raises:
+        PolemosError: If the windows do not share ``(T, F)``, hold NaN, or a set has fewer than 2 windows (one
+            for training and one held out).
     """
     real = _check_windows("real", real)
     synthetic = _check_windows("synthetic", synthetic)
     if real.shape[1:] != synthetic.shape[1:]:
         raise PolemosError(f"real {real.shape} and synthetic {synthetic.shape} windows must share (T, F)")
+    for name, windows in (("real", real), ("synthetic", synthetic)):
+        if len(windows) < 2:  # the 80/20 split would leave the classifier nothing to train on
+            raise PolemosError(
+                f"the discriminative score trains on 80 % of each set and tests on the rest, so it needs at least 2 "
+                f"{name} windows, got {len(windows)}; pass more {name} windows"
+            )
     rng = np.random.default_rng(seed)
     torch_rng = torch.Generator().manual_seed(seed)
 
@@ -335,7 +345,8 @@ def cross_correlation_error(real: np.ndarray, generated: np.ndarray, method: str
             of the ranks; invariant to increasing transforms of each feature).
 
     Returns:
-        ``||corr(real) - corr(generated)||_F``; 0 for identical correlation structure.
+        ``||corr(real) - corr(generated)||_F``; 0 for identical correlation structure; NaN when a feature is
+        constant in either set (its correlation is undefined; leave such features out).
     """
     if method not in ("pearson", "spearman"):
         raise PolemosError(f"unknown correlation method {method!r}; use 'pearson' or 'spearman'")
@@ -350,7 +361,8 @@ def cross_correlation_error(real: np.ndarray, generated: np.ndarray, method: str
     if method == "spearman":  # Pearson correlation of the per-feature ranks (ties get their mean rank)
         real_flat = stats.rankdata(real_flat, axis=0)
         generated_flat = stats.rankdata(generated_flat, axis=0)
-    difference = np.corrcoef(real_flat, rowvar=False) - np.corrcoef(generated_flat, rowvar=False)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant feature: NaN, as documented, not a warning
+        difference = np.corrcoef(real_flat, rowvar=False) - np.corrcoef(generated_flat, rowvar=False)
     return float(np.linalg.norm(difference))
 
 

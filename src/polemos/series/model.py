@@ -94,6 +94,10 @@ _OPTION_BOUNDS = {
 _SELF_CHECKED = ("context_holdout", "select_patience", "facts_max_lag", "select_correlation")
 # arguments of fit that `polemos series fit` takes as flags; -o window=... points there
 _FIT_FLAGS = ("window", "stride", "returns", "returns_input", "context_length", "steps", "time_budget", "nan_policy")
+# a window of one step has no order in time: the GAN would learn the law of single rows, the ACFs have no lag
+MIN_WINDOW = 2
+# below this many non-overlapping windows' worth of data, fit notes that the GAN memorises its windows
+FEW_WINDOWS = 5
 
 
 def _own_random_stream(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -296,7 +300,7 @@ class TrainingSummary:
         windows: Training windows.
         final_d_loss: Discriminator loss of the last step.
         final_g_loss: Generator loss of the last step.
-        notes: Data-handling notes (sorting, NaN handling).
+        notes: Data-handling notes (sorting, NaN handling, too little data for the window).
         selected_step: With ``select_every``: the step of the kept generator (else None: the last).
         selection: With ``select_every``: ``[step, score]`` of every check (lower is better).
     """
@@ -322,6 +326,7 @@ class _Prepared:
     notes: tuple[str, ...]
     last_price: list[float] | None = None
     series: np.ndarray | None = None  # (T, F) the one input series in data units (log returns in returns mode)
+    starts: np.ndarray | None = None  # (N,) first row of each window in the input series; None for window sets
 
 
 def _pad_sequences(sequences: Sequence[np.ndarray]) -> np.ndarray:
@@ -333,6 +338,77 @@ def _pad_sequences(sequences: Sequence[np.ndarray]) -> np.ndarray:
     for i, array in enumerate(arrays):
         padded[i, : len(array)] = array
     return padded
+
+
+def _check_window(window: Any, stride: Any) -> None:
+    """Refuses a window or stride that is not a whole number, and a window too short to hold any order in time."""
+    for name, value in (("window", window), ("stride", stride)):
+        # a float or bool would fail deep inside numpy's striding with a TypeError
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise PolemosError(
+                f"{name} must be a whole number of steps >= 1, got {value!r}; pass --{name} N ({name}=N)"
+            )
+    if window < MIN_WINDOW:
+        raise PolemosError(
+            f"window must be at least {MIN_WINDOW} steps, got {window}: one step has no order in time to learn or to "
+            f"score (no autocorrelation); use --window {MIN_WINDOW} or more (window=N), or `polemos tabular fit` for "
+            "rows without order"
+        )
+
+
+def _too_short_message(length: int, window: int, from_prices: bool) -> str:
+    """Why a series of ``length`` steps (log returns when ``from_prices``) yields no window, and the fix."""
+    if from_prices:  # the rows the user sees are prices: n prices give n - 1 returns
+        returns_count = f"{length} log return{'' if length == 1 else 's'}"
+        size = f"{length + 1} price{'' if length == 0 else 's'}, which give {returns_count}"
+    else:
+        size = f"{length} step{'' if length == 1 else 's'}"
+    if length >= MIN_WINDOW:
+        fix = f"use a window of at most {length} steps (--window {length}) or a longer series"
+    else:
+        fix = f"pass a longer series (a window needs at least {MIN_WINDOW} steps)"
+    return f"the series has {size}, shorter than the window of {window}; {fix}"
+
+
+def _window_starts(values: np.ndarray, window: int, stride: int) -> np.ndarray:
+    """First rows of the NaN-free windows :func:`~polemos.series.data.make_windows` cuts from ``values``."""
+    starts = np.arange(0, len(values) - window + 1, stride)
+    gaps = np.concatenate([[0], np.cumsum(np.isnan(values).any(axis=1))])  # gaps[t]: rows with NaN before t
+    return starts[gaps[starts + window] == gaps[starts]]
+
+
+def _few_windows_note(count: int, length: int, starts: np.ndarray | None) -> str | None:
+    """A note when the training windows hold fewer than :data:`FEW_WINDOWS` non-overlapping windows of data.
+
+    Args:
+        count: Training windows.
+        length: Steps per window.
+        starts: First row of each window in the series; None for a set of separate sequences.
+
+    Returns:
+        The one-line note, or None when there is data enough.
+    """
+    if starts is None:  # separate sequences: each one is new data
+        if count >= FEW_WINDOWS:
+            return None
+        return (
+            f"only {count} training sequence{'' if count == 1 else 's'}: a GAN fitted on so few memorises them, so "
+            f"samples replay them rather than vary like them; fit on {FEW_WINDOWS} or more sequences"
+        )
+    covered = np.zeros(int(starts.max()) + length + 1 if len(starts) else 1, dtype=np.int64)
+    np.add.at(covered, starts, 1)  # +1 where a window starts, -1 after it ends: the cumulative sum counts windows
+    np.add.at(covered, starts + length, -1)
+    steps = int((np.cumsum(covered) > 0).sum())  # rows of the series inside at least one window
+    worth = steps / length
+    if worth >= FEW_WINDOWS:
+        return None
+    overlapping = "overlapping " if count > 1 and np.diff(starts).min() < length else ""
+    return (
+        f"only {count} {overlapping}training window{'' if count == 1 else 's'} of {length} steps, from {steps} steps "
+        f"of the series ({worth:.1f} non-overlapping windows' worth): a GAN fitted on so little memorises it, so "
+        f"samples replay pieces of the series rather than new paths; use a longer series (at least "
+        f"{FEW_WINDOWS * length} steps) or a shorter window"
+    )
 
 
 def _mask_of(windows: np.ndarray) -> np.ndarray | None:
@@ -519,6 +595,7 @@ class SeriesGAN:
         notes: tuple[str, ...] = ()
         last_price = None
         values = None
+        starts = None
         if isinstance(data, (pd.DataFrame, np.ndarray)) and np.ndim(data) == 2:
             table = validate_table(data, columns=columns, time_column=time_column, nan_policy=nan_policy)
             values, names, notes = table.values, table.columns, table.notes
@@ -526,7 +603,10 @@ class SeriesGAN:
                 observed = values[~np.isnan(values).any(axis=1)]
                 last_price = observed[-1].tolist() if len(observed) else None
                 values = log_returns(values)  # a NaN price makes its two returns NaN (dropped by windows)
+            if len(values) < window:
+                raise PolemosError(_too_short_message(len(values), window, returns and returns_input == "prices"))
             raw_windows = make_windows(values, window, stride)
+            starts = _window_starts(values, window, stride)
         else:
             if isinstance(data, np.ndarray) and data.ndim == 3:
                 raw_windows = np.asarray(data, dtype=np.float64)
@@ -542,6 +622,16 @@ class SeriesGAN:
             names = tuple(columns) if columns else tuple(f"x{i}" for i in range(raw_windows.shape[2]))
             if len(names) != raw_windows.shape[2]:
                 raise PolemosError(f"{len(names)} column names for {raw_windows.shape[2]} features")
+            empty = [
+                str(name)
+                for name, all_nan in zip(names, np.isnan(raw_windows).all(axis=(0, 1)), strict=True)
+                if all_nan
+            ]
+            if empty:  # else every step reads as padding, and the mask check blames the sequences' lengths
+                raise PolemosError(
+                    f"feature(s) {', '.join(empty)} are entirely NaN; leave them out (windows[..., keep]) or fill "
+                    "them before fitting"
+                )
         mask = _mask_of(raw_windows)
         if returns:
             flat = raw_windows.reshape(-1, raw_windows.shape[2])
@@ -556,6 +646,16 @@ class SeriesGAN:
             scaled = transform.transform(raw_windows)
         else:
             scaler = MinMaxScaler.fit(raw_windows)
+            constant = [
+                f"{name} = {low:g}"
+                for name, low, high in zip(names, scaler.minimum, scaler.maximum, strict=True)
+                if low == high
+            ]
+            if constant:  # modelled as they are: the generator's output for them is mapped back to the one value
+                notes = (
+                    *notes,
+                    f"constant column(s) {', '.join(constant)}: samples repeat the value; nothing is learnt",
+                )
             self.meta["scaling"] = {
                 "kind": "minmax",
                 "minimum": scaler.minimum.tolist(),
@@ -563,7 +663,7 @@ class SeriesGAN:
             }
             scaled = scaler.transform(raw_windows)
         series = values if returns and isinstance(data, (pd.DataFrame, np.ndarray)) and np.ndim(data) == 2 else None
-        return _Prepared(np.nan_to_num(scaled, nan=0.0), mask, names, notes, last_price, series)
+        return _Prepared(np.nan_to_num(scaled, nan=0.0), mask, names, notes, last_price, series, starts)
 
     def _summarize(self, prepared: _Prepared) -> SeriesSummary:
         """Statistics of the training windows in data units (padded steps back to NaN)."""
@@ -648,10 +748,17 @@ class SeriesGAN:
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise PolemosError(f"steps must be at least 1, got {steps!r}; pass --steps N (steps=N)")
         check_time_budget(time_budget, "time_budget (--time-budget)")
+        if isinstance(data, (pd.DataFrame, np.ndarray)) and np.ndim(data) == 2:  # window and stride cut a series
+            _check_window(window, stride)
         prepared = self._prepare(data, window, stride, columns, returns, returns_input, nan_policy, time_column)
         self.real_summary = self._summarize(prepared)
         windows = torch.from_numpy(prepared.windows.astype(np.float32))
         count, length, features = windows.shape
+        if length < MIN_WINDOW:  # a set of one-step windows: rows without order
+            raise PolemosError(
+                f"the windows have {length} step; a sequence GAN needs at least {MIN_WINDOW} steps per window (one "
+                "step has no order in time); pass longer windows, or use `polemos tabular fit` for rows without order"
+            )
         if not 0 <= context_length < length:
             raise PolemosError(f"context_length must be in [0, {length - 1}] for windows of {length} steps")
         if prepared.mask is not None and context_length > 0:
@@ -687,6 +794,9 @@ class SeriesGAN:
                 )
             windows = windows[:kept]
             count = kept
+        starts = prepared.starts[:count] if prepared.starts is not None else None  # the held-out cut keeps the first
+        few_windows = _few_windows_note(count, length, starts)
+        notes = (*prepared.notes, few_windows) if few_windows else prepared.notes
         if config.select_correlation > 0 and (features < 2 or config.select_every <= 0):
             raise PolemosError(
                 "select_correlation weighs the cross-correlation in the selection score: it needs select_every > 0 "
@@ -966,7 +1076,7 @@ class SeriesGAN:
                 "output": output,
                 "lengths": np.bincount(lengths, minlength=length + 1).tolist() if lengths is not None else None,
                 "last_price": prepared.last_price,
-                "notes": list(prepared.notes),
+                "notes": list(notes),
                 "seed": self.seed,
             }
         )
@@ -984,7 +1094,7 @@ class SeriesGAN:
             windows=count,
             final_d_loss=d_loss_value,
             final_g_loss=g_loss_value,
-            notes=prepared.notes,
+            notes=notes,
             selected_step=selector.best_step if selector is not None else None,
             selection=tuple(selector.history) if selector is not None else (),
             fit_seconds=time.perf_counter() - fit_start,
