@@ -102,33 +102,61 @@ _OPTION_BOUNDS = {
 
 @dataclass(frozen=True)
 class TabularConfig:
-    """Hyperparameters of :class:`TabularGAN` (saved with the model)."""
+    """Hyperparameters of :class:`TabularGAN` (saved with the model); ``-o KEY=VALUE`` of ``polemos tabular fit``.
 
-    loss: str = "wasserstein"  # adversarial loss, a name of polemos.game.losses.LOSSES
-    penalty: str = "wgan-gp"  # discriminator penalty, a name of polemos.game.penalties.PENALTIES
-    penalty_weight: float = 10.0  # multiplier of the penalty (lambda of WGAN-GP, gamma/2 of R1)
-    noise_dim: int = 128  # size of the generator's latent noise
-    generator_hidden: tuple[int, ...] = (256, 256)  # widths of the generator's residual blocks
-    discriminator_hidden: tuple[int, ...] = (256, 256)  # widths of the discriminator's hidden layers
-    batch_size: int = 200  # rows per step; a multiple of pac (200 beat 500 at equal wall-clock on Adult)
-    pac: int = 10  # rows judged together by the discriminator (PacGAN)
-    generator_lr: float = 2e-4  # Adam learning rate of the generator
-    discriminator_lr: float = 2e-4  # Adam learning rate of the discriminator
-    betas: tuple[float, float] = (0.5, 0.9)  # Adam betas
-    weight_decay: float = 1e-6  # Adam weight decay of both networks
-    discriminator_steps: int = 1  # discriminator updates per generator update
-    discriminator_dropout: float = 0.5  # dropout after each hidden layer of the discriminator
-    condition_discriminator: bool = True  # also feed the conditional vector to the discriminator (as CTGAN)
-    lr_schedule: str = "constant"  # "constant" or "cosine": learning rates decay to 0 over the epochs or budget
-    temperature: float = 0.2  # gumbel-softmax temperature of one-hot outputs during training
-    ema_half_life_samples: float | None = None  # sample with an EMA of the generator (half-life in rows)
-    target: str | None = None  # a categorical column predicted downstream: generated last, by a classifier head
-    max_categories: int = 100  # one-hot cap per categorical column; rarer categories share an "other" slot
-    max_modes: int = 10  # mixture components per continuous column (before pruning)
-    max_fit_rows: int = 5_000  # rows used to fit each column's mixture
-    calibrate: bool = True  # after training, match the generator's marginals to the observed ones
-    calibration_rows: int = 20_000  # rows generated to estimate the generator's marginals
-    seed: int = 0  # seed of preprocessing, initialization and training
+    Attributes:
+        loss: Adversarial loss, a name of polemos.game.losses.LOSSES.
+        penalty: Discriminator penalty, a name of polemos.game.penalties.PENALTIES.
+        penalty_weight: Multiplier of the penalty (lambda of WGAN-GP, gamma/2 of R1).
+        noise_dim: Size of the generator's latent noise.
+        generator_hidden: Widths of the generator's residual blocks.
+        discriminator_hidden: Widths of the discriminator's hidden layers.
+        batch_size: Rows per step; a multiple of pac (200 beat 500 at equal wall-clock on Adult).
+        pac: Rows judged together by the discriminator (PacGAN).
+        generator_lr: Adam learning rate of the generator.
+        discriminator_lr: Adam learning rate of the discriminator.
+        betas: Adam betas.
+        weight_decay: Adam weight decay of both networks.
+        discriminator_steps: Discriminator updates per generator update.
+        discriminator_dropout: Dropout after each hidden layer of the discriminator.
+        condition_discriminator: Also feed the conditional vector to the discriminator (as CTGAN).
+        lr_schedule: "constant" or "cosine": learning rates decay to 0 over the epochs or budget.
+        temperature: Gumbel-softmax temperature of one-hot outputs during training.
+        ema_half_life_samples: Sample with an EMA of the generator (half-life in rows).
+        target: A categorical column predicted downstream: generated last, by a classifier head.
+        max_categories: One-hot cap per categorical column; rarer categories share an "other" slot.
+        max_modes: Mixture components per continuous column (before pruning).
+        max_fit_rows: Rows used to fit each column's mixture.
+        calibrate: After training, match the generator's marginals to the observed ones.
+        calibration_rows: Rows generated to estimate the generator's marginals.
+        seed: Seed of preprocessing, initialization and training.
+    """
+
+    loss: str = "wasserstein"
+    penalty: str = "wgan-gp"
+    penalty_weight: float = 10.0
+    noise_dim: int = 128
+    generator_hidden: tuple[int, ...] = (256, 256)
+    discriminator_hidden: tuple[int, ...] = (256, 256)
+    batch_size: int = 200
+    pac: int = 10
+    generator_lr: float = 2e-4
+    discriminator_lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.9)
+    weight_decay: float = 1e-6
+    discriminator_steps: int = 1
+    discriminator_dropout: float = 0.5
+    condition_discriminator: bool = True
+    lr_schedule: str = "constant"
+    temperature: float = 0.2
+    ema_half_life_samples: float | None = None
+    target: str | None = None
+    max_categories: int = 100
+    max_modes: int = 10
+    max_fit_rows: int = 5_000
+    calibrate: bool = True
+    calibration_rows: int = 20_000
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0 or self.pac <= 0 or self.batch_size % self.pac:

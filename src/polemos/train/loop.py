@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -247,14 +248,14 @@ class Trainer:
         rng = ckpt.capture_rng_state()
         torch_states = rng["torch"]
         if self.fabric.world_size > 1:  # every process's RNG, so each resumes its own stream
-            torch_states = self.fabric.all_gather(rng["torch"].to(self.fabric.device)).cpu()
+            torch_states = self._gather(rng["torch"])
         rng["torch_per_rank"] = torch_states
         # every process's data position: with a dataset that does not split evenly, the ranks' shares differ in
         # length and their cursors drift apart after the first pass
         position = self.sampler.state_dict()
         positions = torch.tensor([[position["epoch"], position["cursor"]]], dtype=torch.int64)
         if self.fabric.world_size > 1:
-            positions = self.fabric.all_gather(positions[0].to(self.fabric.device)).cpu().reshape(-1, 2)
+            positions = self._gather(positions[0]).reshape(-1, 2)
         augment_state = getattr(self.task.augment, "state_dict", lambda: {})()
         return {
             "step": self.step,
@@ -275,6 +276,14 @@ class Trainer:
             "seconds_trained": self._seconds_trained(),
             "config": self.config.to_json(),
         }
+
+    def _gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Every process's ``tensor``, stacked along a new first dimension, on the CPU."""
+        with warnings.catch_warnings():
+            # Fabric's all_gather calls a torch function deprecated in torch 2.13: a two-line warning per process
+            # that a user cannot act on
+            warnings.filterwarnings("ignore", message=r"torch\.distributed\.nn\.functional\.all_gather is deprecated")
+            return self.fabric.all_gather(tensor.to(self.fabric.device)).cpu()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restores a state written by :meth:`state_dict`.
