@@ -546,16 +546,17 @@ def bench(
     if seeds is not None:
         options["seeds"] = seeds
     results = run(quick=quick, **options)
-    if isinstance(results, dict) and "skipped" in results and not json_output:
-        # a benchmark that could not run (its data is absent) fails: a script must not read it as a result
-        raise PolemosError(f"{name} did not run: {results['skipped']}")
+    # a benchmark that could not run (its data is absent) fails: a script must not read it as a result
+    skipped = results.get("skipped") if isinstance(results, dict) else None
+    if skipped and not json_output:
+        raise PolemosError(f"{name} did not run: {skipped}")
     if json_output:
         print(json.dumps(results, default=str))  # the whole record: its protocol travels with its scores
     else:
         from polemos.bench import summary_lines
 
         print("\n".join(summary_lines(results)))  # plain text: the same table on a terminal and in a log
-    if isinstance(results, dict) and "skipped" in results:  # --json printed the record saying why; exit as errors do
+    if skipped:  # --json printed the record saying why; exit as errors do
         raise typer.Exit(PolemosError.exit_code)
 
 
