@@ -170,6 +170,7 @@ class Trainer:
         )
         self.step = 0
         self.lr_scale = 1.0  # lowered by divergence rollbacks
+        self._stop_reason = ""  # "time" or "early_stop" once a limit ends fit before train.steps
         self._start_time: float | None = None  # set by fit()
         self._seconds_before = 0.0  # training seconds of the sessions before a resume
         self._time_progress = 0.0  # share of train.max_time used, refreshed every log_every steps
@@ -357,7 +358,7 @@ class Trainer:
             "config": self.config.to_dict(),
             **self.task.metadata,
             # why the run ended before train.steps ("time" or "early_stop"), for the report; absent while it runs
-            **({"stopped_by": self._stop_reason} if getattr(self, "_stop_reason", "") else {}),
+            **({"stopped_by": self._stop_reason} if self._stop_reason else {}),
         }
 
     def resume(self) -> None:
