@@ -965,6 +965,9 @@ class SeriesGAN:
         # and, per calibration, a draw of the same paths as a check
         step_seconds = check_seconds = 0.0
         after_training = 1 + int(config.calibrate_scale) + int(config.calibrate_covariance)
+        if selector is not None and time_budget is not None:
+            # measured now: a budget that ends before the first check must still reserve the last one
+            check_seconds = selector.probe_seconds(averaged(), self._to_data_space)
         d_loss_value = g_loss_value = math.nan
         step = 0
         samples_seen = 0
@@ -1402,6 +1405,20 @@ class _Selector:
     def restore_best(self, generator: RecurrentGenerator) -> None:
         if self.best_state is not None:
             generator.load_state_dict(self.best_state)
+
+    def check(
+        self, step: int, generator: RecurrentGenerator, to_data_space: Callable[[np.ndarray], np.ndarray]
+    ) -> float:
+        raise NotImplementedError
+
+    def probe_seconds(self, generator: RecurrentGenerator, to_data_space: Callable[[np.ndarray], np.ndarray]) -> float:
+        """Seconds one check of ``generator`` takes; nothing is recorded (checks draw in a forked RNG)."""
+        kept = (self.best_score, self.best_step, self.best_state, list(self.history))
+        start = time.perf_counter()
+        self.check(0, generator, to_data_space)
+        seconds = time.perf_counter() - start
+        self.best_score, self.best_step, self.best_state, self.history = kept
+        return seconds
 
 
 class _FactsSelector(_Selector):
