@@ -96,3 +96,28 @@ def test_a_hand_edited_model_json_is_one_line(tmp_path, tiny_digits_trainer, edi
     # a ValueError or KeyError traceback before
     with pytest.raises(PolemosError, match=message):
         polemos.load(run)
+
+
+def test_a_model_is_never_saved_over_a_model_of_another_kind(tmp_path, tiny_digits_trainer) -> None:
+    from polemos.series import SeriesGAN
+    from polemos.tabular import TabularGAN
+
+    rng = np.random.default_rng(0)
+    table = TabularGAN(generator_hidden=(8,), discriminator_hidden=(8,), batch_size=20, verbose=False)
+    table.fit(pd.DataFrame({"x": rng.normal(size=60), "kind": rng.choice(["a", "b"], 60)}), epochs=1)
+    prices = 100 * np.exp(np.cumsum(0.01 * rng.standard_normal((80, 1)), axis=0))
+    series = SeriesGAN(seed=0, hidden=4, layers=1, discriminator_channels=4, batch_size=8)
+    series.fit(prices, window=8, returns=True, steps=1)
+    table.save(tmp_path / "table")
+    series.save(tmp_path / "series")
+    image_run = tiny_digits_trainer(tmp_path / "images", 2, 16, ["model.latent_dim=8"])
+    # the files mixed: the folder then loaded as the wrong kind and failed as "damaged"
+    with pytest.raises(PolemosError, match="holds a tabular model; save the series model to another folder"):
+        series.save(tmp_path / "table")
+    with pytest.raises(PolemosError, match="holds a series model; save the tabular model to another folder"):
+        table.save(tmp_path / "series")
+    with pytest.raises(PolemosError, match="holds a training run; save the tabular model"):
+        table.save(image_run)
+    assert isinstance(polemos.load(tmp_path / "table"), TabularGAN)
+    assert isinstance(polemos.load(tmp_path / "series"), SeriesGAN)
+    table.save(tmp_path / "table")  # its own kind is replaced, as before

@@ -32,6 +32,7 @@ __all__ = [
     "check_option",
     "check_options",
     "check_output_file",
+    "check_save_folder",
     "check_seed",
     "check_time_budget",
     "check_writable_folder",
@@ -275,6 +276,24 @@ def saved_model_kind(folder: Path) -> str | None:
     if any((folder / marker).exists() for marker in markers):
         return "training run"
     return None
+
+
+def check_save_folder(folder: Path, kind: str) -> None:
+    """Fails with one line when ``folder`` holds a model of another kind: ``save`` replaces only its own kind.
+
+    Args:
+        folder: Where a model is about to be saved.
+        kind: ``"series model"`` or ``"tabular model"``.
+
+    Raises:
+        PolemosError: If ``folder`` holds a model or training run of another kind (their files would mix, and the
+            folder would load as neither).
+    """
+    found = saved_model_kind(Path(folder))
+    if found is not None and found != kind:
+        raise PolemosError(
+            f"{str(folder)!r} holds a {found}; save the {kind} to another folder (their files would mix)"
+        )
 
 
 def check_not_tabular_or_series(folder: Path, action: str) -> None:

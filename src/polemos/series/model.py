@@ -39,6 +39,7 @@ from polemos.checks import (
     MAX_SEED,
     check_memory,
     check_options,
+    check_save_folder,
     check_seed,
     check_time_budget,
     read_model_json,
@@ -1277,6 +1278,7 @@ class SeriesGAN:
 
         generator = self._require_fitted()
         directory = Path(directory)
+        check_save_folder(directory, "series model")
         directory.mkdir(parents=True, exist_ok=True)
         weights = {k: v.contiguous() for k, v in generator.state_dict().items()}
         atomic_write(directory / "generator.safetensors", lambda temporary: save_file(weights, str(temporary)))

@@ -39,6 +39,7 @@ from polemos.checks import (
     MAX_SEED,
     check_memory,
     check_options,
+    check_save_folder,
     check_seed,
     check_time_budget,
     read_model_json,
@@ -985,6 +986,7 @@ class TabularGAN:
 
         transformer, generator, _ = self._require_fitted()
         directory = Path(path)
+        check_save_folder(directory, "tabular model")
         directory.mkdir(parents=True, exist_ok=True)
         state = {
             "format_version": FORMAT_VERSION,
