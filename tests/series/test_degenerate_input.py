@@ -68,7 +68,8 @@ def test_few_windows_are_noted_in_the_summary_and_the_saved_model(tmp_path) -> N
     gan.save(tmp_path / "model")
     assert SeriesGAN.load(tmp_path / "model").summary.notes == (note,)
     single = SeriesGAN(seed=0, **TINY).fit(_prices(25), window=24, returns=True, steps=2)
-    assert single.summary.notes[0].startswith("only 1 training window of 24 steps")
+    # 25 prices give 24 log returns: the note names what it counted
+    assert single.summary.notes[0].startswith("only 1 training window of 24 steps, from 24 log returns of the series")
     sequences = SeriesGAN(seed=0, **TINY).fit(np.random.default_rng(0).random((3, 12, 2)), steps=2)
     assert sequences.summary.notes[0].startswith("only 3 training sequences")
     enough = SeriesGAN(seed=0, **TINY).fit(_prices(200), window=12, steps=2)

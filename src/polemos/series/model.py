@@ -378,13 +378,14 @@ def _window_starts(values: np.ndarray, window: int, stride: int) -> np.ndarray:
     return starts[gaps[starts + window] == gaps[starts]]
 
 
-def _few_windows_note(count: int, length: int, starts: np.ndarray | None) -> str | None:
+def _few_windows_note(count: int, length: int, starts: np.ndarray | None, unit: str = "steps") -> str | None:
     """A note when the training windows hold fewer than :data:`FEW_WINDOWS` non-overlapping windows of data.
 
     Args:
         count: Training windows.
         length: Steps per window.
         starts: First row of each window in the series; None for a set of separate sequences.
+        unit: What a step of the series is, as the user gave it (``"log returns"`` of prices).
 
     Returns:
         The one-line note, or None when there is data enough.
@@ -405,7 +406,7 @@ def _few_windows_note(count: int, length: int, starts: np.ndarray | None) -> str
         return None
     overlapping = "overlapping " if count > 1 and np.diff(starts).min() < length else ""
     return (
-        f"only {count} {overlapping}training window{'' if count == 1 else 's'} of {length} steps, from {steps} steps "
+        f"only {count} {overlapping}training window{'' if count == 1 else 's'} of {length} steps, from {steps} {unit} "
         f"of the series ({worth:.1f} non-overlapping windows' worth): a GAN fitted on so little memorises it, so "
         f"samples replay pieces of the series rather than new paths; use a longer series (at least "
         f"{FEW_WINDOWS * length} steps) or a shorter window"
@@ -796,7 +797,9 @@ class SeriesGAN:
             windows = windows[:kept]
             count = kept
         starts = prepared.starts[:count] if prepared.starts is not None else None  # the held-out cut keeps the first
-        few_windows = _few_windows_note(count, length, starts)
+        # from prices, the windows cut the log returns: one step fewer than the rows the user sees
+        from_prices = returns and returns_input == "prices" and starts is not None
+        few_windows = _few_windows_note(count, length, starts, "log returns" if from_prices else "steps")
         notes = (*prepared.notes, few_windows) if few_windows else prepared.notes
         if config.select_correlation > 0 and (features < 2 or config.select_every <= 0):
             raise PolemosError(
