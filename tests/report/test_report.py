@@ -345,3 +345,20 @@ def test_header_says_a_run_was_stopped_by_its_time_limit(tmp_path: Path, tiny_di
     del model["stopped_by"]
     (run / "model.json").write_text(json.dumps(model))
     assert "<dd>in progress, or interrupted before its last step</dd>" in write_report(run).read_text(encoding="utf-8")
+
+
+def test_a_report_that_fails_after_a_fit_is_a_note_and_the_model_stays(tmp_path, monkeypatch, capsys) -> None:
+    import polemos.report as report_package
+    from polemos.errors import PolemosError
+    from polemos.report.cli import report_after_fit
+
+    def failing(folder):
+        raise PolemosError("no samples could be drawn")
+
+    monkeypatch.setattr(report_package, "write_report", failing)
+    report_after_fit(tmp_path)
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        f"note: the report was not written (no samples could be drawn); retry with polemos report {tmp_path}"
+    )
+    assert captured.out == ""

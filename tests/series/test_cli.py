@@ -56,6 +56,8 @@ def test_fit_sample_eval_levels(tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "trained 3 steps" in result.output
+    # a fit leaves a report, as a training run does (polemos report was a separate step)
+    assert (tmp_path / "model" / "report.html").is_file() and "report: " in result.stdout
     result = runner.invoke(app, ["sample", str(tmp_path / "model"), "--n", "40", "--out", str(tmp_path / "s.npy")])
     assert result.exit_code == 0, result.output
     assert np.load(tmp_path / "s.npy").shape == (40, 12, 2)

@@ -31,6 +31,8 @@ def test_fit_sample_eval_round_trip(tmp_path: Path, data_csv: Path) -> None:
         app, ["fit", str(data_csv), "--out", str(model_dir), "--epochs", "1", "--target", "color", "--quiet"]
     )
     assert result.exit_code == 0, result.output
+    # a fit leaves a report, as a training run does (polemos report was a separate step)
+    assert (model_dir / "report.html").is_file() and f"report: {model_dir / 'report.html'}" in result.stdout
     saved_config = json.loads((model_dir / "model.json").read_text())["config"]
     assert saved_config["target"] == "color"
     assert saved_config["loss"] == "wasserstein"  # the CLI leaves unset options to TabularConfig

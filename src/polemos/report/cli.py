@@ -24,3 +24,21 @@ def report_command(
         import webbrowser
 
         webbrowser.open(path.resolve().as_uri())
+
+
+def report_after_fit(folder: Path) -> None:
+    """Writes ``folder/report.html`` after a ``tabular fit`` or ``series fit`` and says where it is.
+
+    The model is saved before: a report that cannot be built is a note naming the command to retry, not an error
+    that would hide the saved model.
+    """
+    from polemos.errors import PolemosError
+    from polemos.report import write_report
+
+    try:
+        path = write_report(folder)
+    except (PolemosError, OSError, ValueError, RuntimeError) as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        typer.echo(f"note: the report was not written ({first_line}); retry with polemos report {folder}", err=True)
+        return
+    typer.echo(f"report: {path}")

@@ -297,6 +297,9 @@ def fit(
             f"kept the generator of step {kept:,}: selection score {scores[kept]:.4g}, the best of "
             f"{len(scores)} checks (lower is better{last})"
         )
+    from polemos.report.cli import report_after_fit
+
+    report_after_fit(out)  # as training runs leave one
 
 
 @app.command()

@@ -258,6 +258,9 @@ def fit(
         f"saved {out} ({report.steps} steps, {report.epochs:.1f} epochs, preprocessing "
         f"{report.preprocessing_seconds:.1f} s, training {report.training_seconds:.1f} s)"
     )
+    from polemos.report.cli import report_after_fit
+
+    report_after_fit(out)  # as training runs leave one
 
 
 @app.command()
