@@ -133,3 +133,25 @@ def test_check_time_budget() -> None:
     for bad in (0, -1.0, float("nan"), float("inf"), True, "60"):
         with pytest.raises(PolemosError, match=r"^--time-budget must be a positive number of seconds, got "):
             checks.check_time_budget(bad)
+
+
+@pytest.mark.parametrize("command", ["tabular", "series"])
+@pytest.mark.parametrize("out", ["", "  "])
+def test_an_empty_out_is_refused_not_read_as_the_working_folder(tmp_path, command: str, out: str) -> None:
+    import subprocess
+    import sys
+
+    table = tmp_path / "t.csv"
+    table.write_text("x,y\n1,2\n3,4\n")
+    # an unset shell variable (--out "$OUT") wrote the model into the working folder
+    result = subprocess.run(
+        [sys.executable, "-m", "polemos", command, "fit", str(table), "--out", out],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stderr.strip() == (
+        "error: --out is empty (an unset variable?); give the folder to write, e.g. --out runs/model"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["t.csv"]

@@ -36,6 +36,7 @@ __all__ = [
     "check_seed",
     "check_time_budget",
     "check_writable_folder",
+    "folder_path",
     "read_model_json",
     "saved_model_kind",
 ]
@@ -222,6 +223,17 @@ def check_input_file(path: Path, flag: str, expected: str) -> None:
         raise PolemosError(f"{flag} {path} is a folder, not a file; pass {expected}")
     if not path.is_file():
         raise PolemosError(f"{flag} {path} not found; pass {expected}")
+
+
+def folder_path(text: str) -> Path:
+    """``--out`` text as a path; an empty one (an unset shell variable) is refused, not read as the working folder.
+
+    Raises:
+        PolemosError: For empty or blank text.
+    """
+    if not text.strip():
+        raise PolemosError("--out is empty (an unset variable?); give the folder to write, e.g. --out runs/model")
+    return Path(text)
 
 
 def check_writable_folder(folder: Path, flag: str) -> None:

@@ -23,6 +23,7 @@ from polemos.checks import (
     check_seed,
     check_time_budget,
     check_writable_folder,
+    folder_path,
 )
 from polemos.config import parse_key_value
 from polemos.errors import PolemosError
@@ -205,7 +206,7 @@ def read_samples(path: Path) -> np.ndarray:
 @app.command()
 def fit(
     data: Annotated[Path, typer.Argument(help="CSV file, one row per time step.")],
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.", parser=folder_path)],
     window: Annotated[int, typer.Option(help="Steps per training window.")] = 24,
     stride: Annotated[int, typer.Option(help="Steps between window starts.")] = 1,
     columns: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all).")] = None,

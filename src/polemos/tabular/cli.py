@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from polemos.checks import check_model_folder, check_output_file, check_seed, check_time_budget
+from polemos.checks import check_model_folder, check_output_file, check_seed, check_time_budget, folder_path
 from polemos.errors import PolemosError
 
 app = typer.Typer(help="Synthetic tables: fit a conditional tabular GAN, sample rows, evaluate synthetic data.")
@@ -174,7 +174,7 @@ def parse_where(clauses: list[str]) -> dict[str, Any]:
 @app.command()
 def fit(
     data: Annotated[Path, typer.Argument(help="Training table (.csv or .parquet).")],
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.", parser=folder_path)],
     discrete: Annotated[
         str | None,
         typer.Option("--discrete", help="Comma-separated categorical columns (default: auto-detect)."),
