@@ -647,3 +647,63 @@ def test_check_source_refuses_torchvision_sources_without_torchvision(monkeypatc
     monkeypatch.setitem(sys.modules, "torchvision", None)
     with pytest.raises(PolemosError, match=r"torchvision:MNIST needs torchvision.*pip install 'polemos\[vision\]'"):
         check_source("torchvision:MNIST")
+
+
+def test_16_bit_images_are_scaled_by_their_bit_depth_not_their_brightest_pixel(tmp_path: Path) -> None:
+    for name, value in (("dark.png", 200), ("bright.png", 51400)):
+        Image.fromarray(np.full((8, 8), value, dtype=np.uint16)).save(tmp_path / name)
+    images = load_images(tmp_path, progress=False)
+    by_name = dict(zip(["bright.png", "dark.png"], images.images[:, 0, 0, 0].tolist(), strict=True))
+    # 200 / 257 rounds to 1; the dark image was kept at 200, as bright as the bright one
+    assert by_name == {"dark.png": 1, "bright.png": 200}
+
+
+def test_integer_arrays_of_zeros_and_ones_get_a_note(tmp_path: Path, caplog) -> None:
+    masks = (np.random.default_rng(0).random((4, 8, 8)) > 0.5).astype(np.uint8)
+    np.save(tmp_path / "masks.npy", masks)
+    with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
+        data = load_images(tmp_path / "masks.npy", progress=False)
+    assert int(data.images.max()) == 1  # read as given
+    assert "holds only the integers 0 and 1" in caplog.text and "save a bool array or multiply by 255" in caplog.text
+    caplog.clear()
+    np.save(tmp_path / "masks.npy", masks.astype(bool))
+    with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
+        assert int(load_images(tmp_path / "masks.npy", progress=False).images.max()) == 255
+    assert "integers 0 and 1" not in caplog.text
+
+
+def test_folders_that_cannot_be_listed_are_named_not_skipped(tmp_path: Path, monkeypatch, caplog) -> None:
+    import os
+
+    for folder in ("a", "locked"):
+        (tmp_path / folder).mkdir()
+        Image.new("L", (8, 8)).save(tmp_path / folder / "x.png")
+    listing = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "locked":  # as chmod 000 does for a user who is not root
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    # os.walk dropped the folder's images without a word
+    with pytest.raises(PolemosError, match=r"cannot read folder\(s\) '.*locked' under the data \(permission denied\)"):
+        load_images(tmp_path, progress=False)
+    with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
+        assert len(load_images(tmp_path, progress=False, skip_unreadable=True)) == 1
+    assert "skipped 1 folder(s) that cannot be read" in caplog.text
+    with pytest.raises(PolemosError, match=r"cannot read folder\(s\) '.*locked'.*; check their permissions$"):
+        load_images(tmp_path / "locked", progress=False, skip_unreadable=True)  # the data folder itself
+
+
+def test_a_data_path_behind_an_unreadable_folder_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    original = Path.exists
+
+    def exists(path: Path, *args, **kwargs) -> bool:
+        if path.parent.name == "locked":  # stat fails with EACCES as for a user who is not root
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "exists", exists)
+    with pytest.raises(PolemosError, match=r"cannot read data path '.*locked/x\.npy' \(permission denied\)"):
+        load_images(tmp_path / "locked" / "x.npy", progress=False)  # a PermissionError traceback before

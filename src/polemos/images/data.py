@@ -299,7 +299,13 @@ def check_source(source: str | os.PathLike) -> Path | None:
     if is_named_source(source):
         return None
     path = Path(source).expanduser()
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except PermissionError:  # a folder on the way cannot be searched
+        raise PolemosError(
+            f"cannot read data path {str(source)!r} (permission denied); check its permissions"
+        ) from None
+    if not exists:
         names = ", ".join(IMAGE_DATASETS.names())
         text = str(source)
         if "/" not in text and os.sep not in text and not Path(text).suffix:
@@ -499,6 +505,13 @@ def _array_to_uint8_nchw(array: np.ndarray, where: str) -> np.ndarray:
         raise PolemosError(f"{where} has shape {array.shape}; save images as (N, H, W), (N, H, W, C) or (N, C, H, W)")
     if array.shape[0] == 0:
         raise PolemosError(f"{where} holds no images; pass a non-empty array")
+    if array.dtype.kind in "iu" and array.size and int(array.max()) <= 1:
+        # binary masks saved as integers train as nearly black images: the bool path scales them, this cannot know
+        logger.warning(
+            "note: %s holds only the integers 0 and 1, read as pixel values of 0..255 (nearly black); for binary "
+            "images save a bool array or multiply by 255",
+            where,
+        )
     if array.dtype == np.uint8:
         return np.ascontiguousarray(array)
     if array.dtype.kind == "b":
@@ -606,11 +619,19 @@ class _FileImages:
     owns_images: bool = True  # close each image after use (files); False when the images belong to a dataset
 
 
-def _find_image_files(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (sorted, recursive, following links once, hidden entries skipped)."""
+def _find_image_files(folder: Path, skip_unreadable: bool = False) -> list[Path]:
+    """Image files under ``folder`` (sorted, recursive, following links once, hidden entries skipped).
+
+    Raises:
+        PolemosError: When ``folder`` or a sub-folder cannot be listed (permissions), unless ``skip_unreadable``
+            (then a warning names them).
+    """
     files: list[Path] = []
     visited: set[str] = set()
-    for directory, subdirectories, filenames in os.walk(folder, followlinks=True):
+    unlisted: list[str] = []  # os.walk skipped these folders without a word
+    for directory, subdirectories, filenames in os.walk(
+        folder, followlinks=True, onerror=lambda error: unlisted.append(str(error.filename))
+    ):
         real = os.path.realpath(directory)
         if real in visited:  # a symlink loop or a folder linked twice
             subdirectories.clear()
@@ -620,6 +641,12 @@ def _find_image_files(folder: Path) -> list[Path]:
         for filename in filenames:
             if not filename.startswith(".") and Path(filename).suffix.lower() in IMAGE_EXTENSIONS:
                 files.append(Path(directory, filename))
+    if unlisted and (not skip_unreadable or unlisted[0] == str(folder)):
+        shown = ", ".join(repr(name) for name in unlisted[:3]) + (", ..." if len(unlisted) > 3 else "")
+        fix = "check their permissions" + ("" if unlisted[0] == str(folder) else ", or set data.skip_unreadable=true")
+        raise PolemosError(f"cannot read folder(s) {shown} under the data (permission denied); {fix}")
+    if unlisted:
+        logger.warning("skipped %d folder(s) that cannot be read: %s", len(unlisted), ", ".join(unlisted[:3]))
     return sorted(files)
 
 
@@ -643,7 +670,7 @@ def _idx_in_folder(folder: Path) -> Path | None:
 def _load_folder(
     folder: Path, resolution: int | None, channels: int | None, progress: bool, skip_unreadable: bool
 ) -> ImageData:
-    files = _find_image_files(folder)
+    files = _find_image_files(folder, skip_unreadable)
     if not files:
         idx_path = _idx_in_folder(folder)
         if idx_path is not None:
@@ -680,8 +707,10 @@ def _convert_mode(image: Image.Image, channels: int) -> Image.Image:
     """Converts to ``L`` or ``RGB``: 16-bit grey scaled to 8 bits, transparency composited onto white."""
     if image.mode.startswith("I;16") or image.mode in ("I", "F"):
         values = np.asarray(image, dtype=np.float64)
-        # 16-bit grey 0..65535 -> 0..255 (x / 257); 8-bit values stored in a wider mode are kept
-        values = values / 257.0 if values.max(initial=0.0) > 255 else values
+        # 16-bit grey 0..65535 -> 0..255 (x / 257) whatever the image's own brightest pixel (a dark 16-bit image
+        # was kept as 8-bit values: brighter than its neighbours); 8-bit values in a 32-bit mode are kept
+        sixteen_bit = image.mode.startswith("I;16") or values.max(initial=0.0) > 255
+        values = values / 257.0 if sixteen_bit else values
         image = Image.fromarray(np.rint(np.clip(values, 0, 255)).astype(np.uint8), mode="L")
     if image.mode in _ALPHA_MODES or "transparency" in image.info:
         rgba = image.convert("RGBA")
