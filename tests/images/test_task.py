@@ -69,6 +69,15 @@ def test_conditional_without_labels_is_refused(tmp_path) -> None:
     config = resolve_config(overrides=[f"data.source={tmp_path / 'x.npy'}", "data.conditional=true"])
     with pytest.raises(PolemosError, match="no class labels"):
         build_image_task(config, progress=False)
+    # one class folder: "no class labels" was wrong, and named no fix for what is there
+    from PIL import Image
+
+    (tmp_path / "one" / "cat").mkdir(parents=True)
+    for index in range(2):
+        Image.new("L", (8, 8)).save(tmp_path / "one" / "cat" / f"{index}.png")
+    config = resolve_config(overrides=[f"data.source={tmp_path / 'one'}", "data.conditional=true"])
+    with pytest.raises(PolemosError, match=r"holds only one class \('cat'\); classes need at least 2; use a folder"):
+        build_image_task(config, progress=False)
 
 
 def test_mnist_idx_from_shared_data(tmp_path, shared_data) -> None:

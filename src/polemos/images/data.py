@@ -149,6 +149,17 @@ class ImageData:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
+    def classes_shortfall(self) -> str | None:
+        """Why these images cannot train a class-conditional model or a classifier (fewer than 2 classes), or None.
+
+        The phrase follows the source in a message: ``has no class labels`` or ``holds only one class ('cat')``.
+        """
+        if self.num_classes >= 2:
+            return None
+        if self.num_classes == 1:
+            return f"holds only one class ({self.class_names[0]!r}); classes need at least 2"
+        return "has no class labels"
+
     def __repr__(self) -> str:
         return (
             f"ImageData(source={self.source!r}, n={len(self)}, channels={self.channels}, "

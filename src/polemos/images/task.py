@@ -36,9 +36,10 @@ def build_image_task(config: RunConfig, data: ImageData | None = None, progress:
             skip_unreadable=config.data.skip_unreadable,
         )
     num_classes = data.num_classes if config.data.conditional else 0
-    if config.data.conditional and num_classes < 2:
+    shortfall = data.classes_shortfall() if config.data.conditional else None
+    if shortfall:
         raise PolemosError(
-            f"data.conditional is on but {data.source!r} has no class labels; "
+            f"data.conditional is on but {data.source!r} {shortfall}; "
             "use a folder with one sub-folder per class, labelled arrays, or set data.conditional=false"
         )
     spectral_norm = True if config.model.spectral_norm is None else config.model.spectral_norm  # images: on

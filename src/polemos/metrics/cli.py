@@ -169,9 +169,10 @@ def train_extractor_command(
             hint="convert the image files to one mode (all greyscale or all RGB), "
             "then run polemos extractor train again",
         ) from None
-    if images.num_classes < 2:
+    shortfall = images.classes_shortfall()
+    if shortfall:
         raise PolemosError(
-            f"{data!r} has no class labels; pass labelled images (a folder with one sub-folder per class, "
+            f"{data!r} {shortfall}; pass labelled images (a folder with one sub-folder per class, "
             "an IDX file with its labels file, or a labelled .npz)"
         )
     classifier, accuracy = train_domain_classifier(
