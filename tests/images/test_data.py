@@ -476,6 +476,7 @@ def test_unreadable_file_is_an_error_unless_skipping_is_asked_for(
     message = str(error.value)
     assert message.startswith(f"1 unreadable image file(s) in {tmp_path.resolve()} (")
     assert "bad.png" in message and "delete or fix them, or set data.skip_unreadable=true" in message
+    assert "bad.png; the first: UnidentifiedImageError: cannot identify image file" in message  # why, not only which
     with caplog.at_level(logging.WARNING, logger="polemos.images.data"):
         data = load_images(tmp_path, skip_unreadable=True)
     assert len(data) == 3 and data.skipped == 1 and "skipped 1 unreadable" in caplog.text
@@ -707,3 +708,12 @@ def test_a_data_path_behind_an_unreadable_folder_is_one_line(tmp_path: Path, mon
     monkeypatch.setattr(Path, "exists", exists)
     with pytest.raises(PolemosError, match=r"cannot read data path '.*locked/x\.npy' \(permission denied\)"):
         load_images(tmp_path / "locked" / "x.npy", progress=False)  # a PermissionError traceback before
+
+
+def test_an_image_too_large_to_decode_says_so(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow refuses images over twice this as bombs
+    Image.new("L", (8, 8)).save(tmp_path / "small.png")
+    Image.new("L", (64, 64)).save(tmp_path / "large.png")
+    # a valid file was called "unreadable" with no reason
+    with pytest.raises(image_data.UnreadableImagesError, match=r"the first: DecompressionBombError: Image size \(4096"):
+        load_images(tmp_path, progress=False)

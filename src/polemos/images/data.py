@@ -69,13 +69,23 @@ class UnreadableImagesError(PolemosError):
         hint: How to skip them instead, in the terms of the caller (a config key or a flag).
     """
 
-    def __init__(self, where: str, files: Sequence[str], hint: str = "set data.skip_unreadable=true") -> None:
-        self.where, self.files = where, list(files)
+    def __init__(
+        self, where: str, files: Sequence[str], hint: str = "set data.skip_unreadable=true", reason: str = ""
+    ) -> None:
+        self.where, self.files, self.reason = where, list(files), reason
         examples = ", ".join(self.files[:3]) + (", ..." if len(self.files) > 3 else "")
+        # the decoder's reason for the first file: "not an image" and "too large" need different fixes
+        why = f"; the first: {reason}" if reason else ""
         super().__init__(
-            f"{len(self.files)} unreadable image file(s) in {where} ({examples}); delete or fix them, "
+            f"{len(self.files)} unreadable image file(s) in {where} ({examples}{why}); delete or fix them, "
             f"or {hint} to skip them"
         )
+
+
+def _decoder_reason(error: Exception) -> str:
+    """The first line of a decoder's error, with its type: ``DecompressionBombError: Image size (...) exceeds``."""
+    text = (str(error).splitlines() or [""])[0].strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class MixedChannelsError(PolemosError):
@@ -806,14 +816,16 @@ def _finish_files(
     sizes: list[tuple[int, int]] = []
     greyscale_count = colour_count = 0
     unreadable: list[str] = []
+    reason = ""  # why the first unreadable file failed
     with progress_bar(count, "scanning images", show_progress) as advance:
         for index, opener in enumerate(file_images.openers):
             try:
                 with _opened(opener, file_images.owns_images) as image:
                     size = image.size
                     greyscale = _is_greyscale(image)
-            except Exception:  # any decoder failure means an unreadable file
+            except Exception as error:  # any decoder failure means an unreadable file
                 unreadable.append(file_images.names[index])
+                reason = reason or _decoder_reason(error)
             else:
                 if min(size) > 0:
                     readable.append(index)
@@ -829,7 +841,7 @@ def _finish_files(
             f"none of the {count} image files in {where!r} could be read; check that they are valid images"
         )
     if unreadable and not skip_unreadable:  # fail before the long decoding pass
-        raise UnreadableImagesError(where, unreadable)
+        raise UnreadableImagesError(where, unreadable, reason=reason)
     if channels is None:
         if greyscale_count and colour_count:
             raise MixedChannelsError(where, greyscale_count, colour_count)
@@ -849,15 +861,16 @@ def _finish_files(
                     upright = ImageOps.exif_transpose(image)
                     square = _fit_square(_convert_mode(upright, channels), resolution)
                     array = np.asarray(square, dtype=np.uint8)
-            except Exception:  # any decoder failure means an unreadable file (a header can decode, pixels not)
+            except Exception as error:  # any decoder failure means an unreadable file (a header can decode, pixels not)
                 unreadable.append(file_images.names[index])
+                reason = reason or _decoder_reason(error)
             else:
                 row = len(kept)
                 pixels[row] = array[None] if channels == 1 else array.transpose(2, 0, 1)
                 kept.append(index)
             advance()
     if unreadable and not skip_unreadable:
-        raise UnreadableImagesError(where, unreadable)
+        raise UnreadableImagesError(where, unreadable, reason=reason)
     if unreadable:
         logger.warning("skipped %d unreadable image file(s) in %s, e.g. %s", len(unreadable), where, unreadable[0])
     if not kept:

@@ -160,7 +160,9 @@ def train_extractor_command(
     try:
         images = load_images(data, resolution=resolution, skip_unreadable=skip_unreadable)
     except UnreadableImagesError as error:
-        raise UnreadableImagesError(error.where, error.files, hint="pass --skip-unreadable") from None
+        raise UnreadableImagesError(
+            error.where, error.files, hint="pass --skip-unreadable", reason=error.reason
+        ) from None
     except MixedChannelsError as error:  # this command has no channel option: the files must be converted
         raise MixedChannelsError(
             error.where,
