@@ -513,3 +513,15 @@ def test_a_read_only_run_folder_is_one_line_for_resume_report_and_eval(capsys, t
         ("eval", str(run_copy), "--extractor", "pixels", "--n", "20"),
     ):
         assert_one_line(run_main(capsys, *args), "(Read-only file system); choose a writable location")
+
+
+def test_sample_class_named_by_a_number_is_not_read_as_an_id(capsys, tiny_digits_trainer, tmp_path) -> None:
+    labels = np.array([3, 7] * 8)
+    np.savez(tmp_path / "pairs.npz", images=np.zeros((16, 8, 8), dtype=np.uint8), labels=labels)
+    overrides = ["model.latent_dim=8", "data.conditional=true", f"data.source={tmp_path / 'pairs.npz'}"]
+    run = tiny_digits_trainer(tmp_path / "pairs", 1, 4, overrides)
+    # --class 1 drew class '7' (id 1) and --class 0 class '3', without a word
+    result = run_main(capsys, "sample", str(run), "--class", "1", "--out", str(tmp_path / "g.png"))
+    assert_one_line(result, "--class 1 is not one of this run's classes, which are named by numbers: 3 (0), 7 (1)")
+    code, out, err = run_main(capsys, "sample", str(run), "--n", "4", "--class", "7", "--out", str(tmp_path / "g.png"))
+    assert code == 0 and "wrote 4 samples of class '7' (id 1) to" in out + err, err

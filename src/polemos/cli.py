@@ -447,16 +447,34 @@ def sample(
     if n < 1:
         raise PolemosError(f"--n must be at least 1 (got {n})")
     generator = polemos.load(run)
-    labels: Any = class_
+    labels: int | None = None
     if class_ is not None:
         if generator.num_classes == 0:
             raise PolemosError(f"{str(run)!r} holds an unconditional generator (no classes); drop --class")
-        if class_ not in generator.class_names and class_.lstrip("-").isdigit():
-            labels = int(class_)
-            if not 0 <= labels < generator.num_classes:
-                raise PolemosError(f"--class {class_} is out of range; valid classes: 0..{generator.num_classes - 1}")
+        labels = _class_id(class_, list(generator.class_names), generator.num_classes)
     path = generator.save_grid(out, count=n, labels=labels, seed=seed)
-    console.print(f"wrote {n} samples to {escape(str(path))}", highlight=False)
+    of_class = ""
+    if labels is not None:  # which class was drawn: a number can be a name or an id
+        name = generator.class_names[labels] if labels < len(generator.class_names) else str(labels)
+        of_class = f" of class {name!r} (id {labels})"
+    console.print(f"wrote {n} samples{of_class} to {escape(str(path))}", highlight=False)
+
+
+def _class_id(text: str, names: list[str], count: int) -> int:
+    """The class id ``--class`` names: a class name, or an id when the names are not numbers themselves."""
+    if text in names:
+        return names.index(text)
+    plain = not names or names == [str(index) for index in range(count)]  # names that are their own ids
+    listed = f"0..{count - 1}" if plain else ", ".join(f"{name} ({index})" for index, name in enumerate(names))
+    numbered = not plain and all(name.lstrip("-").isdigit() for name in names)
+    if text.lstrip("-").isdigit() and not numbered:
+        index = int(text)
+        if not 0 <= index < count:
+            raise PolemosError(f"--class {text} is out of range; valid classes: {listed}")
+        return index
+    if numbered:  # "1" could mean the class named 1 or the id 1: names only
+        raise PolemosError(f"--class {text} is not one of this run's classes, which are named by numbers: {listed}")
+    raise PolemosError(f"unknown class {text!r}; valid classes (name and id): {listed}")
 
 
 @app.command(name="list")
