@@ -507,12 +507,14 @@ def test_a_read_only_run_folder_is_one_line_for_resume_report_and_eval(capsys, t
         return write_bytes(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", read_only)
-    for args in (
-        ("train", "--resume", str(run_copy), "--steps", "6"),
-        ("report", str(run_copy)),
-        ("eval", str(run_copy), "--extractor", "pixels", "--n", "20"),
+    # each says what can be done: none of them has an option to write elsewhere ("choose a writable location")
+    for args, fix in (
+        (("train", "--resume", str(run_copy), "--steps", "6"), "resume the copy"),
+        (("report", str(run_copy)), "report on the copy"),
+        (("eval", str(run_copy), "--extractor", "pixels", "--n", "20"), "evaluate the copy"),
     ):
-        assert_one_line(run_main(capsys, *args), "(Read-only file system); choose a writable location")
+        result = run_main(capsys, *args)
+        assert_one_line(result, f"(Read-only file system); copy the run folder somewhere writable and {fix}")
 
 
 def test_sample_class_named_by_a_number_is_not_read_as_an_id(capsys, tiny_digits_trainer, tmp_path) -> None:

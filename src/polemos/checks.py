@@ -236,10 +236,15 @@ def folder_path(text: str) -> Path:
     return Path(text)
 
 
-def check_writable_folder(folder: Path, flag: str) -> None:
+def check_writable_folder(folder: Path, flag: str, fix: str = "choose a writable location") -> None:
     """Fails with one line unless ``folder`` (or the folders it would be created in) can be written.
 
     Creates missing folders for a probe file and removes them again, so a check that passes leaves nothing behind.
+
+    Args:
+        folder: The folder to write into.
+        flag: What the user called it (``--out``), for the message.
+        fix: What to do about a folder that cannot be written, in the command's own terms.
     """
     existing = next(parent for parent in (folder, *folder.parents) if parent.exists() or parent == parent.parent)
     if existing.exists() and not existing.is_dir():
@@ -261,7 +266,7 @@ def check_writable_folder(folder: Path, flag: str) -> None:
         probe.unlink()
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise PolemosError(f"cannot write to {flag} {folder} ({reason}); choose a writable location") from None
+        raise PolemosError(f"cannot write to {flag} {folder} ({reason}); {fix}") from None
     finally:
         for parent in reversed(created):
             with contextlib.suppress(OSError):  # something else was put there meanwhile: keep it

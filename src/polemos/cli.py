@@ -277,7 +277,8 @@ def train(
     _validate_names(run_config)
     if resume is not None:
         _check_run_data(resume, run_config.data.source, "resume")
-        check_writable_folder(resume, "--resume")  # checkpoints and logs are written into it
+        # checkpoints and logs are written into it: a run resumes in its own folder only
+        check_writable_folder(resume, "--resume", "copy the run folder somewhere writable and resume the copy")
     else:
         from polemos.images.data import check_source
 

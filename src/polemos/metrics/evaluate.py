@@ -294,7 +294,8 @@ def evaluate_run(
     if n_reference is not None and n_reference < 2:
         raise PolemosError(f"n_reference is {n_reference}; pass at least 2 reference images or None for all")
     config, model = _check_run_folder(run_dir)
-    check_writable_folder(run_dir, "the run folder")  # metrics.jsonl, cache/ and extractor/ are written there
+    # metrics.jsonl, cache/ and extractor/ are written there; the command has no other place to write them
+    check_writable_folder(run_dir, "the run folder", "copy the run folder somewhere writable and evaluate the copy")
     data_config = config.get("data", {})
     training_source = str(data_config.get("source") or model.get("data_source") or "")
     if not training_source:

@@ -17,7 +17,8 @@ def report_command(
     from polemos.report import write_report
 
     if run.is_dir():  # write_report says what a missing or wrong folder is
-        check_writable_folder(run, "the run folder")  # report.html is written there
+        # report.html is written there; the command has no other place to write it
+        check_writable_folder(run, "the run folder", "copy the run folder somewhere writable and report on the copy")
     path = write_report(run)
     print(path)
     if open_browser:
