@@ -141,3 +141,18 @@ def eval_rows_skipping_damage(run) -> list[dict]:
         if row.get("kind") == "eval":
             rows.append(row)
     return rows
+
+
+def test_a_reference_set_too_small_for_a_metric_names_its_size(tmp_path, tiny_digits_trainer) -> None:
+    import numpy as np
+
+    np.save(tmp_path / "eight.npy", np.random.default_rng(0).integers(0, 255, (8, 8, 8), dtype=np.uint8))
+    run = tiny_digits_trainer(tmp_path / "run", 1, 4, ["model.latent_dim=8", f"data.source={tmp_path / 'eight.npy'}"])
+    # "kid needs at least 10 samples in each set (got 50 generated, 8 reference); use more samples": --n cannot help
+    with pytest.raises(PolemosError) as error:
+        evaluate_run(run, metrics="prdc,kid", n=50, extractor="pixels", progress=False)
+    assert str(error.value) == (
+        f"the reference set ({tmp_path / 'eight.npy'}) has 8 images; kid needs at least 10; evaluate with "
+        "--metrics prdc (reference= in the Python API takes another set)"
+    )
+    assert not (run / "cache").exists()  # refused before any features were computed

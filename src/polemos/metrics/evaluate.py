@@ -331,6 +331,19 @@ def evaluate_run(
             reference_source, model, root if reference is None else None, skip_unreadable and reference is None
         )
 
+    from polemos.metrics.distances import METRICS
+
+    # the reference set's size is the data's, which --n cannot raise: say so before any features are computed
+    count = len(reference_data) if n_reference is None else min(n_reference, len(reference_data))
+    short = [(name, METRICS.get(name).min_samples) for name in names if METRICS.get(name).min_samples > count]
+    if short:
+        needs = ", ".join(f"{name} needs at least {least}" for name, least in short)
+        fitting = [name for name in names if METRICS.get(name).min_samples <= count]
+        instead = f"evaluate with --metrics {','.join(fitting)}" if fitting else "evaluate against more images"
+        raise PolemosError(
+            f"the reference set ({reference_data.source}) has {count} image{'' if count == 1 else 's'}; {needs}; "
+            f"{instead} (reference= in the Python API takes another set)"
+        )
     with torch.no_grad():
         extractor_hash = feature_extractor.hash
         real = reference_features(
