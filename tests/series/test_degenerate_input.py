@@ -172,3 +172,12 @@ def test_eval_returns_does_not_score_a_flat_price(tmp_path) -> None:
     result = runner.invoke(app, ["eval", str(csv), str(tmp_path / "r.npy"), "--returns", "--columns", "a"])
     assert isinstance(result.exception, PolemosError)
     assert "the real data has 1 column and the samples 2 features" in str(result.exception)
+
+
+def test_cut_windows_gives_the_first_row_of_each_window_it_keeps() -> None:
+    from polemos.series.data import cut_windows
+
+    values = np.arange(10, dtype=float)[:, None]
+    values[4] = np.nan  # windows of 3 with stride 2 start at 0, 2, 4, 6; those over row 4 are dropped
+    windows, starts = cut_windows(values, 3, 2)
+    assert starts.tolist() == [0, 6] and windows[:, 0, 0].tolist() == [0.0, 6.0]

@@ -38,6 +38,8 @@ __all__ = [
     "MinMaxScaler",
     "ReturnsTransform",
     "SeriesTable",
+    "check_window_and_stride",
+    "cut_windows",
     "lambert_w_gaussianize",
     "lambert_w_heavy_tail",
     "load_series_table",
@@ -344,25 +346,23 @@ class MinMaxScaler:
         return np.where(self.maximum > self.minimum, unscaled, self.minimum)
 
 
-def make_windows(
-    values: np.ndarray,  # (T, F) series, may hold NaN
-    window: int,  # steps per window
-    stride: int = 1,  # steps between window starts
-) -> np.ndarray:
-    """Cuts all windows ``values[s : s + window]`` for ``s = 0, stride, ...`` and drops those holding NaN.
-
-    Returns:
-        Array ``(N, window, F)`` (a copy).
-
-    Raises:
-        PolemosError: If the series is shorter than ``window`` or no NaN-free window remains.
-    """
+def check_window_and_stride(window: object, stride: object) -> None:
+    """Fails with one line unless ``window`` and ``stride`` are whole numbers of steps >= 1."""
     for name, value in (("window", window), ("stride", stride)):
         # a float or bool would fail deep inside numpy's striding with a TypeError
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise PolemosError(
                 f"{name} must be a whole number of steps >= 1, got {value!r}; pass --{name} N ({name}=N)"
             )
+
+
+def cut_windows(values: np.ndarray, window: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`make_windows` and the first row of each kept window in ``values``.
+
+    Returns:
+        ``(windows (N, window, F), starts (N,))``.
+    """
+    check_window_and_stride(window, stride)
     length = values.shape[0]
     if length < window:
         raise PolemosError(
@@ -381,7 +381,23 @@ def make_windows(
             f"every window of {window} steps contains a NaN; fill the gaps (nan_policy 'ffill' or "
             "'interpolate') or use a shorter window"
         )
-    return windows[complete]
+    return windows[complete], (np.arange(len(windows)) * stride)[complete]
+
+
+def make_windows(
+    values: np.ndarray,  # (T, F) series, may hold NaN
+    window: int,  # steps per window
+    stride: int = 1,  # steps between window starts
+) -> np.ndarray:
+    """Cuts all windows ``values[s : s + window]`` for ``s = 0, stride, ...`` and drops those holding NaN.
+
+    Returns:
+        Array ``(N, window, F)`` (a copy).
+
+    Raises:
+        PolemosError: If the series is shorter than ``window`` or no NaN-free window remains.
+    """
+    return cut_windows(values, window, stride)[0]
 
 
 def shuffle_windows(windows: np.ndarray, seed: int | None) -> np.ndarray:

@@ -55,8 +55,9 @@ from polemos.progress import progress_bar
 from polemos.series.data import (
     MinMaxScaler,
     ReturnsTransform,
+    check_window_and_stride,
+    cut_windows,
     log_returns,
-    make_windows,
     returns_to_prices,
     validate_table,
 )
@@ -343,12 +344,7 @@ def _pad_sequences(sequences: Sequence[np.ndarray]) -> np.ndarray:
 
 def _check_window(window: Any, stride: Any) -> None:
     """Refuses a window or stride that is not a whole number, and a window too short to hold any order in time."""
-    for name, value in (("window", window), ("stride", stride)):
-        # a float or bool would fail deep inside numpy's striding with a TypeError
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise PolemosError(
-                f"{name} must be a whole number of steps >= 1, got {value!r}; pass --{name} N ({name}=N)"
-            )
+    check_window_and_stride(window, stride)
     if window < MIN_WINDOW:
         raise PolemosError(
             f"window must be at least {MIN_WINDOW} steps, got {window}: one step has no order in time to learn or to "
@@ -369,13 +365,6 @@ def _too_short_message(length: int, window: int, from_prices: bool) -> str:
     else:
         fix = f"pass a longer series (a window needs at least {MIN_WINDOW} steps)"
     return f"the series has {size}, shorter than the window of {window}; {fix}"
-
-
-def _window_starts(values: np.ndarray, window: int, stride: int) -> np.ndarray:
-    """First rows of the NaN-free windows :func:`~polemos.series.data.make_windows` cuts from ``values``."""
-    starts = np.arange(0, len(values) - window + 1, stride)
-    gaps = np.concatenate([[0], np.cumsum(np.isnan(values).any(axis=1))])  # gaps[t]: rows with NaN before t
-    return starts[gaps[starts + window] == gaps[starts]]
 
 
 def _few_windows_note(count: int, length: int, starts: np.ndarray | None, unit: str = "steps") -> str | None:
@@ -607,8 +596,7 @@ class SeriesGAN:
                 values = log_returns(values)  # a NaN price makes its two returns NaN (dropped by windows)
             if len(values) < window:
                 raise PolemosError(_too_short_message(len(values), window, returns and returns_input == "prices"))
-            raw_windows = make_windows(values, window, stride)
-            starts = _window_starts(values, window, stride)
+            raw_windows, starts = cut_windows(values, window, stride)
         else:
             if isinstance(data, np.ndarray) and data.ndim == 3:
                 raw_windows = np.asarray(data, dtype=np.float64)
